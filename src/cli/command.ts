@@ -1,0 +1,27 @@
+/**
+ * The shape of one CLI subcommand. Each subcommand lives in `commands/<name>.ts` and is
+ * registered in `commands/index.ts`; `main.ts` only dispatches.
+ */
+
+export interface CliIo {
+  /** Writes to the user's stdout / stderr (tests capture these). */
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Where relative paths are resolved. */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface Command {
+  /** The verb, e.g. `build` or `image`. */
+  readonly name: string;
+  /** One line for `nanovisor help`. */
+  readonly summary: string;
+  /** Full usage text for `nanovisor <name> --help`. */
+  readonly usage: string;
+  /**
+   * Runs the command with the arguments after the verb. Returns the process exit code.
+   * Throws NanovisorError for user mistakes; main.ts prints them as one line.
+   */
+  run(argv: string[], io: CliIo): Promise<number>;
+}

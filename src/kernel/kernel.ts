@@ -1,0 +1,89 @@
+/**
+ * The guest kernel: per-VM state (args, env, fd table, clocks) and the import object
+ * `wasi_snapshot_preview1` built from one file per system-call family.
+ *
+ * Guest mistakes become errno values (GuestFault); only `proc_exit`, a VM stop (timeout,
+ * output limit) or a host bug unwinds the guest.
+ */
+import { Errno, PREVIEW1_FUNCTIONS, WASI_MODULE } from './abi.ts';
+import type { Descriptor } from './descriptor.ts';
+import { FdTable } from './fd-table.ts';
+import { GuestFault, GuestMemory, encodeUtf8 } from './memory.ts';
+import { SYSCALLS } from './syscalls/index.ts';
+
+export { ProcExit, VmStop } from './unwind.ts';
+
+export interface KernelOptions {
+  /** Full argv, argv[0] included. */
+  args: readonly string[];
+  /** Environment as `KEY=VALUE` pairs, in order. */
+  env: readonly string[];
+  /** Descriptors 0, 1, 2. */
+  stdio: readonly [Descriptor, Descriptor, Descriptor];
+  /** Preopened directories and sockets, given fds 3, 4, ... in order. */
+  preopens: readonly Descriptor[];
+  maxFds?: number;
+  /** process.hrtime.bigint() value at which the VM must stop; blocking calls never sleep past it. */
+  deadlineNs?: bigint;
+}
+
+/** A system call: receives the kernel and the raw wasm arguments, returns an errno. */
+export type Syscall = (k: Kernel, ...args: never[]) => number | void;
+
+export class Kernel {
+  readonly args: readonly Uint8Array[];
+  readonly env: readonly Uint8Array[];
+  readonly fds: FdTable;
+  #memory: GuestMemory | undefined;
+  /** Monotonic clock origin, so guests see small, increasing values. */
+  readonly startNs: bigint;
+  readonly deadlineNs: bigint | undefined;
+
+  constructor(options: KernelOptions) {
+    this.args = options.args.map(encodeUtf8);
+    this.env = options.env.map(encodeUtf8);
+    this.fds = new FdTable(options.maxFds);
+    for (const d of options.stdio) this.fds.insert(d);
+    for (const d of options.preopens) this.fds.insert(d);
+    this.startNs = process.hrtime.bigint();
+    this.deadlineNs = options.deadlineNs;
+  }
+
+  /** The guest's memory; bound after instantiation, before the guest runs. */
+  get memory(): GuestMemory {
+    if (this.#memory === undefined) throw new Error('kernel used before its memory was bound');
+    return this.#memory;
+  }
+
+  bindMemory(memory: WebAssembly.Memory): void {
+    this.#memory = new GuestMemory(memory);
+  }
+
+  /** The import object for `WebAssembly.instantiate`. */
+  imports(): Record<string, Record<string, (...args: never[]) => number | void>> {
+    const table: Record<string, (...args: never[]) => number | void> = {};
+    for (const name of PREVIEW1_FUNCTIONS) {
+      const call = SYSCALLS[name];
+      if (call === undefined) throw new Error(`kernel has no implementation of ${name}`);
+      table[name] = bindSyscall(this, call);
+    }
+    return { [WASI_MODULE]: table };
+  }
+
+  /** Closes every descriptor; called when the VM is destroyed. */
+  shutdown(): void {
+    this.fds.closeAll();
+  }
+}
+
+function bindSyscall(k: Kernel, call: Syscall): (...args: never[]) => number | void {
+  return (...args: never[]) => {
+    try {
+      const r = (call as (k: Kernel, ...a: never[]) => number | void)(k, ...args);
+      return r ?? Errno.SUCCESS;
+    } catch (e) {
+      if (e instanceof GuestFault) return e.errno;
+      throw e;
+    }
+  };
+}

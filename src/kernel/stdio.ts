@@ -1,0 +1,159 @@
+/**
+ * Descriptors 0, 1 and 2: stdin from a byte buffer or the host's own stdin; stdout and
+ * stderr into a sink with a shared output budget, so a flooding guest is stopped, not
+ * buffered without bound.
+ */
+import { readSync, writeSync } from 'node:fs';
+import { Errno, FileType, RIGHTS_STDIO, Rights } from './abi.ts';
+import { Descriptor, streamStat, type FileStat, type Readiness } from './descriptor.ts';
+import { VmStop } from './unwind.ts';
+import { fault } from './memory.ts';
+
+const INPUT_RIGHTS = RIGHTS_STDIO & ~Rights.FD_WRITE;
+const OUTPUT_RIGHTS = RIGHTS_STDIO & ~Rights.FD_READ;
+
+/** stdin from bytes known up front (library default: empty). */
+export class BufferInput extends Descriptor {
+  readonly filetype = FileType.CHARACTER_DEVICE;
+  #data: Uint8Array;
+  #pos = 0;
+
+  constructor(data: Uint8Array) {
+    super(INPUT_RIGHTS, 0n);
+    this.#data = data;
+  }
+
+  override read(bufs: Uint8Array[]): number {
+    let n = 0;
+    for (const b of bufs) {
+      const left = this.#data.byteLength - this.#pos;
+      if (left <= 0) break;
+      const take = Math.min(left, b.byteLength);
+      b.set(this.#data.subarray(this.#pos, this.#pos + take));
+      this.#pos += take;
+      n += take;
+    }
+    return n;
+  }
+
+  override filestat(): FileStat {
+    return streamStat(this.filetype);
+  }
+
+  override pollRead(): Readiness {
+    const left = this.#data.byteLength - this.#pos;
+    return { ready: true, nbytes: BigInt(left), hangup: left === 0 };
+  }
+}
+
+/** Sleeps the thread without spinning (the kernel is synchronous on this path). */
+export function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** stdin read from a host file descriptor, blocking (the CLI's `run`). */
+export class HostFdInput extends Descriptor {
+  readonly filetype = FileType.CHARACTER_DEVICE;
+  readonly #fd: number;
+
+  constructor(fd: number) {
+    super(INPUT_RIGHTS, 0n);
+    this.#fd = fd;
+  }
+
+  override read(bufs: Uint8Array[]): number {
+    const first = bufs.find((b) => b.byteLength > 0);
+    if (first === undefined) return 0;
+    for (;;) {
+      try {
+        return readSync(this.#fd, first, 0, first.byteLength, null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') {
+          sleepMs(1);
+          continue;
+        }
+        if (code === 'EOF') return 0;
+        return fault(Errno.IO, String(code));
+      }
+    }
+  }
+
+  override filestat(): FileStat {
+    return streamStat(this.filetype);
+  }
+}
+
+/** Shared byte budget for a VM's stdout and stderr together. */
+export class OutputBudget {
+  remaining: number;
+  constructor(limit: number) {
+    this.remaining = limit;
+  }
+}
+
+export type OutputSink = (chunk: Uint8Array) => void;
+
+/** stdout / stderr: each write goes to the sink (copied: guest memory is live). */
+export class OutputStream extends Descriptor {
+  readonly filetype = FileType.CHARACTER_DEVICE;
+  readonly #sink: OutputSink;
+  readonly #budget: OutputBudget;
+
+  constructor(sink: OutputSink, budget: OutputBudget) {
+    super(OUTPUT_RIGHTS, 0n);
+    this.#sink = sink;
+    this.#budget = budget;
+  }
+
+  override write(bufs: Uint8Array[]): number {
+    let n = 0;
+    for (const b of bufs) {
+      if (b.byteLength === 0) continue;
+      if (b.byteLength > this.#budget.remaining) {
+        const part = b.subarray(0, this.#budget.remaining);
+        if (part.byteLength > 0) this.#sink(part.slice());
+        this.#budget.remaining = 0;
+        throw new VmStop('output-limit', 'guest exceeded its output limit');
+      }
+      this.#budget.remaining -= b.byteLength;
+      this.#sink(b.slice());
+      n += b.byteLength;
+    }
+    return n;
+  }
+
+  override filestat(): FileStat {
+    return streamStat(this.filetype);
+  }
+}
+
+/** A sink that writes synchronously to a host fd (the CLI's inherited stdout/stderr). */
+export function hostFdSink(fd: number): OutputSink {
+  return (chunk) => {
+    let off = 0;
+    while (off < chunk.byteLength) {
+      try {
+        off += writeSync(fd, chunk, off, chunk.byteLength - off);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          sleepMs(1);
+          continue;
+        }
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE') return;
+        throw e;
+      }
+    }
+  };
+}
+
+/** A sink that collects output in memory. */
+export class CaptureSink {
+  readonly chunks: Uint8Array[] = [];
+  readonly sink: OutputSink = (chunk) => {
+    this.chunks.push(chunk);
+  };
+  bytes(): Uint8Array {
+    return Buffer.concat(this.chunks);
+  }
+}

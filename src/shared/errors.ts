@@ -1,0 +1,72 @@
+/**
+ * Errors with stable codes. Callers match on `code`, never on `instanceof`.
+ * Every code is listed here once, with its class and a hint that says what to do;
+ * `docs/errors.md` documents each one (a test keeps the two in step).
+ */
+
+/** `user`: the input or the guest was at fault. `system`: the host or its environment was. */
+export type ErrorClass = 'user' | 'system';
+
+interface CodeInfo {
+  readonly class: ErrorClass;
+  /** Shown after the message at the CLI: what the user can do about it. */
+  readonly hint: string;
+}
+
+export const ERROR_CODES = {
+  NV_USAGE: { class: 'user', hint: 'Run `nanovisor help` for the commands and flags.' },
+  NV_FILE_NOT_FOUND: { class: 'user', hint: 'Check the path.' },
+  NV_MODULE_MALFORMED: { class: 'user', hint: 'The file is not a valid WebAssembly module; rebuild it for wasm32-wasi.' },
+  NV_MODULE_NO_ENTRY: { class: 'user', hint: 'Export the entry function (`_start` for commands) or set `entry` in the manifest.' },
+  NV_MODULE_UNKNOWN_IMPORTS: { class: 'user', hint: 'The module imports functions the nanovisor kernel does not provide; target wasm32-wasi (WASI preview1).' },
+  NV_MODULE_BAD_MEMORY: { class: 'user', hint: 'The module must define or import exactly one 32-bit memory.' },
+  NV_MANIFEST_INVALID: { class: 'user', hint: 'Fix the named field in the manifest; see docs/manifest.md.' },
+  NV_IMAGE_NOT_FOUND: { class: 'user', hint: 'List images with `nanovisor image ls`.' },
+  NV_IMAGE_AMBIGUOUS: { class: 'user', hint: 'Give more characters of the digest, or the full name.' },
+  NV_IMAGE_DIGEST_MISMATCH: { class: 'user', hint: 'The image or blob is corrupt or was tampered with; rebuild or re-import it.' },
+  NV_IMAGE_MALFORMED: { class: 'user', hint: 'The image is not a nanovisor OCI image; rebuild it with `nanovisor build`.' },
+  NV_IMAGE_IN_USE: { class: 'user', hint: 'Remove the tags that refer to it first, or pass --force.' },
+  NV_IMAGE_FILES_INVALID: { class: 'user', hint: 'Image files must be regular files or directories inside the app directory.' },
+  NV_MOUNT_INVALID: { class: 'user', hint: 'Use --dir HOST[::GUEST][:ro]; the host directory must exist.' },
+  NV_GUEST_TIMEOUT: { class: 'user', hint: 'The guest ran past its wall-clock limit; raise --timeout or fix the guest.' },
+  NV_GUEST_TRAP: { class: 'user', hint: 'The guest crashed (a WebAssembly trap); this is a bug in the guest program.' },
+  NV_GUEST_OUTPUT_LIMIT: { class: 'user', hint: 'The guest wrote more output than allowed; raise --max-output.' },
+  NV_GUEST_MEMORY_LIMIT: { class: 'user', hint: 'The guest needs more memory than its limit; raise --memory.' },
+  NV_HOST_FAULT: { class: 'system', hint: 'An internal error in the nanovisor host; rerun with --debug and report it.' },
+  NV_STORE_IO: { class: 'system', hint: 'The image store could not be read or written; check disk space and permissions.' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface NanovisorErrorOptions {
+  cause?: unknown;
+  /** Structured facts for programs (e.g. the list of unknown imports). */
+  details?: Record<string, unknown>;
+}
+
+/** The one error type nanovisor throws on purpose. */
+export class NanovisorError extends Error {
+  readonly code: ErrorCode;
+  readonly class: ErrorClass;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: NanovisorErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NanovisorError';
+    this.code = code;
+    this.class = ERROR_CODES[code].class;
+    this.details = options.details ?? {};
+  }
+
+  get hint(): string {
+    return ERROR_CODES[this.code].hint;
+  }
+}
+
+/** True when `err` carries one of our codes (works across realms and copies). */
+export function isNanovisorError(err: unknown, code?: ErrorCode): err is NanovisorError {
+  if (typeof err !== 'object' || err === null) return false;
+  const c = (err as { code?: unknown }).code;
+  if (typeof c !== 'string' || !(c in ERROR_CODES)) return false;
+  return code === undefined || c === code;
+}
