@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One-step install for a fresh Debian machine: the guest toolchains (C/C++/Rust for
+# wasm32-wasi) from Debian, then the npm packages (which pin Node 24 for the project).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ -f package-lock.json ]; then npm ci --no-fund --no-audit; else npm install --no-fund --no-audit; fi
+echo "nanovisor installed: try 'npx nanovisor demo'"

@@ -1,0 +1,119 @@
+/**
+ * `nanovisor run <image | file.wasm> [flags] [-- args...]`: boots one Nano-VM, wires it
+ * to this terminal's stdio and exits with the guest's exit code. Flags follow
+ * `wasmtime run` where they overlap (--env, --dir, --invoke).
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, isAbsolute, resolve } from 'node:path';
+import { EXIT_TIMEOUT, NanoVm, prepareModule, type Mount, type VmOptions } from '../../host/index.ts';
+import { NanovisorError } from '../../shared/errors.ts';
+import type { CliIo, Command } from '../command.ts';
+import { flagBool, flagList, flagString, parseDuration, parseFlags, parseSize, type FlagSpec } from '../flags.ts';
+import { loadRunnable } from './run-target.ts';
+
+const SPECS: FlagSpec[] = [
+  { name: 'env', short: 'e', type: 'list' },
+  { name: 'dir', type: 'list' },
+  { name: 'dir-ro', type: 'list' },
+  { name: 'memory', type: 'string' },
+  { name: 'timeout', type: 'string' },
+  { name: 'max-output', type: 'string' },
+  { name: 'writable-layer', type: 'string' },
+  { name: 'invoke', type: 'string' },
+  { name: 'store', type: 'string' },
+  { name: 'stdin', type: 'string' },
+  { name: 'quiet', short: 'q', type: 'boolean' },
+];
+
+const USAGE = `Usage: nanovisor run <file.wasm | image> [flags] [args...] [-- args...]
+
+Boots a fresh Nano-VM from a WebAssembly module or a stored image, runs it with this
+terminal's stdin/stdout/stderr, and exits with the guest's exit code.
+
+Flags:
+  -e, --env K=V          set a guest environment variable (repeatable); --env K copies K from here
+  --dir HOST[::GUEST]    mount a host directory read-write at GUEST (default: same path)
+  --dir-ro HOST[::GUEST] mount a host directory read-only
+  --memory SIZE          memory limit, e.g. 64M, 1G (default 256M, or the image's)
+  --timeout DURATION     wall-clock limit, e.g. 500ms, 10s (default none, or the image's)
+  --max-output SIZE      limit on stdout+stderr bytes (default 16M, or the image's)
+  --writable-layer SIZE  quota of the VM's in-memory writable layer (default 64M)
+  --invoke NAME          call this export instead of _start
+  --stdin FILE           read stdin from FILE instead of this terminal
+  --store DIR            image store (default $NANOVISOR_HOME or ~/.nanovisor)
+  -q, --quiet            do not print why the VM stopped
+
+Exit codes: the guest's own; 124 timeout, 125 output limit, 134 trap; 1/2 nanovisor errors.
+Arguments after the module (and everything after --) go to the guest; argv[0] is the module name.`;
+
+function parseEnv(items: readonly string[], hostEnv: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq === 0) throw new NanovisorError('NV_USAGE', `--env "${item}": the name is empty`);
+    if (eq < 0) {
+      const v = hostEnv[item];
+      if (v !== undefined) env[item] = v;
+    } else {
+      env[item.slice(0, eq)] = item.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
+/** `HOST::GUEST` (wasmtime's form) or `HOST` meaning the same path in the guest. */
+export function parseDir(spec: string, readonly: boolean, cwd: string): Mount {
+  const sep = spec.indexOf('::');
+  const host = sep < 0 ? spec : spec.slice(0, sep);
+  const guest = sep < 0 ? spec : spec.slice(sep + 2);
+  if (host === '' || guest === '') throw new NanovisorError('NV_MOUNT_INVALID', `--dir "${spec}": expected HOST or HOST::GUEST`);
+  const hostPath = isAbsolute(host) ? host : resolve(cwd, host);
+  if (!existsSync(hostPath) || !statSync(hostPath).isDirectory()) {
+    throw new NanovisorError('NV_MOUNT_INVALID', `--dir "${spec}": ${hostPath} is not a directory`);
+  }
+  return { hostPath, guestPath: guest, readonly };
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Boot a Nano-VM from a .wasm file or an image and run it',
+  usage: USAGE,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const p = parseFlags(argv, SPECS, 'run');
+    const [target, ...extra] = p.positionals;
+    if (target === undefined) throw new NanovisorError('NV_USAGE', 'run: give a .wasm file or an image reference');
+    const runnable = loadRunnable(target, io, flagString(p, 'store'));
+    const mounts = [
+      ...runnable.mounts,
+      ...flagList(p, 'dir').map((d) => parseDir(d, false, io.cwd)),
+      ...flagList(p, 'dir-ro').map((d) => parseDir(d, true, io.cwd)),
+    ];
+    const memory = flagString(p, 'memory');
+    const timeout = flagString(p, 'timeout');
+    const maxOutput = flagString(p, 'max-output');
+    const layer = flagString(p, 'writable-layer');
+    const stdinFile = flagString(p, 'stdin');
+    const options: VmOptions = {
+      ...runnable.options,
+      args: [runnable.argv0, ...(runnable.options.args ?? []), ...extra, ...p.rest],
+      env: { ...runnable.options.env, ...parseEnv(flagList(p, 'env'), io.env) },
+      mounts,
+      stdin: stdinFile === undefined ? 'inherit' : readFileSync(resolve(io.cwd, stdinFile)),
+      stdout: 'inherit',
+      stderr: 'inherit',
+      ...(memory === undefined ? {} : { memoryLimitBytes: parseSize(memory, 'memory') }),
+      ...(timeout === undefined ? {} : { timeoutMs: parseDuration(timeout, 'timeout') }),
+      ...(maxOutput === undefined ? {} : { maxOutputBytes: parseSize(maxOutput, 'max-output') }),
+      ...(layer === undefined ? {} : { writableLayerBytes: parseSize(layer, 'writable-layer') }),
+    };
+    const invoke = flagString(p, 'invoke');
+    if (invoke !== undefined) options.entry = invoke;
+    const prepared = prepareModule(runnable.module, options.memoryLimitBytes);
+    const result = NanoVm.create(prepared, options).run();
+    if (result.error !== undefined && !flagBool(p, 'quiet')) {
+      const e = result.error;
+      io.stderr(`nanovisor: ${basename(target)}: ${e.code}: ${e.message}\n`);
+    }
+    return result.outcome === 'timeout' ? EXIT_TIMEOUT : result.exitCode;
+  },
+};
