@@ -5,6 +5,7 @@
  */
 import { Kernel } from '../kernel/kernel.ts';
 import { BufferInput, CaptureSink, HostFdInput, OutputBudget, OutputStream, hostFdSink, type OutputSink } from '../kernel/stdio.ts';
+import { ListenerSocket, type ListenerBackend } from '../kernel/socket.ts';
 import { ProcExit, VmStop } from '../kernel/unwind.ts';
 import { createFileSystem, type ImageTree } from '../kernel/vfs/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
@@ -51,6 +52,8 @@ export interface VmOptions {
   stderr?: OutputTarget;
   /** Host directories the guest may see. Default: none. */
   mounts?: readonly Mount[];
+  /** Listening sockets the guest gets as preopens (fd 3, 4, ... before directories). Default: none. */
+  listeners?: readonly ListenerBackend[];
   /** The image's files as the read-only root (with a writable CoW layer per VM). */
   image?: ImageTree;
   /** Memory limit in bytes; growing past it fails inside the guest. */
@@ -143,7 +146,7 @@ export class NanoVm {
         new OutputStream(outputSink(options.stdout, 1, stdoutCapture), budget),
         new OutputStream(outputSink(options.stderr, 2, stderrCapture), budget),
       ],
-      preopens: fs.preopens,
+      preopens: [...(options.listeners ?? []).map((l) => new ListenerSocket(l)), ...fs.preopens],
       ...(deadlineNs === undefined ? {} : { deadlineNs }),
     });
     const instance = new WebAssembly.Instance(prepared.module, kernel.imports() as WebAssembly.Imports);

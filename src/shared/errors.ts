@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   NV_IMAGE_IN_USE: { class: 'user', hint: 'Remove the tags that refer to it first, or pass --force.' },
   NV_IMAGE_FILES_INVALID: { class: 'user', hint: 'Image files must be regular files or directories inside the app directory.' },
   NV_MOUNT_INVALID: { class: 'user', hint: 'Use --dir HOST[::GUEST][:ro]; the host directory must exist.' },
+  NV_NET_LISTEN: { class: 'user', hint: 'Pick a free address and port for --tcplisten (127.0.0.1:0 picks any free port).' },
   NV_GUEST_TIMEOUT: { class: 'user', hint: 'The guest ran past its wall-clock limit; raise --timeout or fix the guest.' },
   NV_GUEST_TRAP: { class: 'user', hint: 'The guest crashed (a WebAssembly trap); this is a bug in the guest program.' },
   NV_GUEST_OUTPUT_LIMIT: { class: 'user', hint: 'The guest wrote more output than allowed; raise --max-output.' },

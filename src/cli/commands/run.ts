@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
 import { EXIT_TIMEOUT, NanoVm, prepareModule, type Mount, type VmOptions } from '../../host/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
+import { listenTcp, parseListenAddress } from '../../switches/network/index.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagList, flagString, parseDuration, parseFlags, parseSize, type FlagSpec } from '../flags.ts';
 import { loadRunnable } from './run-target.ts';
@@ -20,6 +21,7 @@ const SPECS: FlagSpec[] = [
   { name: 'max-output', type: 'string' },
   { name: 'writable-layer', type: 'string' },
   { name: 'invoke', type: 'string' },
+  { name: 'tcplisten', type: 'list' },
   { name: 'store', type: 'string' },
   { name: 'stdin', type: 'string' },
   { name: 'quiet', short: 'q', type: 'boolean' },
@@ -39,6 +41,7 @@ Flags:
   --max-output SIZE      limit on stdout+stderr bytes (default 16M, or the image's)
   --writable-layer SIZE  quota of the VM's in-memory writable layer (default 64M)
   --invoke NAME          call this export instead of _start
+  --tcplisten HOST:PORT  preopen a listening TCP socket for the guest (fd 3, 4, ...; before dirs)
   --stdin FILE           read stdin from FILE instead of this terminal
   --store DIR            image store (default $NANOVISOR_HOME or ~/.nanovisor)
   -q, --quiet            do not print why the VM stopped
@@ -106,6 +109,13 @@ export const runCommand: Command = {
       ...(maxOutput === undefined ? {} : { maxOutputBytes: parseSize(maxOutput, 'max-output') }),
       ...(layer === undefined ? {} : { writableLayerBytes: parseSize(layer, 'writable-layer') }),
     };
+    const listeners = flagList(p, 'tcplisten').map((a) => {
+      const { host, port } = parseListenAddress(a);
+      const l = listenTcp(host, port);
+      if (port === 0 && !flagBool(p, 'quiet')) io.stderr(`nanovisor: listening on ${host}:${l.port}\n`);
+      return l;
+    });
+    if (listeners.length > 0) options.listeners = listeners;
     const invoke = flagString(p, 'invoke');
     if (invoke !== undefined) options.entry = invoke;
     const prepared = prepareModule(runnable.module, options.memoryLimitBytes);
