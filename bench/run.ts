@@ -1,0 +1,47 @@
+/**
+ * `npm run bench`: nanovisor's benchmarks (never tests). Each figure is the median of
+ * repeated runs with its spread; peers run in the same process or on the same machine in
+ * the same run, and ratios are reported against them. Prints a table and writes JSON to
+ * bench/results/latest.json (or --json FILE).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { wat } from '../test/support/wat.ts';
+import { bootBench } from './boot.ts';
+import { formatTable, type Row } from './stats.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1]! : join(root, 'bench', 'results', 'latest.json');
+const iterations = Number(process.env['BENCH_ITER'] ?? 3000);
+
+function ensureGuests(): void {
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-guests.ts')], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+const TRIVIAL = wat(`(module (memory (export "memory") 1) (func (export "_start")))`);
+
+ensureGuests();
+const hello = join(root, 'build', 'examples', 'hello-c', 'hello-c.wasm');
+if (!existsSync(hello)) throw new Error(`missing ${hello}: run npm run guests`);
+
+const rows: Row[] = [
+  ...bootBench([
+    { name: 'trivial', bytes: TRIVIAL },
+    { name: 'C hello world', bytes: readFileSync(hello) },
+  ], iterations),
+];
+
+console.log(formatTable(rows));
+const report = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version },
+  iterations,
+  rows,
+};
+mkdirSync(dirname(jsonOut), { recursive: true });
+writeFileSync(jsonOut, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`\nwrote ${jsonOut}`);
