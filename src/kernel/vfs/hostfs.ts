@@ -85,6 +85,31 @@ export class HostMount implements Device {
   checkWritable(): void {
     if (this.readonly) fault(Errno.ROFS, 'read-only mount');
   }
+
+  /**
+   * node:fs sets times as float seconds (~0.4 µs resolution today), so a guest that sets
+   * mtim = t and reads it back would see a rounded t. We remember the exact value per
+   * inode with the rounded value the host stored, and report the exact one as long as
+   * the host still holds that rounded value (any later change on the host wins).
+   */
+  readonly #exact = new Map<string, { atim?: [bigint, bigint]; mtim?: [bigint, bigint] }>();
+
+  recordTimes(st: fs.BigIntStats, t: TimesUpdate): void {
+    const key = `${st.dev}:${st.ino}`;
+    const e = this.#exact.get(key) ?? {};
+    if (t.atim !== undefined) e.atim = [st.atimeNs, t.atim];
+    if (t.mtim !== undefined) e.mtim = [st.mtimeNs, t.mtim];
+    if (this.#exact.size > 4096) this.#exact.clear();
+    this.#exact.set(key, e);
+  }
+
+  stat(st: fs.BigIntStats): FileStat {
+    const s = toStat(st);
+    const e = this.#exact.size === 0 ? undefined : this.#exact.get(`${st.dev}:${st.ino}`);
+    if (e?.atim !== undefined && e.atim[0] === s.atim) s.atim = e.atim[1];
+    if (e?.mtim !== undefined && e.mtim[0] === s.mtim) s.mtim = e.mtim[1];
+    return s;
+  }
 }
 
 function fileTypeOf(st: fs.BigIntStats | fs.Stats): number {
@@ -114,12 +139,14 @@ function secs(ns: bigint): number {
 }
 
 /** Applies a TimesUpdate, keeping the unchanged one from the current stat. */
-function applyTimes(path: string, t: TimesUpdate, fd?: number): void {
+function applyTimes(mount: HostMount, path: string, t: TimesUpdate, fd?: number): void {
   if (t.atim === undefined && t.mtim === undefined) return;
-  const st = fd === undefined ? lstat(path) : host(() => fs.fstatSync(fd, { bigint: true }));
-  const a = secs(t.atim ?? st.atimeNs);
-  const m = secs(t.mtim ?? st.mtimeNs);
-  host(() => (fd === undefined ? fs.lutimesSync(path, a, m) : fs.futimesSync(fd, a, m)));
+  const get = () => (fd === undefined ? lstat(path) : host(() => fs.fstatSync(fd, { bigint: true })));
+  // The time left unchanged is rewritten too (utimes sets both): keep its exact value.
+  const before = mount.stat(get());
+  const exact = { atim: t.atim ?? before.atim, mtim: t.mtim ?? before.mtim };
+  host(() => (fd === undefined ? fs.lutimesSync(path, secs(exact.atim), secs(exact.mtim)) : fs.futimesSync(fd, secs(exact.atim), secs(exact.mtim))));
+  mount.recordTimes(get(), exact);
 }
 
 function nodeFor(mount: HostMount, path: string, st: fs.BigIntStats): AnyNode {
@@ -138,11 +165,11 @@ abstract class HostBase {
     this.path = path;
   }
   stat(): FileStat {
-    return toStat(lstat(this.path));
+    return this.device.stat(lstat(this.path));
   }
   setTimes(t: TimesUpdate): void {
     this.device.checkWritable();
-    applyTimes(this.path, t);
+    applyTimes(this.device, this.path, t);
   }
 }
 
@@ -182,11 +209,11 @@ class HostOpenFile implements OpenFile {
   }
   stat(): FileStat {
     const fd = this.#fdOrBad();
-    return toStat(host(() => fs.fstatSync(fd, { bigint: true })));
+    return this.#mount.stat(host(() => fs.fstatSync(fd, { bigint: true })));
   }
   setTimes(t: TimesUpdate): void {
     this.#mount.checkWritable();
-    applyTimes('', t, this.#fdOrBad());
+    applyTimes(this.#mount, '', t, this.#fdOrBad());
   }
   sync(): void {
     const fd = this.#fdOrBad();
