@@ -105,7 +105,7 @@ export class ConnectedSocket extends Descriptor {
     return [got, 0];
   }
 
-  override send(bufs: Uint8Array[]): number {
+  override send(bufs: Uint8Array[], _siflags = 0): number {
     if (this.#writeShut) return fault(Errno.PIPE);
     let sent = 0;
     for (const b of bufs) {
