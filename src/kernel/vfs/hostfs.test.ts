@@ -92,6 +92,21 @@ describe('read-write host mount', () => {
     assert.equal(fs.statSync(path.join(dir, 'hello.txt')).mtimeMs, 7000);
   });
 
+  it('keeps timestamps exact to the nanosecond', () => {
+    const g = mountVm([{ hostPath: hostDir(), guestPath: 'm', readonly: false }]);
+    const before = g.stat(M, 'hello.txt').stat!;
+    const mtim = before.mtim - 100n;
+    const [p, len] = g.put('hello.txt');
+    assert.equal(g.call('path_filestat_set_times', M, 0, p, len, 0n, mtim, 4), 0);
+    const after = g.stat(M, 'hello.txt').stat!;
+    assert.equal(after.mtim, mtim);
+    assert.equal(after.atim, before.atim);
+    const fd = g.openOk(M, 'hello.txt', { base: Rights.FD_READ | Rights.FD_FILESTAT_SET_TIMES | Rights.FD_FILESTAT_GET });
+    assert.equal(g.call('fd_filestat_set_times', fd, 123_456_789_123n, 0n, 1), 0);
+    assert.equal(g.fstat(fd).stat!.atim, 123_456_789_123n);
+    assert.equal(g.fstat(fd).stat!.mtim, mtim);
+  });
+
   it('names the preopen exactly as its guestPath', () => {
     const g = mountVm([{ hostPath: hostDir(), guestPath: 'fs-tests.dir', readonly: false }]);
     const out = g.alloc(8);

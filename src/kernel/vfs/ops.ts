@@ -49,7 +49,7 @@ export function openAt(start: DirNode, path: string, req: OpenRequest): Opened {
   if (creat && excl) fault(Errno.EXIST);
   switch (node.kind) {
     case 'dir':
-      if (req.write || trunc) fault(Errno.ISDIR);
+      if (req.write || trunc || creat) fault(Errno.ISDIR);
       return { kind: 'dir', dir: node };
     case 'symlink':
       // Reached only without SYMLINK_FOLLOW: O_NOFOLLOW semantics.

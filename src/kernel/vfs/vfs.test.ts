@@ -257,6 +257,7 @@ describe('path_open flags and rights', () => {
     assert.equal(g.open(ROOT, 'etc/motd', { oflags: OFlags.DIRECTORY }).errno, Errno.NOTDIR);
     assert.equal(g.open(ROOT, 'etc', { base: Rights.FD_WRITE }).errno, Errno.ISDIR);
     assert.equal(g.open(ROOT, 'etc', { oflags: OFlags.TRUNC }).errno, Errno.ISDIR);
+    assert.equal(g.open(ROOT, 'etc', { oflags: OFlags.CREAT, base: Rights.FD_READDIR }).errno, Errno.ISDIR);
     assert.equal(g.open(ROOT, 'etc', { oflags: OFlags.DIRECTORY | OFlags.TRUNC }).errno, Errno.INVAL);
     assert.equal(g.open(ROOT, 'etc', { oflags: OFlags.DIRECTORY | OFlags.CREAT }).errno, Errno.INVAL);
     assert.equal(g.open(ROOT, 'x', { oflags: 16 }).errno, Errno.INVAL);
