@@ -1,0 +1,160 @@
+/**
+ * The app manifest, `nanovisor.json`: what goes into an image besides the module (args, env,
+ * files, mounts, limits, routes). A strict schema: unknown fields are refused by name, and
+ * every problem is reported as `path: problem` in one NV_MANIFEST_INVALID error.
+ * docs/manifest.md documents each field; keep the two in step.
+ */
+import { z } from 'zod';
+import { NanovisorError } from '../shared/errors.ts';
+
+/** Defaults a manifest gets for the limits it leaves out. */
+export const DEFAULT_LIMITS = {
+  memoryBytes: 256 * 1024 * 1024,
+  timeoutMs: 30_000,
+  maxOutputBytes: 16 * 1024 * 1024,
+  writableLayerBytes: 64 * 1024 * 1024,
+} as const;
+
+export const MAX_MEMORY_BYTES = 4 * 1024 * 1024 * 1024;
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9\-_.]*$/;
+
+/** An absolute guest path without `.`/`..` components or NUL. */
+const guestPath = z.string().refine(
+  (p) => p.startsWith('/') && !p.includes('\0') && !p.split('/').some((c) => c === '.' || c === '..'),
+  { message: 'must be an absolute guest path without "." or ".." (e.g. "/etc/app.conf")' },
+);
+
+/** A relative host path inside the app directory (confinement is checked again at build). */
+const appPath = z.string().min(1, { message: 'must not be empty' }).refine(
+  (p) => !p.startsWith('/') && !p.includes('\0') && !p.split(/[/\\]/).includes('..'),
+  { message: 'must be a relative path inside the app directory, without ".."' },
+);
+
+const positiveInt = z.number().int({ message: 'must be an integer' }).positive({ message: 'must be positive' });
+
+const file = z.strictObject({
+  from: appPath,
+  to: guestPath,
+});
+
+const mount = z.strictObject({
+  guest: guestPath,
+  readonly: z.boolean().default(true),
+  volume: z.string().min(1, { message: 'must not be empty' }).optional(),
+});
+
+const limits = z.strictObject({
+  memoryBytes: positiveInt.max(MAX_MEMORY_BYTES, { message: `must be at most ${MAX_MEMORY_BYTES} (4 GiB)` }).default(DEFAULT_LIMITS.memoryBytes),
+  timeoutMs: positiveInt.default(DEFAULT_LIMITS.timeoutMs),
+  maxOutputBytes: positiveInt.default(DEFAULT_LIMITS.maxOutputBytes),
+  writableLayerBytes: positiveInt.default(DEFAULT_LIMITS.writableLayerBytes),
+});
+
+const route = z.strictObject({
+  path: z.string().startsWith('/', { message: 'must start with "/"' }),
+  host: z.string().min(1, { message: 'must not be empty' }).optional(),
+  methods: z.array(z.string().regex(/^[A-Za-z]+$/, { message: 'must be an HTTP method such as GET' }).transform((m) => m.toUpperCase())).optional(),
+});
+
+const envName = z.string().regex(/^[^=\0]+$/, { message: 'environment names must be non-empty and contain no "=" or NUL' });
+
+/** The schema of `nanovisor.json`. */
+export const ManifestSchema = z.strictObject({
+  name: z.string().regex(NAME_PATTERN, { message: 'must match [a-z0-9][a-z0-9-_.]* (lower case)' }),
+  version: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$/, { message: 'must be a tag: letters, digits, "_", ".", "-" (at most 128)' }).optional(),
+  module: appPath,
+  entry: z.string().min(1, { message: 'must not be empty' }).default('_start'),
+  args: z.array(z.string()).default([]),
+  env: z.record(envName, z.string()).default({}),
+  files: z.array(file).default([]),
+  mounts: z.array(mount).default([]),
+  limits: limits.default({ ...DEFAULT_LIMITS }),
+  routes: z.array(route).default([]),
+  snapshot: z.strictObject({ initialize: z.boolean().optional() }).optional(),
+});
+
+/** A manifest with every default applied. */
+export type Manifest = z.output<typeof ManifestSchema>;
+/** A manifest as written in `nanovisor.json` (defaults not yet applied). */
+export type ManifestInput = z.input<typeof ManifestSchema>;
+
+export interface ManifestProblem {
+  path: string;
+  message: string;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return typeof value;
+}
+
+function problemsOf(error: z.ZodError): ManifestProblem[] {
+  const out: ManifestProblem[] = [];
+  for (const issue of error.issues) {
+    const path = formatPath(issue.path);
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const key of issue.keys) {
+          const full = path === '' ? key : `${path}.${key}`;
+          out.push({ path: full, message: `unknown field "${full}"` });
+        }
+        break;
+      case 'invalid_type': {
+        const what = issue.input === undefined ? 'is required'
+          : issue.expected === 'int' && typeof issue.input === 'number' ? 'must be an integer'
+          : `expected ${issue.expected === 'int' ? 'integer' : issue.expected}, got ${describe(issue.input)}`;
+        out.push({ path: path || '(root)', message: `${path || '(root)'}: ${what}` });
+        break;
+      }
+      default:
+        out.push({ path: path || '(root)', message: `${path || '(root)'}: ${issue.message}` });
+    }
+  }
+  return out;
+}
+
+/**
+ * Validates a parsed `nanovisor.json` and applies defaults. `source` names it in messages
+ * (a file path, or `manifest`).
+ *
+ * @example
+ * parseManifest({ name: 'hello', module: 'hello.wasm' }, 'nanovisor.json').limits.timeoutMs; // 30000
+ * parseManifest({ name: 'x', module: 'x.wasm', limits: { memroy: 1 } }, 'manifest');
+ * // throws NV_MANIFEST_INVALID: manifest: unknown field "limits.memroy"
+ */
+export function parseManifest(json: unknown, source: string): Manifest {
+  const result = ManifestSchema.safeParse(json, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = problemsOf(result.error);
+  throw new NanovisorError('NV_MANIFEST_INVALID', `${source}: ${problems.map((p) => p.message).join('; ')}`, {
+    details: { source, problems },
+  });
+}
+
+/** Parses manifest text (JSON); a syntax error is NV_MANIFEST_INVALID too. */
+export function parseManifestText(text: string, source: string): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new NanovisorError('NV_MANIFEST_INVALID', `${source}: not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  return parseManifest(json, source);
+}
+
+/** The tag an image of this manifest gets: `name:version`, version defaulting to `latest`. */
+export function manifestTag(m: Pick<Manifest, 'name' | 'version'>): string {
+  return `${m.name}:${m.version ?? 'latest'}`;
+}
