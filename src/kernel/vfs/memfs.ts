@@ -17,6 +17,9 @@ import { nowNs } from './types.ts';
 export const ENTRY_COST = 64;
 /** Largest in-memory file; beyond it writes are EFBIG. */
 export const MAX_MEM_FILE = 2 ** 32;
+/** Longest name and symlink target the layer stores (Linux NAME_MAX, PATH_MAX). */
+export const NAME_MAX = 255;
+export const SYMLINK_MAX = 4095;
 /** st_dev of the in-memory layer. */
 const MEM_DEV = 1n;
 
@@ -113,7 +116,9 @@ function kindType(kind: string): number {
 }
 
 function nameCost(name: string): number {
-  return ENTRY_COST + Buffer.byteLength(name);
+  const n = Buffer.byteLength(name);
+  if (n > NAME_MAX) fault(Errno.NAMETOOLONG, 'name too long');
+  return ENTRY_COST + n;
 }
 
 export class MemDir extends MemBase implements DirNode {
@@ -256,6 +261,7 @@ export class MemDir extends MemBase implements DirNode {
   }
 
   symlink(name: string, target: string): void {
+    if (Buffer.byteLength(target) > SYMLINK_MAX) fault(Errno.NAMETOOLONG, 'symlink target too long');
     const s = new MemSymlink(this.device, this.device.newIno(), nowNs(), target);
     this.#add(name, s, Buffer.byteLength(target));
   }

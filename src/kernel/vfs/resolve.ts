@@ -45,11 +45,14 @@ export function checkPath(path: string): void {
 export function resolve(start: DirNode, path: string, followLast: boolean): Resolved {
   checkPath(path);
   const stack: DirNode[] = [start];
-  // Remaining components, reversed so pop() yields the next one.
+  // Remaining components, reversed so pop() yields the next one, and how many of them are
+  // names (not '' or '.'): linear time whatever the path, so no guest path can stall us.
   let rest = path.split('/').reverse();
+  let named = countNamed(rest);
   let hops = 0;
   for (;;) {
     const c = rest.pop()!;
+    if (c !== '' && c !== '.') named--;
     const top = stack[stack.length - 1]!;
     if (c === '' || c === '.') {
       if (rest.length === 0) return { dir: top, name: '.', node: top, mustBeDir: true };
@@ -62,7 +65,7 @@ export function resolve(start: DirNode, path: string, followLast: boolean): Reso
       continue;
     }
     // Last named component when only '' (slashes) and '.' remain.
-    const last = rest.every((x) => x === '' || x === '.');
+    const last = named === 0;
     const child = top.lookup(c);
     if (child !== undefined && child.kind === 'symlink' && (!last || followLast || rest.length > 0)) {
       if (++hops > MAX_SYMLINK_HOPS) fault(Errno.LOOP, 'too many levels of symbolic links');
@@ -70,7 +73,9 @@ export function resolve(start: DirNode, path: string, followLast: boolean): Reso
       if (target === '') fault(Errno.NOENT, 'empty symlink target');
       if (target.startsWith('/')) fault(Errno.NOTCAPABLE, 'absolute symlink target');
       if (target.includes('\0')) fault(Errno.INVAL);
-      rest = rest.concat(target.split('/').reverse());
+      const parts = target.split('/').reverse();
+      named += countNamed(parts);
+      rest = rest.concat(parts);
       continue;
     }
     if (last) {
@@ -86,6 +91,12 @@ export function resolve(start: DirNode, path: string, followLast: boolean): Reso
     if (child.kind !== 'dir') fault(Errno.NOTDIR, `not a directory: ${c}`);
     stack.push(child);
   }
+}
+
+function countNamed(parts: readonly string[]): number {
+  let n = 0;
+  for (const p of parts) if (p !== '' && p !== '.') n++;
+  return n;
 }
 
 /**

@@ -244,6 +244,13 @@ describe('confinement of paths', () => {
     assert.equal(g.open(ROOT, 'etc/', { base: Rights.FD_READDIR }).errno, 0);
     assert.equal(g.open(ROOT, 'new/', { oflags: OFlags.CREAT }).errno, Errno.ISDIR);
     assert.equal(g.stat(ROOT, 'app/dirlink/', false).stat!.filetype, FileType.DIRECTORY);
+    // Resolution is linear: a huge path of "./" components does not stall the host.
+    assert.equal(g.stat(ROOT, './'.repeat(100_000) + 'etc/motd').errno, 0);
+    assert.equal(g.stat(ROOT, 'etc/' + '/'.repeat(100_000)).errno, 0);
+    // Names and symlink targets have Linux's limits.
+    assert.equal(g.mkdir(ROOT, 'n'.repeat(256)), Errno.NAMETOOLONG);
+    assert.equal(g.mkdir(ROOT, 'n'.repeat(255)), 0);
+    assert.equal(g.symlink('t'.repeat(4096), ROOT, 'longlink'), Errno.NAMETOOLONG);
     // Invalid UTF-8 is EILSEQ.
     const [p] = g.put(new Uint8Array([0xff, 0xfe]));
     assert.equal(g.call('path_create_directory', ROOT, p, 2), Errno.ILSEQ);
