@@ -38,6 +38,8 @@ interface Options {
   jobs: number;
   bin: string;
   verbose: boolean;
+  /** Extra guest environment for every test, after the test's own. */
+  env: Record<string, string>;
 }
 
 /** One test as the specification describes it, reduced to what a preview1 run needs. */
@@ -78,7 +80,7 @@ export interface TestResult {
 }
 
 const USAGE = `Usage: node scripts/conformance.ts --suite DIR [--json FILE] [--markdown FILE]
-       [--filter REGEX] [--timeout SECONDS] [--jobs N] [--bin PATH] [--verbose]
+       [--filter REGEX] [--timeout SECONDS] [--jobs N] [--bin PATH] [--env K=V]... [--verbose]
 
   --suite DIR      wasi-testsuite tests directory (e.g. /tmp/wasi-testsuite/tests), or one suite
   --json FILE      write every result as JSON
@@ -87,12 +89,14 @@ const USAGE = `Usage: node scripts/conformance.ts --suite DIR [--json FILE] [--m
   --timeout SEC    per-test wall-clock limit (default 10)
   --jobs N         tests run in parallel (default: CPU count)
   --bin PATH       nanovisor launcher (default: this checkout's bin/nanovisor.js)
+  --env K=V        add K=V to every test's guest environment (repeatable); ERRNO_MODE_UNIX=1
+                   makes the Rust tests insist on the errno Linux gives, not any allowed one
   --verbose        print each failing test's stdout/stderr`;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     suite: '', json: undefined, markdown: undefined, filter: undefined, timeoutMs: 10_000,
-    jobs: Math.max(1, availableParallelism()), bin: DEFAULT_BIN, verbose: false,
+    jobs: Math.max(1, availableParallelism()), bin: DEFAULT_BIN, verbose: false, env: {},
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -110,6 +114,13 @@ function parseArgs(argv: string[]): Options {
       case '--jobs': o.jobs = Math.max(1, Number(value())); break;
       case '--bin': o.bin = resolve(value()); break;
       case '--verbose': o.verbose = true; break;
+      case '--env': {
+        const kv = value();
+        const eq = kv.indexOf('=');
+        if (eq <= 0) throw new Error(`--env ${kv}: expected K=V`);
+        o.env[kv.slice(0, eq)] = kv.slice(eq + 1);
+        break;
+      }
       case '--help': case '-h': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
       default: throw new Error(`unknown argument ${a}\n\n${USAGE}`);
     }
@@ -137,13 +148,14 @@ function findSuites(root: string): string[] {
   return out.sort();
 }
 
+/** As the official runner decides: the manifest's `version`, else the directory's name when it is a WASI version, else preview1. */
 function isPreview1(dir: string): boolean {
   const manifest = join(dir, 'manifest.json');
   if (existsSync(manifest)) {
     const m = JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string };
-    return (m.version ?? PREVIEW1) === PREVIEW1;
+    if (m.version !== undefined) return m.version === PREVIEW1;
   }
-  return basename(dir) === PREVIEW1 || !/^wasm32-wasi/.test(basename(dir));
+  return basename(dir) === PREVIEW1 || !/^wasm32-wasip\d/.test(basename(dir));
 }
 
 /** `.../tests/rust/testsuite/wasm32-wasip1` -> `rust`; otherwise the suite's path below --suite. */
@@ -288,12 +300,19 @@ function spawnTest(argv: string[], cwd: string, timeoutMs: number): Promise<Exit
   });
 }
 
-/** A short, single-line hint of why a run went wrong: the last non-empty stderr line. */
+/**
+ * A short, single-line hint of why a run went wrong: a Rust panic's location and message, a C
+ * assertion, or else the last non-empty stderr line.
+ */
 function stderrHint(stderr: string): string {
   const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  const panic = lines.find((l) => /panicked at|assertion|Assertion|failed|error/.test(l) && !/^note:/.test(l));
-  const line = panic ?? lines.at(-1) ?? '';
-  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+  const at = lines.findIndex((l) => /panicked at|assertion|Assertion|failed|error/.test(l) && !/^note:/.test(l));
+  let line = at < 0 ? lines.at(-1) ?? '' : lines[at]!;
+  // Rust prints `panicked at FILE:LINE:COL:` and the message on the next line.
+  if (at >= 0 && /panicked at .*:$/.test(line) && lines[at + 1] !== undefined) {
+    line = `${line.replace(/^thread '[^']*' (\(\d+\) )?/, '').replace(/^panicked at (\S*\/)?/, '')} ${lines[at + 1]}`;
+  }
+  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 
 async function runTest(t: TestCase, o: Options): Promise<TestResult> {
@@ -307,7 +326,7 @@ async function runTest(t: TestCase, o: Options): Promise<TestResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'nv-conformance-'));
   try {
     const argv = [process.execPath, o.bin, 'run', basename(t.wasm)];
-    for (const [k, v] of Object.entries(t.spec.env)) argv.push('--env', `${k}=${v}`);
+    for (const [k, v] of Object.entries({ ...t.spec.env, ...o.env })) argv.push('--env', `${k}=${v}`);
     if (t.spec.root !== undefined) {
       const copy = join(scratch, 'root');
       copyFixture(t.spec.root, copy);
