@@ -128,23 +128,30 @@ export class FileDescriptor extends Descriptor {
 
 export class DirectoryDescriptor extends Descriptor {
   readonly filetype = FileType.DIRECTORY;
-  readonly dir: DirNode;
+  readonly #dir: DirNode;
   /** The listing fd_readdir pages through; retaken at cookie 0 so cookies stay meaningful. */
   #snapshot: DirEntry[] | undefined;
 
   constructor(dir: DirNode, rightsBase: bigint, rightsInheriting: bigint, fdflags = 0, preopenName?: string) {
     super(rightsBase, rightsInheriting, fdflags);
-    this.dir = dir;
+    this.#dir = dir;
     this.preopenName = preopenName;
+  }
+
+  /** The directory, re-checked: it was found in an earlier call and may have moved since. */
+  get dir(): DirNode {
+    this.#dir.revalidate?.();
+    return this.#dir;
   }
 
   override readdir(cookie: bigint): DirEntry[] {
     if (cookie === 0n || this.#snapshot === undefined) {
-      const self = this.dir.stat().ino;
-      const entries = this.dir.list().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const dir = this.dir;
+      const self = dir.stat().ino;
+      const entries = dir.list().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       this.#snapshot = [
         { name: '.', ino: self, filetype: FileType.DIRECTORY },
-        { name: '..', ino: this.dir.parentIno(), filetype: FileType.DIRECTORY },
+        { name: '..', ino: dir.parentIno(), filetype: FileType.DIRECTORY },
         ...entries,
       ];
     }

@@ -156,6 +156,27 @@ describe('confinement of host mounts', () => {
     assert.equal(fs.readFileSync(secret, 'utf8'), 'TOP SECRET');
   });
 
+  it('a directory fd whose ancestor was swapped for a symlink does not follow it', () => {
+    const dir = hostDir();
+    fs.mkdirSync(path.join(dir, 'a', 'b'), { recursive: true });
+    fs.mkdirSync(path.join(outside, 'b'), { recursive: true });
+    fs.writeFileSync(path.join(outside, 'b', 'loot'), 'LOOT');
+    const g = mountVm([{ hostPath: dir, guestPath: 'm', readonly: false }]);
+    const b = g.openOk(M, 'a/b', { oflags: OFlags.DIRECTORY });
+    assert.equal(g.open(b, 'loot').errno, Errno.NOENT);
+    // Move a away and put a symlink (relative, so allowed) where it was.
+    assert.equal(g.rename(M, 'a', M, 'moved'), 0);
+    const rel = path.relative(dir, outside);
+    assert.equal(g.symlink(rel, M, 'a'), 0);
+    assert.equal(g.open(b, 'loot').errno, Errno.NOENT);
+    assert.equal(g.stat(b, '.').errno, Errno.NOENT);
+    assert.equal(g.fstat(b).errno, Errno.NOENT);
+    assert.equal(g.readdir(b).errno, Errno.NOENT);
+    assert.equal(g.open(b, 'new', { oflags: OFlags.CREAT }).errno, Errno.NOENT);
+    assert.deepEqual(fs.readdirSync(path.join(outside, 'b')), ['loot']);
+    fs.rmSync(path.join(outside, 'b'), { recursive: true });
+  });
+
   it('does not plant absolute symlinks on the host', () => {
     const dir = hostDir();
     const g = mountVm([{ hostPath: dir, guestPath: 'm', readonly: false }]);

@@ -150,7 +150,7 @@ function applyTimes(mount: HostMount, path: string, t: TimesUpdate, fd?: number)
 }
 
 function nodeFor(mount: HostMount, path: string, st: fs.BigIntStats): AnyNode {
-  if (st.isDirectory()) return new HostDir(mount, path);
+  if (st.isDirectory()) return new HostDir(mount, path, st.ino);
   if (st.isFile()) return new HostFile(mount, path);
   if (st.isSymbolicLink()) return new HostSymlink(mount, path);
   return new HostOther(mount, path, fileTypeOf(st));
@@ -256,6 +256,32 @@ function openHostFile(mount: HostMount, path: string, opts: FileOpenOptions, cre
 
 export class HostDir extends HostBase implements DirNode {
   readonly kind = 'dir';
+  /** Inode seen when this path was checked; undefined for the mount root. */
+  readonly #ino: bigint | undefined;
+
+  constructor(mount: HostMount, path: string, ino?: bigint) {
+    super(mount, path);
+    this.#ino = ino;
+  }
+
+  /**
+   * Re-checks, before a descriptor's directory is used in a later call, that its path
+   * still leads through real directories to the same inode. Without this a guest could
+   * rename an ancestor away and put a symlink at its old name, and the OS would follow it.
+   * A directory moved while open is ENOENT from then on (we hold a path, not an fd).
+   */
+  revalidate(): void {
+    if (this.path === this.device.root) return;
+    const rel = this.path.slice(this.device.root.length + 1).split('/');
+    let p = this.device.root;
+    let st: fs.BigIntStats | undefined;
+    for (const c of rel) {
+      p = `${p}/${c}`;
+      st = host(() => fs.lstatSync(p, { bigint: true, throwIfNoEntry: false }));
+      if (st === undefined || !st.isDirectory()) fault(Errno.NOENT, 'directory was moved or removed');
+    }
+    if (st === undefined || st.ino !== this.#ino) fault(Errno.NOENT, 'directory was moved or removed');
+  }
 
   #child(name: string): string {
     return `${this.path}/${name}`;

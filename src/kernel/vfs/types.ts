@@ -100,6 +100,8 @@ export interface DirNode extends VNode {
   rename(name: string, to: DirNode, toName: string): void;
   /** True when `node` is this directory or one of its ancestors (for rename-into-self). */
   isWithin(node: DirNode): boolean;
+  /** Checks a directory held across calls (by a descriptor) is still where it was. */
+  revalidate?(): void;
 }
 
 export type AnyNode = DirNode | FileNode | SymlinkNode | OtherNode;
