@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   NV_IMAGE_MALFORMED: { class: 'user', hint: 'The image is not a nanovisor OCI image; rebuild it with `nanovisor build`.' },
   NV_IMAGE_IN_USE: { class: 'user', hint: 'Remove the tags that refer to it first, or pass --force.' },
   NV_IMAGE_FILES_INVALID: { class: 'user', hint: 'Image files must be regular files or directories inside the app directory.' },
+  NV_IMAGE_REF_INVALID: { class: 'user', hint: 'Name images NAME[:TAG], NAME in lower case ([a-z0-9][a-z0-9-_.]*); refer to them by that, a sha256: digest or 6+ hex digits of it.' },
   NV_MOUNT_INVALID: { class: 'user', hint: 'Use --dir HOST[::GUEST][:ro]; the host directory must exist.' },
   NV_NET_LISTEN: { class: 'user', hint: 'Pick a free address and port for --tcplisten (127.0.0.1:0 picks any free port).' },
   NV_GUEST_TIMEOUT: { class: 'user', hint: 'The guest ran past its wall-clock limit; raise --timeout or fix the guest.' },
