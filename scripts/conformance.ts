@@ -40,10 +40,12 @@ interface Options {
   verbose: boolean;
   /** Extra guest environment for every test, after the test's own. */
   env: Record<string, string>;
+  /** Make the Rust tests demand this host's errno where platforms differ. */
+  strictErrno: boolean;
 }
 
 /** One test as the specification describes it, reduced to what a preview1 run needs. */
-interface Spec {
+export interface Spec {
   args: string[];
   env: Record<string, string>;
   /** Host directory (absolute) preopened as `/`. */
@@ -80,7 +82,7 @@ export interface TestResult {
 }
 
 const USAGE = `Usage: node scripts/conformance.ts --suite DIR [--json FILE] [--markdown FILE]
-       [--filter REGEX] [--timeout SECONDS] [--jobs N] [--bin PATH] [--env K=V]... [--verbose]
+       [--filter REGEX] [--timeout SECONDS] [--jobs N] [--bin PATH] [--env K=V]... [--strict-errno] [--verbose]
 
   --suite DIR      wasi-testsuite tests directory (e.g. /tmp/wasi-testsuite/tests), or one suite
   --json FILE      write every result as JSON
@@ -89,14 +91,16 @@ const USAGE = `Usage: node scripts/conformance.ts --suite DIR [--json FILE] [--m
   --timeout SEC    per-test wall-clock limit (default 10)
   --jobs N         tests run in parallel (default: CPU count)
   --bin PATH       nanovisor launcher (default: this checkout's bin/nanovisor.js)
-  --env K=V        add K=V to every test's guest environment (repeatable); ERRNO_MODE_UNIX=1
-                   makes the Rust tests insist on the errno Linux gives, not any allowed one
+  --env K=V        add K=V to every test's guest environment (repeatable)
+  --strict-errno   give the Rust tests ERRNO_MODE_UNIX (ERRNO_MODE_MACOS on macOS), so they
+                   insist on this platform's errno where platforms differ, as wasmtime's own
+                   harness does; the C and AssemblyScript tests count environ, so not them
   --verbose        print each failing test's stdout/stderr`;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     suite: '', json: undefined, markdown: undefined, filter: undefined, timeoutMs: 10_000,
-    jobs: Math.max(1, availableParallelism()), bin: DEFAULT_BIN, verbose: false, env: {},
+    jobs: Math.max(1, availableParallelism()), bin: DEFAULT_BIN, verbose: false, env: {}, strictErrno: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -114,6 +118,7 @@ function parseArgs(argv: string[]): Options {
       case '--jobs': o.jobs = Math.max(1, Number(value())); break;
       case '--bin': o.bin = resolve(value()); break;
       case '--verbose': o.verbose = true; break;
+      case '--strict-errno': o.strictErrno = true; break;
       case '--env': {
         const kv = value();
         const eq = kv.indexOf('=');
@@ -132,7 +137,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 /** Directories below `root` (itself included) holding `*.wasm` files of a preview1 suite. */
-function findSuites(root: string): string[] {
+export function findSuites(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string): void => {
     const entries = readdirSync(dir, { withFileTypes: true });
@@ -183,7 +188,7 @@ function envOf(v: unknown): Record<string, string> {
 }
 
 /** Reads FOO.json (or the default spec) into what one run needs. */
-function readSpec(jsonPath: string, testDir: string): Spec {
+export function readSpec(jsonPath: string, testDir: string): Spec {
   const spec: Spec = {
     args: [], env: {}, root: undefined, dirs: [], exitCode: 0, stdout: undefined, stderr: undefined, skip: undefined,
   };
@@ -326,7 +331,10 @@ async function runTest(t: TestCase, o: Options): Promise<TestResult> {
   const scratch = mkdtempSync(join(tmpdir(), 'nv-conformance-'));
   try {
     const argv = [process.execPath, o.bin, 'run', basename(t.wasm)];
-    for (const [k, v] of Object.entries({ ...t.spec.env, ...o.env })) argv.push('--env', `${k}=${v}`);
+    const strict = o.strictErrno && t.language === 'rust'
+      ? { [process.platform === 'darwin' ? 'ERRNO_MODE_MACOS' : 'ERRNO_MODE_UNIX']: '1' }
+      : {};
+    for (const [k, v] of Object.entries({ ...t.spec.env, ...strict, ...o.env })) argv.push('--env', `${k}=${v}`);
     if (t.spec.root !== undefined) {
       const copy = join(scratch, 'root');
       copyFixture(t.spec.root, copy);
@@ -460,4 +468,4 @@ async function main(): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-process.exitCode = await main();
+if (import.meta.main) process.exitCode = await main();
