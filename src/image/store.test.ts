@@ -184,7 +184,7 @@ test('a blob corrupted on disk is NV_IMAGE_DIGEST_MISMATCH naming the blob', () 
   const layer = store.inspect('hello').layers.find((l) => l.role === 'module')!;
   const path = join(dir.path, 'blobs/sha256', digestHex(layer.digest));
   const bytes = readFileSync(path);
-  bytes[bytes.length - 1] ^= 1;
+  bytes[bytes.length - 1]! ^= 1;
   writeFileSync(path, bytes);
   assert.throws(() => store.load('hello'), (e) => {
     assert.ok(isNanovisorError(e, 'NV_IMAGE_DIGEST_MISMATCH'));

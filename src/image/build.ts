@@ -1,0 +1,179 @@
+/**
+ * `nanovisor build`: turns an app directory (its `nanovisor.json`, module and files) or a bare
+ * `.wasm` file into a sealed image in the store. Everything is checked here, once: the
+ * manifest's schema, the module against the kernel's ABI, and that every file comes from
+ * inside the app directory. Inputs are read in a fixed order and normalised (sorted, modes
+ * reduced to 644/755), so the same inputs always give the same digest.
+ */
+import { lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { NanovisorError } from '../shared/errors.ts';
+import { manifestTag, parseManifest, parseManifestText, type Manifest } from './manifest.ts';
+import { checkModule } from './module-check.ts';
+import { normalizeTag } from './oci.ts';
+import type { ImageStore } from './store.ts';
+import type { ImageFile } from './types.ts';
+
+export const MANIFEST_FILE = 'nanovisor.json';
+
+export interface BuildOptions {
+  /** The app directory, or a `.wasm` file (its manifest is synthesised). */
+  dir: string;
+  store: ImageStore;
+  /** Another manifest file than `<dir>/nanovisor.json`. */
+  manifestPath?: string;
+  /** Tag to set instead of the manifest's `name:version` (`NAME[:TAG]`). */
+  tag?: string;
+}
+
+export interface BuildResult {
+  digest: string;
+  /** The manifest's name. */
+  name: string;
+  /** The tag set, `name:tag`. */
+  tag: string;
+  /** Bytes of the image (manifest, config and layers). */
+  size: number;
+}
+
+function filesInvalid(message: string, path: string): never {
+  throw new NanovisorError('NV_IMAGE_FILES_INVALID', message, { details: { path } });
+}
+
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function realInside(appDir: string, hostPath: string, what: string): string {
+  let real: string;
+  try {
+    real = realpathSync(hostPath);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NanovisorError('NV_FILE_NOT_FOUND', `${what}: no such file or directory: ${hostPath}`, { details: { path: hostPath } });
+    }
+    throw e;
+  }
+  if (!inside(appDir, real)) filesInvalid(`${what}: ${hostPath} leads outside the app directory ${appDir}`, hostPath);
+  return real;
+}
+
+function fileMode(mode: number): number {
+  return (mode & 0o111) !== 0 ? 0o755 : 0o644;
+}
+
+/** A synthesised name for a bare module: its file name, lower-cased, reduced to [a-z0-9-_.]. */
+export function nameFromFile(file: string): string {
+  const stem = basename(file).replace(/\.wasm$/i, '').toLowerCase().replace(/[^a-z0-9\-_.]+/g, '-').replace(/^[^a-z0-9]+/, '');
+  return stem === '' ? 'app' : stem;
+}
+
+/**
+ * Collects the manifest's `files` from the app directory as image files. A `from` or a
+ * symlink that leads outside the directory, and anything but files, directories and
+ * symlinks, is NV_IMAGE_FILES_INVALID. A symlink whose relative target stays inside the
+ * copied tree is kept as a symlink; one pointing elsewhere in the app directory is copied
+ * as the file it points to.
+ */
+export function collectFiles(appDir: string, files: Manifest['files']): ImageFile[] {
+  const root = realpathSync(appDir);
+  const out = new Map<string, ImageFile>();
+  const add = (f: ImageFile, source: string): void => {
+    const prev = out.get(f.path);
+    if (prev !== undefined && !(prev.kind === 'dir' && f.kind === 'dir')) {
+      filesInvalid(`files: ${f.path} is given twice (again by ${source})`, f.path);
+    }
+    out.set(f.path, f);
+  };
+  const addFile = (hostPath: string, guestPath: string, what: string): void => {
+    const real = realInside(root, hostPath, what);
+    const st = statSync(real);
+    if (!st.isFile()) filesInvalid(`${what}: ${hostPath} is not a regular file`, hostPath);
+    add({ path: guestPath, kind: 'file', mode: fileMode(st.mode), data: new Uint8Array(readFileSync(real)) }, what);
+  };
+  const walk = (treeRoot: string, hostDir: string, guestDir: string, what: string): void => {
+    if (guestDir !== '/') add({ path: guestDir, kind: 'dir', mode: 0o755 }, what);
+    for (const name of readdirSync(hostDir).sort()) {
+      const host = join(hostDir, name);
+      const guest = guestDir === '/' ? `/${name}` : `${guestDir}/${name}`;
+      const st = lstatSync(host);
+      if (st.isDirectory()) walk(treeRoot, host, guest, what);
+      else if (st.isFile()) add({ path: guest, kind: 'file', mode: fileMode(st.mode), data: new Uint8Array(readFileSync(host)) }, what);
+      else if (st.isSymbolicLink()) {
+        const target = readlinkSync(host);
+        if (!isAbsolute(target) && inside(treeRoot, resolve(hostDir, target))) {
+          add({ path: guest, kind: 'symlink', mode: 0o777, target: target.split(sep).join('/') }, what);
+        } else {
+          addFile(host, guest, `${what}: symlink ${relative(root, host)} -> ${target}`);
+        }
+      } else {
+        filesInvalid(`${what}: ${host} is not a regular file, directory or symlink`, host);
+      }
+    }
+  };
+  files.forEach((f, i) => {
+    const what = `files[${i}].from "${f.from}"`;
+    const host = resolve(root, f.from);
+    if (!inside(root, host)) filesInvalid(`${what} is outside the app directory`, host);
+    const real = realInside(root, host, what);
+    const to = posix.normalize(f.to).replace(/(.)\/$/, '$1');
+    if (statSync(real).isDirectory()) walk(real, real, to, what);
+    else addFile(host, to, what);
+  });
+  return [...out.values()];
+}
+
+function readManifest(path: string): Manifest {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NanovisorError('NV_FILE_NOT_FOUND', `no manifest at ${path} (write a ${MANIFEST_FILE}, or build a .wasm file directly)`);
+    }
+    throw e;
+  }
+  return parseManifestText(text, path);
+}
+
+/**
+ * Builds an image from an app directory or a `.wasm` file and tags it.
+ *
+ * @example
+ * const store = ImageStore.openHome(storeHome(undefined));
+ * const { digest, tag } = buildImage({ dir: 'examples/hello-c', store });
+ * // tag === 'hello-c:latest'
+ */
+export function buildImage(options: BuildOptions): BuildResult {
+  const target = resolve(options.dir);
+  let st;
+  try {
+    st = statSync(target);
+  } catch {
+    throw new NanovisorError('NV_FILE_NOT_FOUND', `no such file or directory: ${options.dir}`);
+  }
+  let appDir: string;
+  let manifest: Manifest;
+  if (st.isFile() && options.manifestPath === undefined) {
+    appDir = dirname(target);
+    manifest = parseManifest({ name: nameFromFile(target), module: basename(target) }, target);
+  } else {
+    appDir = st.isFile() ? dirname(target) : target;
+    manifest = readManifest(resolve(options.manifestPath ?? join(appDir, MANIFEST_FILE)));
+  }
+  const tag = normalizeTag(options.tag ?? manifestTag(manifest));
+  const root = realpathSync(appDir);
+  const modulePath = resolve(root, manifest.module);
+  if (!inside(root, modulePath)) filesInvalid(`module "${manifest.module}" is outside the app directory`, modulePath);
+  const moduleReal = realInside(root, modulePath, `module "${manifest.module}"`);
+  const module = new Uint8Array(readFileSync(moduleReal));
+  const info = checkModule(module, { entry: manifest.entry });
+  const minBytes = info.memory.minPages * 65536;
+  if (minBytes > manifest.limits.memoryBytes) {
+    throw new NanovisorError('NV_MANIFEST_INVALID', `limits.memoryBytes: the module needs at least ${minBytes} bytes of memory at start, the limit is ${manifest.limits.memoryBytes}`);
+  }
+  const files = collectFiles(root, manifest.files);
+  const put = options.store.put({ manifest, module, files }, [tag]);
+  return { digest: put.digest, name: manifest.name, tag, size: put.size };
+}
