@@ -34,6 +34,9 @@ export const ERROR_CODES = {
   NV_GUEST_TRAP: { class: 'user', hint: 'The guest crashed (a WebAssembly trap); this is a bug in the guest program.' },
   NV_GUEST_OUTPUT_LIMIT: { class: 'user', hint: 'The guest wrote more output than allowed; raise --max-output.' },
   NV_GUEST_MEMORY_LIMIT: { class: 'user', hint: 'The guest needs more memory than its limit; raise --memory.' },
+  NV_CGI_REQUEST_INVALID: { class: 'user', hint: 'The request path is not valid for the route (bad percent-encoding or a NUL byte); fix the URL.' },
+  NV_CGI_RESPONSE_INVALID: { class: 'user', hint: 'The guest must print CGI headers ("Content-Type: text/plain", optional "Status: 404 Not Found"), an empty line, then the body; see docs/gateway.md.' },
+  NV_GATEWAY_CONFIG_INVALID: { class: 'user', hint: 'Fix the named app or route in the gateway configuration; see docs/gateway.md.' },
   NV_HOST_FAULT: { class: 'system', hint: 'An internal error in the nanovisor host; rerun with --debug and report it.' },
   NV_STORE_IO: { class: 'system', hint: 'The image store could not be read or written; check disk space and permissions.' },
 } as const satisfies Record<string, CodeInfo>;
