@@ -24,13 +24,19 @@ export function bootBench(subjects: readonly BootSubject[], iterations: number):
   const devNull = openSync('/dev/null', 'w');
   const rows: Row[] = [];
   for (const s of subjects) {
-    const prepared = prepareModule(s.bytes);
-    const naive = summarize(sampleMicros(nodeWasiBoot(prepared.module, devNull), iterations));
-    const ours = summarize(sampleMicros(() => {
-      NanoVm.create(prepared, { args: ['hello'], stdout: () => {} }).run();
+    const naive = summarize(sampleMicros(nodeWasiBoot(new WebAssembly.Module(s.bytes), devNull), iterations));
+    const fresh = prepareModule(s.bytes, undefined, { snapshot: 'off' });
+    const freshRun = summarize(sampleMicros(() => {
+      NanoVm.create(fresh, { args: ['hello'], stdout: () => {} }).run();
     }, iterations));
+    const pooled = prepareModule(s.bytes);
+    const pooledRun = summarize(sampleMicros(() => {
+      NanoVm.create(pooled, { args: ['hello'], stdout: () => {} }).run();
+    }, iterations));
+    const note = pooled.snapshot === undefined ? 'no snapshot: fresh instance' : `snapshot ${pooled.snapshot.initialPages} pages, reusable=${pooled.snapshot.reusable}`;
     rows.push({ group: 'boot', name: `${s.name}: node:wasi + new Instance`, unit: 'µs', summary: naive, ratio: 1 });
-    rows.push({ group: 'boot', name: `${s.name}: nanovisor NanoVm`, unit: 'µs', summary: ours, ratio: naive.median / ours.median });
+    rows.push({ group: 'boot', name: `${s.name}: nanovisor, fresh instance`, unit: 'µs', summary: freshRun, ratio: naive.median / freshRun.median });
+    rows.push({ group: 'boot', name: `${s.name}: nanovisor, pooled snapshot`, unit: 'µs', summary: pooledRun, ratio: naive.median / pooledRun.median, note });
   }
   return rows;
 }

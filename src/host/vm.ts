@@ -10,7 +10,11 @@ import { ProcExit, VmStop } from '../kernel/unwind.ts';
 import { createFileSystem, type ImageTree } from '../kernel/vfs/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import { GuestTimeout, callWithTimeout } from './interrupt.ts';
-import { applyMemoryLimit } from './memory-limit.ts';
+import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, memoryLimitsOf } from './memory-limit.ts';
+import { InstancePool, type PooledInstance } from './pool.ts';
+import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from './snapshot/transform.ts';
+import { MEMORY_IMPORT, type Snapshot } from './snapshot/types.ts';
+import { WasmBinaryError } from '../shared/wasm-binary.ts';
 
 export const DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024;
 export const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
@@ -82,23 +86,78 @@ export interface RunResult {
   durationMs: number;
 }
 
-/** A module compiled once with its limits applied; reusable for many VMs. */
+/**
+ * A module compiled once with its limits applied; reusable for many VMs. With a snapshot,
+ * VMs boot from the instance pool; without one, each VM instantiates the module afresh.
+ */
 export interface PreparedModule {
   readonly module: WebAssembly.Module;
   readonly memoryLimitBytes: number;
+  readonly pool?: InstancePool;
+  readonly snapshot?: Snapshot;
+  /** For modules that import their memory (`env.memory`) but carry no snapshot: its limits. */
+  readonly importedMemory?: { initial: number; maximum: number };
 }
 
-/** Validates and compiles module bytes with the memory limit enforced by the engine. */
-export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMORY_LIMIT): PreparedModule {
+export interface PrepareOptions {
+  /**
+   * `auto` (default): take the module's memory initialisation into a snapshot and boot
+   * from the pool when the module allows it. `off`: instantiate afresh for every VM.
+   * The environment variable NANOVISOR_SNAPSHOT=off forces `off` (to test both paths).
+   */
+  snapshot?: 'auto' | 'off';
+  /** Idle instances kept per module. */
+  maxIdle?: number;
+}
+
+function checkMagic(bytes: Uint8Array): void {
   if (bytes.byteLength < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new NanovisorError('NV_MODULE_MALFORMED', 'not a WebAssembly module (bad magic number)');
   }
-  const limited = applyMemoryLimit(bytes, memoryLimitBytes);
+}
+
+function compile(bytes: Uint8Array): WebAssembly.Module {
   try {
-    return { module: new WebAssembly.Module(limited), memoryLimitBytes };
+    return new WebAssembly.Module(bytes);
   } catch (e) {
     throw new NanovisorError('NV_MODULE_MALFORMED', `invalid WebAssembly module: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** Validates and compiles module bytes with the memory limit enforced by the engine. */
+export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, options: PrepareOptions = {}): PreparedModule {
+  checkMagic(bytes);
+  const wanted = process.env['NANOVISOR_SNAPSHOT'] === 'off' ? 'off' : options.snapshot ?? 'auto';
+  if (wanted === 'auto') {
+    let extracted: SnapshotModule | undefined;
+    try {
+      // Validate first: the transform trusts section contents it does not rewrite.
+      compile(bytes);
+      extracted = extractSnapshot(bytes);
+    } catch (e) {
+      if (!(e instanceof SnapshotUnsupported) && !(e instanceof WasmBinaryError)) throw e;
+    }
+    if (extracted !== undefined) return prepareSnapshot(extracted.module, extracted.snapshot, memoryLimitBytes, options.maxIdle);
+  }
+  const limited = applyMemoryLimit(bytes, memoryLimitBytes);
+  const module = compile(limited);
+  const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+  const limits = importsMemory ? memoryLimitsOf(limited) : undefined;
+  return limits === undefined
+    ? { module, memoryLimitBytes }
+    : { module, memoryLimitBytes, importedMemory: { initial: limits.min, maximum: limits.max ?? MAX_PAGES } };
+}
+
+/** Prepares a snapshot module (memory imported, data in `snapshot`), e.g. from an image's layers. */
+export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, maxIdle?: number): PreparedModule {
+  checkMagic(moduleBytes);
+  const limitPages = Math.min(MAX_PAGES, Math.floor(memoryLimitBytes / WASM_PAGE));
+  if (snapshot.initialPages > limitPages) {
+    throw new NanovisorError('NV_GUEST_MEMORY_LIMIT', `module needs ${snapshot.initialPages * 64} KiB of memory at start; the limit is ${limitPages * 64} KiB`);
+  }
+  const maximumPages = Math.min(snapshot.maximumPages ?? MAX_PAGES, limitPages);
+  const module = compile(moduleBytes);
+  return { module, memoryLimitBytes, snapshot, pool: new InstancePool(module, snapshot, maximumPages, maxIdle) };
 }
 
 function outputSink(target: OutputTarget | undefined, hostFd: number, capture: CaptureSink): OutputSink {
@@ -114,10 +173,13 @@ export class NanoVm {
   readonly #stdout: CaptureSink;
   readonly #stderr: CaptureSink;
   readonly #startedAt: number;
+  /** Set when the instance came from a pool; it goes back when the VM ends. */
+  readonly #pooled: { pool: InstancePool; instance: PooledInstance } | undefined;
 
-  private constructor(kernel: Kernel, instance: WebAssembly.Instance, options: VmOptions, captures: [CaptureSink, CaptureSink], startedAt: number) {
+  private constructor(kernel: Kernel, instance: WebAssembly.Instance, options: VmOptions, captures: [CaptureSink, CaptureSink], startedAt: number, pooled?: { pool: InstancePool; instance: PooledInstance }) {
     this.kernel = kernel;
     this.instance = instance;
+    this.#pooled = pooled;
     this.#options = options;
     [this.#stdout, this.#stderr] = captures;
     this.#startedAt = startedAt;
@@ -149,8 +211,20 @@ export class NanoVm {
       preopens: [...(options.listeners ?? []).map((l) => new ListenerSocket(l)), ...fs.preopens],
       ...(deadlineNs === undefined ? {} : { deadlineNs }),
     });
-    const instance = new WebAssembly.Instance(prepared.module, kernel.imports() as WebAssembly.Imports);
-    const memory = instance.exports['memory'];
+    if (prepared.pool !== undefined) {
+      const pooled = prepared.pool.acquire();
+      pooled.slot.kernel = kernel;
+      kernel.bindMemory(pooled.memory);
+      return new NanoVm(kernel, pooled.instance, options, [stdoutCapture, stderrCapture], startedAt, { pool: prepared.pool, instance: pooled });
+    }
+    const imports = kernel.imports() as WebAssembly.Imports;
+    let memory: WebAssembly.ExportValue | undefined;
+    if (prepared.importedMemory !== undefined) {
+      memory = new WebAssembly.Memory(prepared.importedMemory);
+      imports[MEMORY_IMPORT.module] = { [MEMORY_IMPORT.name]: memory };
+    }
+    const instance = new WebAssembly.Instance(prepared.module, imports);
+    memory ??= instance.exports['memory'];
     if (!(memory instanceof WebAssembly.Memory)) {
       throw new NanovisorError('NV_MODULE_BAD_MEMORY', 'module does not export its memory as "memory"');
     }
@@ -190,6 +264,7 @@ export class NanoVm {
       return classify(e, result, this.#options);
     } finally {
       this.kernel.shutdown();
+      if (this.#pooled !== undefined) this.#pooled.pool.release(this.#pooled.instance);
     }
   }
 }

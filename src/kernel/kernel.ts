@@ -59,15 +59,9 @@ export class Kernel {
     this.#memory = new GuestMemory(memory);
   }
 
-  /** The import object for `WebAssembly.instantiate`. */
+  /** The import object for `WebAssembly.instantiate`, bound to this kernel. */
   imports(): Record<string, Record<string, (...args: never[]) => number | void>> {
-    const table: Record<string, (...args: never[]) => number | void> = {};
-    for (const name of PREVIEW1_FUNCTIONS) {
-      const call = SYSCALLS[name];
-      if (call === undefined) throw new Error(`kernel has no implementation of ${name}`);
-      table[name] = bindSyscall(this, call);
-    }
-    return { [WASI_MODULE]: table };
+    return slotImports({ kernel: this });
   }
 
   /** Closes every descriptor; called when the VM is destroyed. */
@@ -76,11 +70,31 @@ export class Kernel {
   }
 }
 
-function bindSyscall(k: Kernel, call: Syscall): (...args: never[]) => number | void {
+/**
+ * Where a pooled instance finds the kernel of the VM it is serving right now: an instance's
+ * imports are fixed at instantiation, while each VM that reuses it has its own kernel.
+ */
+export interface KernelSlot {
+  kernel: Kernel | undefined;
+}
+
+/** The preview1 import object, dispatching every call to `slot.kernel`. */
+export function slotImports(slot: KernelSlot): Record<string, Record<string, (...args: never[]) => number | void>> {
+  const table: Record<string, (...args: never[]) => number | void> = {};
+  for (const name of PREVIEW1_FUNCTIONS) {
+    const call = SYSCALLS[name];
+    if (call === undefined) throw new Error(`kernel has no implementation of ${name}`);
+    table[name] = bindSyscall(slot, call as (k: Kernel, ...a: never[]) => number | void);
+  }
+  return { [WASI_MODULE]: table };
+}
+
+function bindSyscall(slot: KernelSlot, call: (k: Kernel, ...a: never[]) => number | void): (...args: never[]) => number | void {
   return (...args: never[]) => {
+    const k = slot.kernel;
+    if (k === undefined) throw new Error('system call from an instance that is not serving a VM');
     try {
-      const r = (call as (k: Kernel, ...a: never[]) => number | void)(k, ...args);
-      return r ?? Errno.SUCCESS;
+      return call(k, ...args) ?? Errno.SUCCESS;
     } catch (e) {
       if (e instanceof GuestFault) return e.errno;
       throw e;

@@ -1,0 +1,127 @@
+/**
+ * The instance pool: boots VMs of one snapshot module without instantiating anything.
+ * An idle instance is one whose memory, mutable globals and tables are back to the
+ * snapshot's state; taking it and giving it a fresh kernel is a whole boot. A VM whose
+ * memory grew is not reset but dropped, so memories that grew large never stay pooled.
+ *
+ * Modules whose state cannot be fully reset (a start function, passive segments) still
+ * use the pool for memories: each boot instantiates against a reset pooled memory.
+ */
+import { slotImports, type KernelSlot } from '../kernel/kernel.ts';
+import { MEMORY_IMPORT, type Snapshot } from './snapshot/types.ts';
+import { PAGE } from './snapshot/transform.ts';
+
+export interface PooledInstance {
+  readonly instance: WebAssembly.Instance;
+  readonly memory: WebAssembly.Memory;
+  readonly slot: KernelSlot;
+}
+
+interface TableState {
+  readonly table: WebAssembly.Table;
+  readonly entries: unknown[];
+}
+
+/** Default number of idle instances kept per module. */
+export const DEFAULT_MAX_IDLE = 64;
+
+export class InstancePool {
+  readonly #module: WebAssembly.Module;
+  readonly #snapshot: Snapshot;
+  readonly #pristine: Uint8Array;
+  readonly #maximumPages: number;
+  readonly #maxIdle: number;
+  readonly #idle: PooledInstance[] = [];
+  /** Reset memories waiting for a fresh instance (non-reusable modules only). */
+  readonly #idleMemories: WebAssembly.Memory[] = [];
+  readonly #tables = new WeakMap<WebAssembly.Instance, TableState[]>();
+  #created = 0;
+  #reused = 0;
+
+  constructor(module: WebAssembly.Module, snapshot: Snapshot, maximumPages: number, maxIdle = DEFAULT_MAX_IDLE) {
+    this.#module = module;
+    this.#snapshot = snapshot;
+    this.#maximumPages = maximumPages;
+    this.#maxIdle = maxIdle;
+    this.#pristine = new Uint8Array(snapshot.initialPages * PAGE);
+    for (const s of snapshot.segments) this.#pristine.set(s.bytes, s.offset);
+  }
+
+  get stats(): { idle: number; created: number; reused: number } {
+    return { idle: this.#idle.length, created: this.#created, reused: this.#reused };
+  }
+
+  /** An instance in the snapshot state, ready for `slot.kernel` to be set. */
+  acquire(): PooledInstance {
+    const idle = this.#idle.pop();
+    if (idle !== undefined) {
+      this.#reused++;
+      return idle;
+    }
+    return this.#instantiate(this.#idleMemories.pop() ?? this.#freshMemory());
+  }
+
+  /** Takes an instance back after its VM ended: reset it for the next VM, or drop it. */
+  release(p: PooledInstance): void {
+    p.slot.kernel = undefined;
+    const grown = p.memory.buffer.byteLength !== this.#pristine.byteLength;
+    if (grown) return;
+    if (this.#snapshot.reusable) {
+      if (this.#idle.length >= this.#maxIdle || !this.#reset(p)) return;
+      this.#idle.push(p);
+    } else if (this.#idleMemories.length < this.#maxIdle) {
+      new Uint8Array(p.memory.buffer).set(this.#pristine);
+      this.#idleMemories.push(p.memory);
+    }
+  }
+
+  /** Drops every idle instance and memory. */
+  clear(): void {
+    this.#idle.length = 0;
+    this.#idleMemories.length = 0;
+  }
+
+  #freshMemory(): WebAssembly.Memory {
+    const memory = new WebAssembly.Memory({ initial: this.#snapshot.initialPages, maximum: this.#maximumPages });
+    new Uint8Array(memory.buffer).set(this.#pristine);
+    return memory;
+  }
+
+  #instantiate(memory: WebAssembly.Memory): PooledInstance {
+    const slot: KernelSlot = { kernel: undefined };
+    const imports = slotImports(slot) as unknown as WebAssembly.Imports;
+    imports[MEMORY_IMPORT.module] = { [MEMORY_IMPORT.name]: memory };
+    const instance = new WebAssembly.Instance(this.#module, imports);
+    this.#created++;
+    if (this.#snapshot.reusable) {
+      const tables: TableState[] = [];
+      for (const [name, value] of Object.entries(instance.exports)) {
+        if (value instanceof WebAssembly.Table && name.startsWith('__nv_table_')) {
+          const entries: unknown[] = [];
+          for (let i = 0; i < value.length; i++) entries.push(value.get(i));
+          tables.push({ table: value, entries });
+        }
+      }
+      this.#tables.set(instance, tables);
+    }
+    return { instance, memory, slot };
+  }
+
+  /** Puts the instance back in the snapshot state; false when it cannot be (a table grew). */
+  #reset(p: PooledInstance): boolean {
+    new Uint8Array(p.memory.buffer).set(this.#pristine);
+    const exports = p.instance.exports;
+    for (const g of this.#snapshot.globals) {
+      const global = exports[g.exportName] as WebAssembly.Global;
+      global.value = g.type === 'i64' ? BigInt(g.value) : g.value;
+    }
+    for (const t of this.#tables.get(p.instance) ?? []) {
+      // Tables cannot shrink: one that grew makes the instance unusable for reuse.
+      if (t.table.length !== t.entries.length) return false;
+      for (let i = 0; i < t.entries.length; i++) {
+        if (t.table.get(i) !== t.entries[i]) t.table.set(i, t.entries[i]);
+      }
+    }
+    return true;
+  }
+}
