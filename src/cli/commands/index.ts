@@ -1,5 +1,7 @@
 /** Every CLI subcommand, in the order `nanovisor help` lists them. */
 import type { Command } from '../command.ts';
+import { buildCommand } from './build.ts';
+import { imageCommand } from './image.ts';
 import { runCommand } from './run.ts';
 
-export const COMMANDS: Command[] = [runCommand];
+export const COMMANDS: Command[] = [runCommand, buildCommand, imageCommand];

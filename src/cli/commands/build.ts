@@ -1,0 +1,62 @@
+/**
+ * `nanovisor build [DIR | FILE.wasm]`: checks an app (manifest, module, files) and seals it
+ * into an image in the store, tagged `name:version`.
+ */
+import { resolve } from 'node:path';
+import { ImageStore, buildImage, storeHome } from '../../image/index.ts';
+import { NanovisorError } from '../../shared/errors.ts';
+import type { CliIo, Command } from '../command.ts';
+import { flagBool, flagString, parseFlags, type FlagSpec } from '../flags.ts';
+import { formatSize } from './image-format.ts';
+
+const SPECS: FlagSpec[] = [
+  { name: 'tag', short: 't', type: 'string' },
+  { name: 'manifest', short: 'f', type: 'string' },
+  { name: 'store', type: 'string' },
+  { name: 'json', type: 'boolean' },
+  { name: 'quiet', short: 'q', type: 'boolean' },
+];
+
+const USAGE = `Usage: nanovisor build [DIR | FILE.wasm] [flags]
+
+Checks an app and seals it into an image in the store. DIR (default: the current
+directory) holds nanovisor.json (see docs/manifest.md), the module it names and the files
+it lists. A bare FILE.wasm is built with a manifest made up from its name. The module must
+import only WASI preview1 functions the kernel provides; files must stay inside DIR.
+The same inputs always give the same image digest.
+
+Flags:
+  -t, --tag NAME[:TAG]   tag the image NAME:TAG instead of the manifest's name:version
+  -f, --manifest FILE    read this manifest instead of DIR/nanovisor.json
+  --store DIR            image store (default $NANOVISOR_HOME or ~/.nanovisor)
+  --json                 print {"digest","name","tag","size"} as JSON
+  -q, --quiet            print only the digest
+
+Example:
+  nanovisor build examples/hello-c
+  nanovisor build app.wasm --tag app:dev`;
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: 'Seal an app directory or a .wasm file into an image',
+  usage: USAGE,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const p = parseFlags(argv, SPECS, 'build');
+    if (p.positionals.length > 1 || p.rest.length > 0) {
+      throw new NanovisorError('NV_USAGE', 'build: give one app directory or .wasm file');
+    }
+    const store = ImageStore.openHome(storeHome(flagString(p, 'store'), io.env, io.cwd));
+    const manifestPath = flagString(p, 'manifest');
+    const tag = flagString(p, 'tag');
+    const result = buildImage({
+      dir: resolve(io.cwd, p.positionals[0] ?? '.'),
+      store,
+      ...(manifestPath === undefined ? {} : { manifestPath: resolve(io.cwd, manifestPath) }),
+      ...(tag === undefined ? {} : { tag }),
+    });
+    if (flagBool(p, 'json')) io.stdout(`${JSON.stringify(result)}\n`);
+    else if (flagBool(p, 'quiet')) io.stdout(`${result.digest}\n`);
+    else io.stdout(`${result.tag} ${result.digest} (${formatSize(result.size)})\n`);
+    return 0;
+  },
+};
