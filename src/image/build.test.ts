@@ -133,3 +133,15 @@ test('manifest and module problems surface with their own codes', () => {
   writeFileSync(join(dir, 'alt.json'), JSON.stringify({ name: 'alt', module: 'hello.wasm' }));
   assert.equal(buildImage({ dir, store, manifestPath: join(dir, 'alt.json') }).tag, 'alt:latest');
 });
+
+test('the files of a loaded image make a kernel image tree', async () => {
+  const { buildImageTree } = await import('../kernel/vfs/index.ts');
+  using tmp = tempDir();
+  const dir = app(tmp.path, { name: 't', module: 'hello.wasm', files: [{ from: 'www', to: '/srv/www' }, { from: 'c', to: '/etc/c' }] },
+    { 'www/index.html': 'hi', 'www/a/b/c.txt': 'deep', c: 'conf' });
+  symlinkSync('index.html', join(dir, 'www/home'));
+  const store = ImageStore.open(join(tmp.path, 'store'));
+  const tree = buildImageTree(store.load(buildImage({ dir, store }).digest).files);
+  assert.deepEqual([...tree.root.entries.keys()].sort(), ['etc', 'srv']);
+  assert.equal(tree.dataBytes, 'hi'.length + 'deep'.length + 'conf'.length);
+});
