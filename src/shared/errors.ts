@@ -37,6 +37,9 @@ export const ERROR_CODES = {
   NV_CGI_REQUEST_INVALID: { class: 'user', hint: 'The request path is not valid for the route (bad percent-encoding or a NUL byte); fix the URL.' },
   NV_CGI_RESPONSE_INVALID: { class: 'user', hint: 'The guest must print CGI headers ("Content-Type: text/plain", optional "Status: 404 Not Found"), an empty line, then the body; see docs/gateway.md.' },
   NV_GATEWAY_CONFIG_INVALID: { class: 'user', hint: 'Fix the named app or route in the gateway configuration; see docs/gateway.md.' },
+  NV_GATEWAY_NO_ROUTE: { class: 'user', hint: 'No app is routed for this host and path; check the app\'s routes.' },
+  NV_GATEWAY_BODY_TOO_LARGE: { class: 'user', hint: 'Send a smaller request body, or raise the app\'s body limit.' },
+  NV_GUEST_EXIT: { class: 'user', hint: 'The guest exited with a non-zero code; its stderr (in the request log) says why.' },
   NV_HOST_FAULT: { class: 'system', hint: 'An internal error in the nanovisor host; rerun with --debug and report it.' },
   NV_STORE_IO: { class: 'system', hint: 'The image store could not be read or written; check disk space and permissions.' },
 } as const satisfies Record<string, CodeInfo>;

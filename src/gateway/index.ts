@@ -1,0 +1,10 @@
+/**
+ * The gateway: HTTP ingress that serves each request with a fresh Nano-VM over CGI 1.1.
+ * Public surface of src/gateway.
+ */
+export {
+  GATEWAY_INTERFACE, SERVER_SOFTWARE, cgiEnv, parseCgiResponse, parseHostHeader, routeMatches, scriptName, splitTarget,
+} from './cgi.ts';
+export type { CgiRequest, CgiResponse, ParseOptions } from './cgi.ts';
+export { DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT_MS, compileRoutes, createGateway, matchRoute, runFreshVm } from './server.ts';
+export type { Gateway, GatewayApp, GatewayOptions, GatewayRoute, RequestRecord, VmRunner } from './server.ts';

@@ -1,0 +1,387 @@
+// The gateway end to end over real sockets: a C CGI program compiled here for wasm32-wasi
+// (clang + wasi-libc) is served with a fresh Nano-VM per request and called with a real
+// node:http client. Its PATH_INFO picks a behaviour: echo, status, redirect, trap, spin,
+// non-zero exit, huge output, malformed CGI.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { prepareModule, type PreparedModule, type RunResult } from '../host/index.ts';
+import { isNanovisorError } from '../shared/errors.ts';
+import { compileRoutes, createGateway, matchRoute, type Gateway, type GatewayApp, type RequestRecord } from './server.ts';
+
+const GUEST_C = String.raw`
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+extern char **environ;
+
+static const char *env(const char *k) { const char *v = getenv(k); return v ? v : ""; }
+
+int main(void) {
+  const char *path = env("PATH_INFO");
+  if (strcmp(path, "/trap") == 0) __builtin_trap();
+  if (strcmp(path, "/spin") == 0) { volatile unsigned long n = 0; for (;;) n++; }
+  if (strcmp(path, "/exit") == 0) { fprintf(stderr, "something went wrong\n"); return 3; }
+  if (strcmp(path, "/bad") == 0) { printf("this is not a CGI response"); return 0; }
+  if (strcmp(path, "/hop") == 0) { printf("Transfer-Encoding: chunked\n\nx"); return 0; }
+  if (strcmp(path, "/big") == 0) {
+    printf("Content-Type: text/plain\n\n");
+    for (int i = 0; i < 100000; i++) fputs("0123456789abcdef", stdout);
+    return 0;
+  }
+  if (strcmp(path, "/status") == 0) { printf("Status: 418 I'm a teapot\nContent-Type: text/plain\nX-Request-Id: forged\n\nshort and stout"); return 0; }
+  if (strcmp(path, "/redirect") == 0) { printf("Location: https://example.com/\n\n"); return 0; }
+  if (strcmp(path, "/cookies") == 0) { printf("Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n"); return 0; }
+  /* Echo: every env var, one per line, then the body from stdin. */
+  printf("Content-Type: text/plain\nX-Echo: yes\n\n");
+  for (char **e = environ; *e; e++) printf("%s\n", *e);
+  printf("--body--\n");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) fwrite(buf, 1, n, stdout);
+  return 0;
+}
+`;
+
+let dir: string;
+let prepared: PreparedModule;
+let gw: Gateway;
+let port: number;
+const records: RequestRecord[] = [];
+
+interface Reply { status: number; statusText: string; headers: Record<string, string | string[] | undefined>; body: string }
+
+function call(path: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; port?: number } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: init.port ?? port, path, method: init.method ?? 'GET', headers: init.headers ?? {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    if (init.body !== undefined) req.write(init.body);
+    req.end();
+  });
+}
+
+function envOf(body: string): Record<string, string> {
+  const head = body.slice(0, body.indexOf('--body--\n'));
+  return Object.fromEntries(head.split('\n').filter((l) => l !== '').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+function bodyOf(body: string): string {
+  return body.slice(body.indexOf('--body--\n') + '--body--\n'.length);
+}
+
+function apps(p: PreparedModule): GatewayApp[] {
+  return [
+    { name: 'echo', routes: [{ path: '/echo' }], prepared: p, options: { env: { APP_SETTING: 'on' }, timeoutMs: 500, maxOutputBytes: 256 * 1024 }, maxBodyBytes: 1000 },
+    { name: 'root', routes: [{ path: '/' }], prepared: p, options: { timeoutMs: 2000 } },
+    { name: 'echo-deep', routes: [{ path: '/echo/deep' }], prepared: p },
+    { name: 'hosted', routes: [{ path: '/echo', host: 'tenant.example' }], prepared: p },
+  ];
+}
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nv-gateway-'));
+  writeFileSync(join(dir, 'cgi.c'), GUEST_C);
+  execFileSync('clang', ['--target=wasm32-wasi', '-O2', '-Wl,--strip-all', '-o', join(dir, 'cgi.wasm'), join(dir, 'cgi.c')]);
+  prepared = prepareModule(readFileSync(join(dir, 'cgi.wasm')));
+});
+
+before(async () => {
+  gw = createGateway({ apps: apps(prepared), onRequest: (r) => records.push(r) });
+  port = (await gw.listen(0)).port;
+});
+
+after(async () => {
+  await gw.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('echo: CGI variables, app env, body on stdin, guest headers, request id', async () => {
+  const r = await call('/echo/some/where?x=1&y=%20', { method: 'POST', headers: { 'content-type': 'text/plain', 'x-custom': 'abc', proxy: 'http://evil' }, body: 'hello body' });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['content-type'], 'text/plain');
+  assert.equal(r.headers['x-echo'], 'yes');
+  const id = r.headers['x-request-id'];
+  assert.equal(typeof id, 'string');
+  const env = envOf(r.body);
+  assert.equal(env['REQUEST_METHOD'], 'POST');
+  assert.equal(env['SCRIPT_NAME'], '/echo');
+  assert.equal(env['PATH_INFO'], '/some/where');
+  assert.equal(env['X_RAW_PATH_INFO'], '/some/where');
+  assert.equal(env['X_MATCHED_ROUTE'], '/echo');
+  assert.equal(env['QUERY_STRING'], 'x=1&y=%20');
+  assert.equal(env['CONTENT_LENGTH'], '10');
+  assert.equal(env['CONTENT_TYPE'], 'text/plain');
+  assert.equal(env['GATEWAY_INTERFACE'], 'CGI/1.1');
+  assert.equal(env['SERVER_PROTOCOL'], 'HTTP/1.1');
+  assert.equal(env['SERVER_NAME'], '127.0.0.1');
+  assert.equal(env['SERVER_PORT'], String(port));
+  assert.equal(env['REMOTE_ADDR'], '127.0.0.1');
+  assert.equal(env['HTTP_X_CUSTOM'], 'abc');
+  assert.equal(env['HTTP_PROXY'], undefined);
+  assert.equal(env['APP_SETTING'], 'on');
+  assert.equal(env['X_REQUEST_ID'], id);
+  assert.equal(env['X_FULL_URL'], `http://127.0.0.1:${port}/echo/some/where?x=1&y=%20`);
+  assert.equal(bodyOf(r.body), 'hello body');
+});
+
+test('every response carries a distinct x-request-id', async () => {
+  const replies = await Promise.all([call('/echo'), call('/nowhere-special'), call('/echo/trap'), call('/echo', { method: 'POST', body: 'x'.repeat(2000) })]);
+  const ids = replies.map((r) => r.headers['x-request-id']);
+  for (const id of ids) assert.match(String(id), /^[0-9a-f]{10}-[0-9a-z]{6,}$/);
+  assert.equal(new Set(ids).size, ids.length);
+});
+
+test('a guest cannot forge x-request-id; Status sets code and reason', async () => {
+  const r = await call('/echo/status');
+  assert.equal(r.status, 418);
+  assert.equal(r.statusText, "I'm a teapot");
+  assert.equal(r.body, 'short and stout');
+  assert.notEqual(r.headers['x-request-id'], 'forged');
+  assert.equal(r.headers['content-length'], String('short and stout'.length));
+});
+
+test('Location without Status is a 302; repeated headers stay repeated', async () => {
+  const r = await call('/echo/redirect');
+  assert.equal(r.status, 302);
+  assert.equal(r.headers['location'], 'https://example.com/');
+  const c = await call('/echo/cookies');
+  assert.deepEqual(c.headers['set-cookie'], ['a=1', 'b=2']);
+});
+
+test('routing: longest prefix wins, then any-host routes; segment boundaries respected', async () => {
+  const deep = envOf((await call('/echo/deep/x')).body);
+  assert.equal(deep['X_MATCHED_ROUTE'], '/echo/deep');
+  assert.equal(deep['PATH_INFO'], '/x');
+  const notDeep = envOf((await call('/echo/deeper')).body);
+  assert.equal(notDeep['X_MATCHED_ROUTE'], '/echo');
+  const root = envOf((await call('/echoes')).body);
+  assert.equal(root['X_MATCHED_ROUTE'], '/');
+  assert.equal(root['SCRIPT_NAME'], '');
+  assert.equal(root['PATH_INFO'], '/echoes');
+  const hosted = envOf((await call('/echo/x', { headers: { host: 'Tenant.Example:8080' } })).body);
+  assert.equal(hosted['APP_SETTING'], undefined, 'routed to the host-specific app');
+  assert.equal(hosted['SERVER_NAME'], 'tenant.example');
+  assert.equal(hosted['SERVER_PORT'], '8080');
+  const otherHost = envOf((await call('/echo/x', { headers: { host: 'other.example' } })).body);
+  assert.equal(otherHost['APP_SETTING'], 'on');
+});
+
+test('404 when no route matches', async () => {
+  const g = createGateway({ apps: [{ name: 'a', routes: [{ path: '/a' }], prepared }] });
+  const { port: p } = await g.listen(0);
+  try {
+    const r = await call('/b', { port: p });
+    assert.equal(r.status, 404);
+    assert.match(r.body, /no app is routed/);
+    assert.match(r.body, new RegExp(String(r.headers['x-request-id'])));
+    assert.equal((await call('/a/x', { port: p })).status, 200);
+  } finally {
+    await g.close();
+  }
+});
+
+test('413 for a body over the limit: declared by Content-Length, or streamed chunked', async () => {
+  const r = await call('/echo', { method: 'POST', body: 'x'.repeat(1001) });
+  assert.equal(r.status, 413);
+  assert.ok(r.headers['x-request-id']);
+  const chunked = await new Promise<Reply>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/echo', method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, statusText: '', headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    for (let i = 0; i < 5; i++) req.write('y'.repeat(300));
+    req.end();
+  });
+  assert.equal(chunked.status, 413);
+  const ok = await call('/echo', { method: 'POST', body: 'x'.repeat(1000) });
+  assert.equal(ok.status, 200);
+  assert.equal(bodyOf(ok.body).length, 1000);
+});
+
+test('502 with the request id when the guest traps; the next request is served', async () => {
+  const before = records.length;
+  const r = await call('/echo/trap');
+  assert.equal(r.status, 502);
+  const id = String(r.headers['x-request-id']);
+  assert.match(r.body, /crashed \(NV_GUEST_TRAP\)/);
+  assert.ok(r.body.includes(id));
+  const rec = records.slice(before).find((x) => x.requestId === id);
+  assert.equal(rec?.outcome, 'trap');
+  assert.equal(rec?.errorCode, 'NV_GUEST_TRAP');
+  assert.equal((await call('/echo')).status, 200);
+});
+
+test('502 when the guest exits non-zero; its stderr is in the request record', async () => {
+  const r = await call('/echo/exit');
+  assert.equal(r.status, 502);
+  assert.match(r.body, /exited with code 3 \(NV_GUEST_EXIT\)/);
+  const rec = records.find((x) => x.requestId === r.headers['x-request-id']);
+  assert.equal(rec?.exitCode, 3);
+  assert.equal(rec?.stderr, 'something went wrong\n');
+});
+
+test('502 for malformed CGI output and for hop-by-hop headers', async () => {
+  for (const path of ['/echo/bad', '/echo/hop']) {
+    const r = await call(path);
+    assert.equal(r.status, 502, path);
+    assert.match(r.body, /invalid CGI response \(NV_CGI_RESPONSE_INVALID\)/);
+  }
+});
+
+test('502 when the response is larger than maxOutputBytes', async () => {
+  const r = await call('/echo/big');
+  assert.equal(r.status, 502);
+  assert.match(r.body, /NV_GUEST_OUTPUT_LIMIT/);
+  // The same guest under a route without that limit answers in full.
+  const full = await call('/big');
+  assert.equal(full.status, 200);
+  assert.equal(full.body.length, 1_600_000);
+});
+
+test('504 when the guest runs past its time limit; the gateway keeps serving', async () => {
+  const t = performance.now();
+  const r = await call('/echo/spin');
+  assert.equal(r.status, 504);
+  assert.match(r.body, /did not answer in time \(NV_GUEST_TIMEOUT\)/);
+  assert.ok(performance.now() - t < 10_000);
+  assert.equal((await call('/echo')).status, 200);
+});
+
+test('400 for a path that does not percent-decode', async () => {
+  const r = await call('/echo/%zz');
+  assert.equal(r.status, 400);
+  assert.match(r.body, /percent-encoding/);
+});
+
+test('HEAD gets the headers without a body', async () => {
+  const r = await call('/echo', { method: 'HEAD' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body, '');
+  assert.ok(Number(r.headers['content-length']) > 0);
+});
+
+test('a VM that cannot boot is a 502 naming the error code; a runner fault of ours is 500', async () => {
+  const bad = prepareModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  const calls: string[] = [];
+  const g = createGateway({
+    apps: [
+      { name: 'nomem', routes: [{ path: '/nomem' }], prepared: bad },
+      { name: 'boom', routes: [{ path: '/boom' }], prepared },
+    ],
+    runVm: (p, o): RunResult => {
+      calls.push(String(o.args?.[0]));
+      if (p === prepared) throw new Error('runner exploded');
+      throw Object.assign(new Error('no memory'), { code: 'NV_MODULE_BAD_MEMORY' });
+    },
+  });
+  const { port: p } = await g.listen(0);
+  try {
+    const r = await call('/nomem', { port: p });
+    assert.equal(r.status, 502);
+    assert.match(r.body, /NV_MODULE_BAD_MEMORY/);
+    const r2 = await call('/boom', { port: p });
+    assert.equal(r2.status, 500);
+    assert.match(r2.body, /NV_HOST_FAULT/);
+    assert.deepEqual(calls, ['nomem', 'boom']);
+  } finally {
+    await g.close();
+  }
+});
+
+test('the runner is swappable and may be async; it gets the app options and the CGI env', async () => {
+  let seen: { timeoutMs?: number; env?: Record<string, string>; stdin?: unknown } = {};
+  const g = createGateway({
+    apps: [{ name: 'a', routes: [{ path: '/' }], prepared, options: { timeoutMs: 123, env: { K: 'v' } } }],
+    runVm: async (_p, o) => {
+      seen = { timeoutMs: o.timeoutMs, env: o.env as Record<string, string>, stdin: o.stdin };
+      await new Promise((r) => setTimeout(r, 5));
+      return { outcome: 'exit', exitCode: 0, stdout: new TextEncoder().encode('Content-Type: text/plain\n\nfrom runner'), stderr: new Uint8Array(), durationMs: 0 };
+    },
+  });
+  const { port: p } = await g.listen(0);
+  try {
+    const r = await call('/x', { port: p, method: 'POST', body: 'abc' });
+    assert.equal(r.body, 'from runner');
+    assert.equal(seen.timeoutMs, 123);
+    assert.equal(seen.env?.['K'], 'v');
+    assert.equal(seen.env?.['PATH_INFO'], '/x');
+    assert.equal(Buffer.from(seen.stdin as Uint8Array).toString(), 'abc');
+  } finally {
+    await g.close();
+  }
+});
+
+test('setApps swaps the routing table atomically', async () => {
+  const g = createGateway({ apps: [{ name: 'one', routes: [{ path: '/one' }], prepared }] });
+  const { port: p } = await g.listen(0);
+  try {
+    assert.equal((await call('/one', { port: p })).status, 200);
+    g.setApps([{ name: 'two', routes: [{ path: '/two' }], prepared }]);
+    assert.equal((await call('/one', { port: p })).status, 404);
+    assert.equal((await call('/two', { port: p })).status, 200);
+    assert.throws(() => g.setApps([{ name: 'x', routes: [{ path: 'nope' }], prepared }]), (e) => isNanovisorError(e, 'NV_GATEWAY_CONFIG_INVALID'));
+    assert.equal((await call('/two', { port: p })).status, 200, 'a rejected update leaves the old table');
+  } finally {
+    await g.close();
+  }
+});
+
+test('request records are published on nanovisor:gateway:request', async () => {
+  const got: RequestRecord[] = [];
+  const listener = (m: unknown) => got.push(m as RequestRecord);
+  subscribe('nanovisor:gateway:request', listener);
+  try {
+    const r = await call('/echo');
+    const rec = got.find((x) => x.requestId === r.headers['x-request-id']);
+    assert.equal(rec?.app, 'echo');
+    assert.equal(rec?.status, 200);
+    assert.equal(rec?.outcome, 'exit');
+    assert.ok((rec?.vmMs ?? -1) >= 0);
+  } finally {
+    unsubscribe('nanovisor:gateway:request', listener);
+  }
+});
+
+test('compileRoutes rejects bad configurations with NV_GATEWAY_CONFIG_INVALID', () => {
+  const bad: [GatewayApp[], RegExp][] = [
+    [[{ name: '', routes: [{ path: '/' }], prepared }], /name/],
+    [[{ name: 'a', routes: [{ path: '/' }], prepared }, { name: 'a', routes: [{ path: '/b' }], prepared }], /two apps/],
+    [[{ name: 'a', routes: [], prepared }], /no routes/],
+    [[{ name: 'a', routes: [{ path: 'x' }], prepared }], /must start/],
+    [[{ name: 'a', routes: [{ path: '/a b' }], prepared }], /must start/],
+    [[{ name: 'a', routes: [{ path: '/a?b' }], prepared }], /must start/],
+    [[{ name: 'a', routes: [{ path: '/', host: 'h:80' }], prepared }], /without a port/],
+    [[{ name: 'a', routes: [{ path: '/x' }], prepared }, { name: 'b', routes: [{ path: '/x/' }], prepared }], /claimed by both "a" and "b"/],
+    [[{ name: 'a', routes: [{ path: '/x' }], prepared, maxBodyBytes: -1 }], /maxBodyBytes/],
+  ];
+  for (const [config, message] of bad) {
+    assert.throws(() => compileRoutes(config), (e: unknown) => isNanovisorError(e, 'NV_GATEWAY_CONFIG_INVALID') && message.test((e as Error).message));
+  }
+  // The same path on different hosts is fine.
+  compileRoutes([{ name: 'a', routes: [{ path: '/x' }], prepared }, { name: 'b', routes: [{ path: '/x', host: 'b.example' }], prepared }]);
+});
+
+test('matchRoute: host-specific routes first, then longest any-host prefix', () => {
+  const router = compileRoutes([
+    { name: 'any-root', routes: [{ path: '/' }], prepared },
+    { name: 'any-api', routes: [{ path: '/api' }], prepared },
+    { name: 'host-root', routes: [{ path: '/', host: 'h.example' }], prepared },
+  ]);
+  assert.equal(matchRoute(router, 'h.example', '/api/x')?.app.name, 'host-root');
+  assert.equal(matchRoute(router, 'H.EXAMPLE:99', '/z')?.app.name, 'host-root');
+  assert.equal(matchRoute(router, 'other', '/api/x')?.app.name, 'any-api');
+  assert.equal(matchRoute(router, undefined, '/apix')?.app.name, 'any-root');
+  assert.equal(matchRoute(compileRoutes([{ name: 'a', routes: [{ path: '/a' }], prepared }]), undefined, '/b'), undefined);
+});

@@ -1,0 +1,423 @@
+/**
+ * The HTTP gateway core: HTTP/1.1 ingress (node:http) that routes each request by host and
+ * longest path prefix to an app and serves it with a fresh Nano-VM, speaking CGI 1.1 to the
+ * guest (cgi.ts). Every request gets its own VM, booted and thrown away; nothing of one
+ * request survives into the next. Limits map to status codes: body too large 413, guest
+ * too slow 504, guest trapped / exited non-zero / wrote too much / wrote no valid CGI 502,
+ * unknown route 404. Every response carries `x-request-id`.
+ *
+ * This module is the core `nanovisor serve` mounts: it knows nothing of the control plane,
+ * the database or auth. `handle` can be attached to any node:http server; `listen` makes
+ * one.
+ */
+import { channel } from 'node:diagnostics_channel';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NanoVm, type PreparedModule, type RunResult, type VmOptions } from '../host/index.ts';
+import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
+import { cgiEnv, parseCgiResponse, parseHostHeader, routeMatches, scriptName, splitTarget, SERVER_SOFTWARE } from './cgi.ts';
+
+/** Default largest request body, in bytes. */
+export const DEFAULT_MAX_BODY = 1024 * 1024;
+/** Default wall-clock limit of one request's VM, in ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface GatewayRoute {
+  /** Path prefix, starting with `/`; `/api` serves `/api` and `/api/...`, `/` serves every path. */
+  path: string;
+  /** Host name (no port) this route is for; without one it serves any host. */
+  host?: string;
+}
+
+/** What the gateway controls itself, so an app cannot set it. */
+type GatewayOwned = 'stdin' | 'stdout' | 'stderr' | 'listeners';
+
+export interface GatewayApp {
+  /** Unique among the gateway's apps; shows in logs. */
+  name: string;
+  routes: readonly GatewayRoute[];
+  /** The compiled module (see `prepareModule`); every request boots a fresh VM of it. */
+  prepared: PreparedModule;
+  /**
+   * VM options for every request: env (CGI variables are added on top and win), mounts,
+   * image files, limits (`timeoutMs`, `maxOutputBytes`, `memoryLimitBytes`). `args` default
+   * to `[name]`. `timeoutMs` defaults to 30 s here.
+   */
+  options?: Omit<VmOptions, GatewayOwned>;
+  /** Largest request body, in bytes (413 beyond it). Default: the gateway's `maxBodyBytes`. */
+  maxBodyBytes?: number;
+}
+
+/** One finished request, for logs and metrics. */
+export interface RequestRecord {
+  requestId: string;
+  app: string | undefined;
+  method: string;
+  url: string;
+  status: number;
+  /** How the VM ended; absent when no VM ran (404, 413, 400). */
+  outcome?: RunResult['outcome'];
+  exitCode?: number;
+  /** Error code behind a 4xx/5xx answer the gateway made itself. */
+  errorCode?: string;
+  errorMessage?: string;
+  /** The guest's stderr, as text (may be empty). */
+  stderr?: string;
+  /** From the first byte of the request being handled to the response being written. */
+  durationMs: number;
+  /** Time inside the VM (boot + run). */
+  vmMs?: number;
+}
+
+/**
+ * Boots one VM and runs it to the end. The default is `NanoVm.create(...).run()`; the
+ * gateway calls nothing else of the host, so a faster boot path (pooled, sharded) drops in
+ * here with the same shape.
+ */
+export type VmRunner = (prepared: PreparedModule, options: VmOptions) => RunResult | Promise<RunResult>;
+
+export const runFreshVm: VmRunner = (prepared, options) => NanoVm.create(prepared, options).run();
+
+export interface GatewayOptions {
+  apps: readonly GatewayApp[];
+  /** Default largest request body for apps that set none. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Largest CGI header section a guest may print. Default 64 KiB. */
+  maxResponseHeaderBytes?: number;
+  /** SERVER_NAME when a request has no usable Host header. Default: the local address. */
+  serverName?: string;
+  /** SERVER_SOFTWARE. Default `nanovisor`. */
+  serverSoftware?: string;
+  /** How VMs are booted (see VmRunner). */
+  runVm?: VmRunner;
+  /** Called once per finished request. */
+  onRequest?: (record: RequestRecord) => void;
+}
+
+export interface Gateway {
+  /** The request handler; attach it to any node:http server. */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Replaces every app and route at once. Requests already started finish with the app
+   * they were routed to; the next request sees only the new set.
+   */
+  setApps(apps: readonly GatewayApp[]): void;
+  /** Starts an HTTP server on `port` (0 picks a free one) and `host` (default 127.0.0.1). */
+  listen(port?: number, host?: string): Promise<AddressInfo>;
+  /** The server `listen` started, if any. */
+  readonly server: Server | undefined;
+  /** Stops accepting, closes idle connections and waits for in-flight requests. */
+  close(): Promise<void>;
+}
+
+/** Published once per finished request (`RequestRecord`). */
+const requestChannel = channel('nanovisor:gateway:request');
+
+interface CompiledRoute {
+  readonly app: GatewayApp;
+  readonly path: string;
+  readonly prefixLength: number;
+}
+
+interface Router {
+  /** Routes for a named host, longest prefix first. */
+  readonly byHost: Map<string, CompiledRoute[]>;
+  /** Routes for any host, longest prefix first. */
+  readonly anyHost: CompiledRoute[];
+}
+
+const ROUTE_PATH = /^\/[^\s?#]*$/;
+
+function invalid(message: string): never {
+  throw new NanovisorError('NV_GATEWAY_CONFIG_INVALID', message);
+}
+
+/** Validates apps and builds the routing table. */
+export function compileRoutes(apps: readonly GatewayApp[]): Router {
+  const names = new Set<string>();
+  const seen = new Map<string, string>();
+  const byHost = new Map<string, CompiledRoute[]>();
+  const anyHost: CompiledRoute[] = [];
+  for (const app of apps) {
+    if (typeof app.name !== 'string' || app.name === '') invalid('every app needs a non-empty name');
+    if (names.has(app.name)) invalid(`two apps are named "${app.name}"`);
+    names.add(app.name);
+    if (app.routes.length === 0) invalid(`app "${app.name}" has no routes`);
+    if (app.maxBodyBytes !== undefined && !(Number.isInteger(app.maxBodyBytes) && app.maxBodyBytes >= 0)) {
+      invalid(`app "${app.name}": maxBodyBytes must be a non-negative integer`);
+    }
+    for (const r of app.routes) {
+      if (!ROUTE_PATH.test(r.path)) invalid(`app "${app.name}": route path "${r.path}" must start with "/" and hold no spaces, "?" or "#"`);
+      let host = '';
+      if (r.host !== undefined) {
+        const parsed = parseHostHeader(r.host);
+        if (parsed === undefined || parsed.port !== undefined) invalid(`app "${app.name}": route host "${r.host}" must be a host name without a port`);
+        host = parsed.name;
+      }
+      const prefix = scriptName(r.path);
+      const key = `${host} ${prefix}`;
+      const other = seen.get(key);
+      if (other !== undefined) invalid(`route ${host === '' ? '' : `${host} `}${r.path} is claimed by both "${other}" and "${app.name}"`);
+      seen.set(key, app.name);
+      const compiled: CompiledRoute = { app, path: r.path, prefixLength: prefix.length };
+      if (host === '') anyHost.push(compiled);
+      else {
+        let list = byHost.get(host);
+        if (list === undefined) byHost.set(host, (list = []));
+        list.push(compiled);
+      }
+    }
+  }
+  const longestFirst = (a: CompiledRoute, b: CompiledRoute) => b.prefixLength - a.prefixLength;
+  anyHost.sort(longestFirst);
+  for (const list of byHost.values()) list.sort(longestFirst);
+  return { byHost, anyHost };
+}
+
+/**
+ * Picks the route for a request: among the routes for the request's host, the longest
+ * prefix that matches; failing that, among the routes for any host.
+ */
+export function matchRoute(router: Router, hostHeader: string | undefined, path: string): CompiledRoute | undefined {
+  const host = hostHeader === undefined ? undefined : parseHostHeader(hostHeader)?.name;
+  if (host !== undefined) {
+    const list = router.byHost.get(host);
+    if (list !== undefined) {
+      for (const r of list) if (routeMatches(r.path, path)) return r;
+    }
+  }
+  for (const r of router.anyHost) if (routeMatches(r.path, path)) return r;
+  return undefined;
+}
+
+/** Request ids: a random per-process prefix and a counter; unique across shards, cheap. */
+function requestIds(): () => string {
+  const prefix = randomBytes(5).toString('hex');
+  let n = 0;
+  return () => `${prefix}-${(n++).toString(36).padStart(6, '0')}`;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 404: 'Not Found', 413: 'Content Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 504: 'Gateway Timeout',
+};
+
+/**
+ * Creates the gateway. Apps are validated at once (`NV_GATEWAY_CONFIG_INVALID` names the
+ * bad app or route).
+ *
+ * @example
+ * const prepared = prepareModule(readFileSync('cgi-echo.wasm'));
+ * const gw = createGateway({ apps: [{ name: 'echo', routes: [{ path: '/echo' }], prepared, options: { timeoutMs: 1000 } }] });
+ * const { port } = await gw.listen(8080);
+ * // curl -d hi http://127.0.0.1:8080/echo/x?y=1
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  let router = compileRoutes(options.apps);
+  const defaultMaxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const runVm = options.runVm ?? runFreshVm;
+  const nextId = requestIds();
+  const serverSoftware = options.serverSoftware ?? SERVER_SOFTWARE;
+  const parseOptions = options.maxResponseHeaderBytes === undefined ? {} : { maxHeaderBytes: options.maxResponseHeaderBytes };
+  let server: Server | undefined;
+  const inFlight = new Set<Promise<void>>();
+
+  function finish(record: RequestRecord): void {
+    if (options.onRequest !== undefined) {
+      try {
+        options.onRequest(record);
+      } catch {
+        // A logger's failure must not take a request down with it.
+      }
+    }
+    if (requestChannel.hasSubscribers) requestChannel.publish(record);
+  }
+
+  /** An answer the gateway makes itself (no guest body), plain text with the request id. */
+  function answer(res: ServerResponse, status: number, id: string, text: string, close = false): void {
+    const body = `${status} ${STATUS_TEXT[status] ?? ''}: ${text}\nrequest id: ${id}\n`;
+    const headers: string[] = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'x-request-id', id];
+    if (close) headers.push('connection', 'close');
+    res.writeHead(status, STATUS_TEXT[status], headers);
+    res.end(body);
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, id: string, started: number, route: CompiledRoute, body: Uint8Array): Promise<void> {
+    const app = route.app;
+    const record: RequestRecord = { requestId: id, app: app.name, method: req.method ?? 'GET', url: req.url ?? '/', status: 0, durationMs: 0 };
+    const done = (status: number): void => {
+      record.status = status;
+      record.durationMs = performance.now() - started;
+      finish(record);
+    };
+    let env: Record<string, string>;
+    try {
+      env = cgiEnv({
+        method: record.method,
+        url: record.url,
+        headers: req.headers,
+        remoteAddress: req.socket.remoteAddress ?? '',
+        serverName: options.serverName ?? req.socket.localAddress ?? 'localhost',
+        serverPort: req.socket.localPort ?? 0,
+        protocol: `HTTP/${req.httpVersion}`,
+        route: route.path,
+        contentLength: body.length,
+        serverSoftware,
+      }, app.options?.env);
+    } catch (e) {
+      const err = e as NanovisorError;
+      record.errorCode = err.code;
+      record.errorMessage = err.message;
+      answer(res, 400, id, err.message);
+      return done(400);
+    }
+    env['X_REQUEST_ID'] = id;
+
+    const vmStarted = performance.now();
+    let result: RunResult;
+    try {
+      result = await runVm(app.prepared, {
+        timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+        ...app.options,
+        args: app.options?.args ?? [app.name],
+        env,
+        stdin: body,
+        stdout: 'capture',
+        stderr: 'capture',
+      });
+    } catch (e) {
+      // The VM could not even boot (e.g. a module without an exported memory): the app's
+      // fault is 502, ours is 500.
+      const err = isNanovisorError(e) ? e : new NanovisorError('NV_HOST_FAULT', `could not boot a VM: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      record.errorCode = err.code;
+      record.errorMessage = err.message;
+      const status = err.class === 'system' ? 500 : 502;
+      answer(res, status, id, `the app "${app.name}" could not be started (${err.code})`);
+      return done(status);
+    }
+    record.vmMs = performance.now() - vmStarted;
+    record.outcome = result.outcome;
+    record.exitCode = result.exitCode;
+    if (result.stderr.length > 0) record.stderr = Buffer.from(result.stderr.buffer, result.stderr.byteOffset, result.stderr.length).toString('utf8');
+
+    if (result.outcome !== 'exit' || result.exitCode !== 0) {
+      const timeout = result.outcome === 'timeout';
+      const status = timeout ? 504 : 502;
+      const code = result.error?.code ?? 'NV_GUEST_EXIT';
+      record.errorCode = code;
+      record.errorMessage = result.error?.message ?? `guest exited with code ${result.exitCode}`;
+      const why = timeout ? 'did not answer in time'
+        : result.outcome === 'trap' ? 'crashed'
+        : result.outcome === 'output-limit' ? 'wrote too large a response'
+        : `exited with code ${result.exitCode}`;
+      answer(res, status, id, `the app "${app.name}" ${why} (${code})`);
+      return done(status);
+    }
+
+    let cgi;
+    try {
+      cgi = parseCgiResponse(result.stdout, parseOptions);
+    } catch (e) {
+      const err = e as NanovisorError;
+      record.errorCode = err.code;
+      record.errorMessage = err.message;
+      answer(res, 502, id, `the app "${app.name}" wrote an invalid CGI response (${err.code})`);
+      return done(502);
+    }
+    const headers: string[] = [];
+    for (const [name, value] of cgi.headers) {
+      if (name.length === 12 && name.toLowerCase() === 'x-request-id') continue;
+      headers.push(name, value);
+    }
+    headers.push('content-length', String(cgi.body.length), 'x-request-id', id);
+    res.writeHead(cgi.status, cgi.statusText ?? '', headers);
+    res.end(cgi.body);
+    return done(cgi.status);
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const id = nextId();
+    const url = req.url ?? '/';
+    const host = req.headers.host;
+    const route = matchRoute(router, host, splitTarget(url).path);
+    const bare: RequestRecord = { requestId: id, app: route?.app.name, method: req.method ?? 'GET', url, status: 0, durationMs: 0 };
+    const early = (status: number, text: string, code: string, close: boolean): void => {
+      answer(res, status, id, text, close);
+      finish({ ...bare, status, errorCode: code, errorMessage: text, durationMs: performance.now() - started });
+    };
+    if (route === undefined) {
+      req.resume();
+      return early(404, `no app is routed for ${host ?? ''}${splitTarget(url).path}`, 'NV_GATEWAY_NO_ROUTE', false);
+    }
+    const limit = route.app.maxBodyBytes ?? defaultMaxBody;
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > limit) {
+      // Do not read a body we will refuse; close so the rest of it is not parsed as a request.
+      return early(413, `the request body (${declared} bytes) is larger than the app's limit of ${limit} bytes`, 'NV_GATEWAY_BODY_TOO_LARGE', true);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        chunks.length = 0;
+        early(413, `the request body is larger than the app's limit of ${limit} bytes`, 'NV_GATEWAY_BODY_TOO_LARGE', true);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (refused) return;
+      const body = chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? new Uint8Array(0) : Buffer.concat(chunks, size);
+      const p = serve(req, res, id, started, route, body).catch((e: unknown) => {
+        // Only a bug of ours gets here; answer if we still can.
+        if (!res.headersSent) answer(res, 500, id, `internal error (${isNanovisorError(e) ? e.code : 'NV_HOST_FAULT'})`);
+        else res.destroy();
+      });
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    });
+    req.on('error', () => {
+      // The client went away mid-body; nothing to answer.
+    });
+  }
+
+  return {
+    handle,
+    setApps(apps) {
+      router = compileRoutes(apps);
+    },
+    async listen(port = 0, host = '127.0.0.1') {
+      if (server !== undefined) throw new NanovisorError('NV_GATEWAY_CONFIG_INVALID', 'the gateway is already listening');
+      const s = createServer(handle);
+      server = s;
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(port, host, () => {
+          s.off('error', reject);
+          resolve();
+        });
+      });
+      return s.address() as AddressInfo;
+    },
+    get server() {
+      return server;
+    },
+    async close() {
+      const s = server;
+      if (s !== undefined) {
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeIdleConnections();
+        await Promise.allSettled([...inFlight]);
+        s.closeIdleConnections();
+        await closed;
+      } else {
+        await Promise.allSettled([...inFlight]);
+      }
+    },
+  };
+}
