@@ -1,13 +1,19 @@
 /**
  * The host: boots and runs Nano-VMs. Public surface of src/host.
  */
-import { NanoVm, prepareModule, type PreparedModule, type RunResult, type VmOptions } from './vm.ts';
+import type { RunResult, VmOptions } from './options.ts';
+import { prepareModule, type PreparedModule } from './prepare.ts';
+import { NanoVm } from './vm.ts';
 
 export {
   DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP,
-  NanoVm, prepareModule,
-} from './vm.ts';
-export type { Mount, Outcome, OutputTarget, PreparedModule, RunResult, VmOptions } from './vm.ts';
+} from './options.ts';
+export type { Mount, Outcome, OutputTarget, RunResult, VmOptions } from './options.ts';
+export { prepareModule, prepareSnapshot } from './prepare.ts';
+export type { PrepareOptions, PreparedModule } from './prepare.ts';
+export { NanoVm } from './vm.ts';
+export { extractSnapshot, SnapshotUnsupported } from './snapshot/transform.ts';
+export type { Snapshot } from './snapshot/types.ts';
 
 /**
  * Boots a fresh Nano-VM from module bytes (or a prepared module), runs it to the end and
@@ -20,4 +26,16 @@ export type { Mount, Outcome, OutputTarget, PreparedModule, RunResult, VmOptions
 export async function runWasm(module: Uint8Array | PreparedModule, options: VmOptions = {}): Promise<RunResult> {
   const prepared = module instanceof Uint8Array ? prepareModule(module, options.memoryLimitBytes) : module;
   return NanoVm.create(prepared, options).run();
+}
+
+/**
+ * Like runWasm, on the asynchronous path: a guest blocked in poll_oneoff is suspended (JSPI)
+ * and other VMs run on this thread meanwhile.
+ *
+ * @example
+ * const results = await Promise.all(jobs.map((j) => runWasmAsync(prepared, j)));
+ */
+export async function runWasmAsync(module: Uint8Array | PreparedModule, options: VmOptions = {}): Promise<RunResult> {
+  const prepared = module instanceof Uint8Array ? prepareModule(module, options.memoryLimitBytes) : module;
+  return NanoVm.createAsync(prepared, options).runAsync();
 }

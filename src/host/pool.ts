@@ -8,13 +8,18 @@
  * use the pool for memories: each boot instantiates against a reset pooled memory.
  */
 import { slotImports, type KernelSlot } from '../kernel/kernel.ts';
-import { MEMORY_IMPORT, type Snapshot } from './snapshot/types.ts';
+import { realm } from './async-realm.ts';
+import { MEMORY_IMPORT, TABLE_EXPORT_PREFIX, type Snapshot } from './snapshot/types.ts';
 import { PAGE } from './snapshot/transform.ts';
+
+/** Synchronous instances and JSPI (asynchronous) ones have different imports: pooled apart. */
+export type PoolMode = 'sync' | 'async';
 
 export interface PooledInstance {
   readonly instance: WebAssembly.Instance;
   readonly memory: WebAssembly.Memory;
   readonly slot: KernelSlot;
+  readonly mode: PoolMode;
 }
 
 interface TableState {
@@ -31,7 +36,7 @@ export class InstancePool {
   readonly #pristine: Uint8Array;
   readonly #maximumPages: number;
   readonly #maxIdle: number;
-  readonly #idle: PooledInstance[] = [];
+  readonly #idle: Record<PoolMode, PooledInstance[]> = { sync: [], async: [] };
   /** Reset memories waiting for a fresh instance (non-reusable modules only). */
   readonly #idleMemories: WebAssembly.Memory[] = [];
   readonly #tables = new WeakMap<WebAssembly.Instance, TableState[]>();
@@ -48,17 +53,22 @@ export class InstancePool {
   }
 
   get stats(): { idle: number; created: number; reused: number } {
-    return { idle: this.#idle.length, created: this.#created, reused: this.#reused };
+    return { idle: this.#idle.sync.length + this.#idle.async.length, created: this.#created, reused: this.#reused };
   }
 
   /** An instance in the snapshot state, ready for `slot.kernel` to be set. */
-  acquire(): PooledInstance {
-    const idle = this.#idle.pop();
+  acquire(mode: PoolMode = 'sync'): PooledInstance {
+    const idle = this.#idle[mode].pop();
     if (idle !== undefined) {
       this.#reused++;
       return idle;
     }
-    return this.#instantiate(this.#idleMemories.pop() ?? this.#freshMemory());
+    return this.#instantiate(this.#idleMemories.pop() ?? this.#freshMemory(), mode);
+  }
+
+  /** Drops an instance that may not be reset (its guest was stopped mid-flight). */
+  discard(p: PooledInstance): void {
+    p.slot.kernel = undefined;
   }
 
   /** Takes an instance back after its VM ended: reset it for the next VM, or drop it. */
@@ -67,8 +77,9 @@ export class InstancePool {
     const grown = p.memory.buffer.byteLength !== this.#pristine.byteLength;
     if (grown) return;
     if (this.#snapshot.reusable) {
-      if (this.#idle.length >= this.#maxIdle || !this.#reset(p)) return;
-      this.#idle.push(p);
+      const idle = this.#idle[p.mode];
+      if (idle.length >= this.#maxIdle || !this.#reset(p)) return;
+      idle.push(p);
     } else if (this.#idleMemories.length < this.#maxIdle) {
       new Uint8Array(p.memory.buffer).set(this.#pristine);
       this.#idleMemories.push(p.memory);
@@ -77,7 +88,8 @@ export class InstancePool {
 
   /** Drops every idle instance and memory. */
   clear(): void {
-    this.#idle.length = 0;
+    this.#idle.sync.length = 0;
+    this.#idle.async.length = 0;
     this.#idleMemories.length = 0;
   }
 
@@ -87,24 +99,26 @@ export class InstancePool {
     return memory;
   }
 
-  #instantiate(memory: WebAssembly.Memory): PooledInstance {
+  #instantiate(memory: WebAssembly.Memory, mode: PoolMode): PooledInstance {
     const slot: KernelSlot = { kernel: undefined };
-    const imports = slotImports(slot) as unknown as WebAssembly.Imports;
+    const imports = slotImports(slot, mode === 'async' ? realm.suspending : undefined) as WebAssembly.Imports;
     imports[MEMORY_IMPORT.module] = { [MEMORY_IMPORT.name]: memory };
-    const instance = new WebAssembly.Instance(this.#module, imports);
+    const instance = mode === 'async' ? realm.instantiate(this.#module, imports) : new WebAssembly.Instance(this.#module, imports);
     this.#created++;
     if (this.#snapshot.reusable) {
       const tables: TableState[] = [];
       for (const [name, value] of Object.entries(instance.exports)) {
-        if (value instanceof WebAssembly.Table && name.startsWith('__nv_table_')) {
+        // Instances from the guest realm have that realm's classes: test by shape, not instanceof.
+        if (name.startsWith(TABLE_EXPORT_PREFIX) && typeof (value as WebAssembly.Table).get === 'function') {
+          const table = value as WebAssembly.Table;
           const entries: unknown[] = [];
-          for (let i = 0; i < value.length; i++) entries.push(value.get(i));
-          tables.push({ table: value, entries });
+          for (let i = 0; i < table.length; i++) entries.push(table.get(i));
+          tables.push({ table, entries });
         }
       }
       this.#tables.set(instance, tables);
     }
-    return { instance, memory, slot };
+    return { instance, memory, slot, mode };
   }
 
   /** Puts the instance back in the snapshot state; false when it cannot be (a table grew). */

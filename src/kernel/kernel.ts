@@ -6,6 +6,7 @@
  * output limit) or a host bug unwinds the guest.
  */
 import { Errno, PREVIEW1_FUNCTIONS, WASI_MODULE } from './abi.ts';
+import { SUSPENDING_CALLS, type AsyncWaiter } from './blocking.ts';
 import type { Descriptor } from './descriptor.ts';
 import { FdTable } from './fd-table.ts';
 import { GuestFault, GuestMemory, encodeUtf8 } from './memory.ts';
@@ -25,10 +26,15 @@ export interface KernelOptions {
   maxFds?: number;
   /** process.hrtime.bigint() value at which the VM must stop; blocking calls never sleep past it. */
   deadlineNs?: bigint;
+  /** Present on the asynchronous path: blocking calls suspend the guest through it. */
+  waiter?: AsyncWaiter;
 }
 
-/** A system call: receives the kernel and the raw wasm arguments, returns an errno. */
-export type Syscall = (k: Kernel, ...args: never[]) => number | void;
+/** A system call: receives the kernel and the raw wasm arguments, returns an errno (or, on the asynchronous path, a promise of one). */
+export type Syscall = (k: Kernel, ...args: never[]) => number | void | Promise<number>;
+
+/** The import object shape: preview1 functions by name. */
+export type ImportTable = Record<string, Record<string, unknown>>;
 
 export class Kernel {
   readonly args: readonly Uint8Array[];
@@ -38,6 +44,7 @@ export class Kernel {
   /** Monotonic clock origin, so guests see small, increasing values. */
   readonly startNs: bigint;
   readonly deadlineNs: bigint | undefined;
+  readonly waiter: AsyncWaiter | undefined;
 
   constructor(options: KernelOptions) {
     this.args = options.args.map(encodeUtf8);
@@ -47,6 +54,7 @@ export class Kernel {
     for (const d of options.preopens) this.fds.insert(d);
     this.startNs = process.hrtime.bigint();
     this.deadlineNs = options.deadlineNs;
+    this.waiter = options.waiter;
   }
 
   /** The guest's memory; bound after instantiation, before the guest runs. */
@@ -60,8 +68,8 @@ export class Kernel {
   }
 
   /** The import object for `WebAssembly.instantiate`, bound to this kernel. */
-  imports(): Record<string, Record<string, (...args: never[]) => number | void>> {
-    return slotImports({ kernel: this });
+  imports(suspending?: (fn: (...args: never[]) => unknown) => unknown): ImportTable {
+    return slotImports({ kernel: this }, suspending);
   }
 
   /** Closes every descriptor; called when the VM is destroyed. */
@@ -78,18 +86,24 @@ export interface KernelSlot {
   kernel: Kernel | undefined;
 }
 
-/** The preview1 import object, dispatching every call to `slot.kernel`. */
-export function slotImports(slot: KernelSlot): Record<string, Record<string, (...args: never[]) => number | void>> {
-  const table: Record<string, (...args: never[]) => number | void> = {};
+/**
+ * The preview1 import object, dispatching every call to `slot.kernel`. With `suspending`
+ * (the asynchronous path), the calls that may block are wrapped by it — typically
+ * `(fn) => new WebAssembly.Suspending(fn)` from the realm the guest runs in — and only
+ * those: a suspending import costs far more per call than a plain one.
+ */
+export function slotImports(slot: KernelSlot, suspending?: (fn: (...args: never[]) => unknown) => unknown): ImportTable {
+  const table: Record<string, unknown> = {};
   for (const name of PREVIEW1_FUNCTIONS) {
     const call = SYSCALLS[name];
     if (call === undefined) throw new Error(`kernel has no implementation of ${name}`);
-    table[name] = bindSyscall(slot, call as (k: Kernel, ...a: never[]) => number | void);
+    const bound = bindSyscall(slot, call as (k: Kernel, ...a: never[]) => number | void | Promise<number>);
+    table[name] = suspending !== undefined && SUSPENDING_CALLS.has(name) ? suspending(bound) : bound;
   }
   return { [WASI_MODULE]: table };
 }
 
-function bindSyscall(slot: KernelSlot, call: (k: Kernel, ...a: never[]) => number | void): (...args: never[]) => number | void {
+function bindSyscall(slot: KernelSlot, call: (k: Kernel, ...a: never[]) => number | void | Promise<number>): (...args: never[]) => number | void | Promise<number> {
   return (...args: never[]) => {
     const k = slot.kernel;
     if (k === undefined) throw new Error('system call from an instance that is not serving a VM');

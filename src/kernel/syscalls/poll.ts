@@ -4,6 +4,7 @@
  * ready; it never sleeps past the VM's own deadline.
  */
 import { ClockId, Errno, EventRwFlags, EventType, Layout, Rights, SubclockFlags } from '../abi.ts';
+import type { Attempt } from '../blocking.ts';
 import type { Readiness } from '../descriptor.ts';
 import type { Kernel } from '../kernel.ts';
 import { GuestFault, fault } from '../memory.ts';
@@ -127,37 +128,57 @@ function writeEvents(k: Kernel, out: number, events: readonly Event[], neventsPt
   m.setU32(neventsPtr, events.length);
 }
 
+/** One look at the subscriptions: events written (done), or how long to wait before the next look. */
+function attempt(k: Kernel, subs: readonly Sub[], earliest: bigint | undefined, outPtr: number, neventsPtr: number): Attempt {
+  const hasFds = subs.some((s) => s.kind !== 'clock');
+  const t = process.hrtime.bigint();
+  const events = collect(k, subs, t);
+  if (events.length > 0) {
+    writeEvents(k, outPtr, events, neventsPtr);
+    return { done: Errno.SUCCESS };
+  }
+  if (k.deadlineNs !== undefined && t >= k.deadlineNs) {
+    throw new VmStop('timeout', 'guest ran past its time limit while blocked in poll_oneoff');
+  }
+  // Nothing ready: wait until the earliest clock, the VM deadline, or the next fd check.
+  let wakeAt = earliest ?? (k.deadlineNs ?? t + 1_000_000_000n);
+  if (k.deadlineNs !== undefined && k.deadlineNs < wakeAt) wakeAt = k.deadlineNs;
+  let ms = Number(wakeAt - t) / 1e6;
+  if (hasFds) ms = Math.min(ms, FD_POLL_INTERVAL_MS);
+  return { waitMs: Math.max(0, ms) };
+}
+
 export const pollCalls = {
-  poll_oneoff: (k: Kernel, inPtr: number, outPtr: number, nsubs: number, neventsPtr: number) => {
+  poll_oneoff: (k: Kernel, inPtr: number, outPtr: number, nsubs: number, neventsPtr: number): number | Promise<number> => {
     const n = nsubs >>> 0;
     if (n === 0) return Errno.INVAL;
     const m = k.memory;
     m.checkAligned(outPtr, n * Layout.EVENT_SIZE, 8);
     m.checkAligned(neventsPtr, 4, 4);
     const subs = readSubs(k, inPtr, n);
-    const hasFds = subs.some((s) => s.kind !== 'clock');
     let earliest: bigint | undefined;
     for (const s of subs) {
       if (s.kind === 'clock' && typeof s.deadline === 'bigint') {
         earliest = earliest === undefined || s.deadline < earliest ? s.deadline : earliest;
       }
     }
-    for (;;) {
-      const t = process.hrtime.bigint();
-      const events = collect(k, subs, t);
-      if (events.length > 0) {
-        writeEvents(k, outPtr, events, neventsPtr);
-        return Errno.SUCCESS;
+    const once = (): Attempt => {
+      try {
+        return attempt(k, subs, earliest, outPtr, neventsPtr);
+      } catch (e) {
+        if (e instanceof GuestFault) return { done: e.errno };
+        throw e;
       }
-      if (k.deadlineNs !== undefined && t >= k.deadlineNs) {
-        throw new VmStop('timeout', 'guest ran past its time limit while blocked in poll_oneoff');
-      }
-      // Nothing ready: sleep until the earliest clock, the VM deadline, or the next fd check.
-      let wakeAt = earliest ?? (k.deadlineNs ?? t + 1_000_000_000n);
-      if (k.deadlineNs !== undefined && k.deadlineNs < wakeAt) wakeAt = k.deadlineNs;
-      let ms = Number(wakeAt - t) / 1e6;
-      if (hasFds) ms = Math.min(ms, FD_POLL_INTERVAL_MS);
-      if (ms > 0) sleepMs(ms);
+    };
+    let r = once();
+    if (k.waiter !== undefined) {
+      // Asynchronous path: suspend the guest; other VMs run while it waits.
+      return 'done' in r ? r.done : k.waiter.wait(r.waitMs, once);
     }
+    while (!('done' in r)) {
+      if (r.waitMs > 0) sleepMs(r.waitMs);
+      r = once();
+    }
+    return r.done;
   },
 };

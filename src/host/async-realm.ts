@@ -1,0 +1,104 @@
+/**
+ * The realm where asynchronous (JSPI) guests run: a node:vm context whose microtasks run
+ * inside `runInContext`. Resuming a suspended guest is a microtask, so running the resume
+ * through `runInContext` with a timeout puts the guest's resumed code under the same
+ * wall-clock limit as its first slice: a guest that spins after waiting is still stopped.
+ */
+import vm from 'node:vm';
+import type { AsyncWaiter, Attempt } from '../kernel/blocking.ts';
+
+interface Deferred {
+  promise: Promise<number>;
+  resolve(value: number): void;
+}
+
+interface RealmHelpers {
+  suspending(fn: (...args: never[]) => unknown): unknown;
+  promising(fn: Function): () => Promise<unknown>;
+  instantiate(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance;
+  deferred(): Deferred;
+}
+
+const context = vm.createContext({ pending: undefined as (() => void) | undefined }, {
+  name: 'nanovisor-guests',
+  microtaskMode: 'afterEvaluate',
+});
+
+export const realm: RealmHelpers = vm.runInContext(`({
+  suspending: (fn) => new WebAssembly.Suspending(fn),
+  promising: (fn) => WebAssembly.promising(fn),
+  instantiate: (module, imports) => new WebAssembly.Instance(module, imports),
+  deferred: () => {
+    let resolve;
+    const promise = new Promise((r) => { resolve = r; });
+    return { promise, resolve };
+  },
+})`, context) as RealmHelpers;
+
+const runPending = new vm.Script('pending()', { filename: 'nanovisor:guest-resume' });
+
+/** Thrown when a guest slice ran past the time it had left. */
+export class SliceTimeout extends Error {}
+
+/**
+ * Runs `fn` inside the realm — and with it every guest continuation it resolves — under a
+ * wall-clock limit of `timeoutMs` (none when undefined).
+ */
+export function runInRealm(fn: () => void, timeoutMs: number | undefined): void {
+  (context as { pending: (() => void) | undefined }).pending = fn;
+  try {
+    if (timeoutMs === undefined) runPending.runInContext(context);
+    else runPending.runInContext(context, { timeout: Math.max(1, Math.ceil(timeoutMs)) });
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new SliceTimeout('guest ran past its time limit');
+    throw e;
+  } finally {
+    (context as { pending: (() => void) | undefined }).pending = undefined;
+  }
+}
+
+/** The waiter of one asynchronous VM: timers for its blocked calls, resumption under its deadline. */
+export class RealmWaiter implements AsyncWaiter {
+  readonly #remainingMs: () => number | undefined;
+  readonly #fail: (e: unknown) => void;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(remainingMs: () => number | undefined, fail: (e: unknown) => void) {
+    this.#remainingMs = remainingMs;
+    this.#fail = fail;
+  }
+
+  wait(waitMs: number, retry: () => Attempt): Promise<number> {
+    const d = realm.deferred();
+    const step = (): void => {
+      this.#timer = undefined;
+      if (this.#stopped) return;
+      let r: Attempt;
+      try {
+        r = retry();
+      } catch (e) {
+        this.#fail(e);
+        return;
+      }
+      if ('done' in r) {
+        const value = r.done;
+        try {
+          runInRealm(() => d.resolve(value), this.#remainingMs());
+        } catch (e) {
+          this.#fail(e);
+        }
+      } else {
+        this.#timer = setTimeout(step, r.waitMs);
+      }
+    };
+    this.#timer = setTimeout(step, waitMs);
+    return d.promise;
+  }
+
+  /** Cancels any pending wake-up (the VM ended). */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
+}

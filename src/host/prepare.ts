@@ -1,0 +1,87 @@
+/**
+ * Module preparation: validate and compile once per module (or image), with the memory
+ * limit enforced by the engine; where the module allows it, take its memory initialisation
+ * into a snapshot and give it an instance pool so VMs boot without instantiating.
+ */
+import { NanovisorError } from '../shared/errors.ts';
+import { WasmBinaryError } from '../shared/wasm-binary.ts';
+import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, memoryLimitsOf } from './memory-limit.ts';
+import { DEFAULT_MEMORY_LIMIT } from './options.ts';
+import { InstancePool } from './pool.ts';
+import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from './snapshot/transform.ts';
+import type { Snapshot } from './snapshot/types.ts';
+
+/**
+ * A module compiled once with its limits applied; reusable for many VMs. With a snapshot,
+ * VMs boot from the instance pool; without one, each VM instantiates the module afresh.
+ */
+export interface PreparedModule {
+  readonly module: WebAssembly.Module;
+  readonly memoryLimitBytes: number;
+  readonly pool?: InstancePool;
+  readonly snapshot?: Snapshot;
+  /** For modules that import their memory (`env.memory`) but carry no snapshot: its limits. */
+  readonly importedMemory?: { initial: number; maximum: number };
+}
+
+export interface PrepareOptions {
+  /**
+   * `auto` (default): take the module's memory initialisation into a snapshot and boot
+   * from the pool when the module allows it. `off`: instantiate afresh for every VM.
+   * The environment variable NANOVISOR_SNAPSHOT=off forces `off` (to test both paths).
+   */
+  snapshot?: 'auto' | 'off';
+  /** Idle instances kept per module. */
+  maxIdle?: number;
+}
+
+function checkMagic(bytes: Uint8Array): void {
+  if (bytes.byteLength < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    throw new NanovisorError('NV_MODULE_MALFORMED', 'not a WebAssembly module (bad magic number)');
+  }
+}
+
+function compile(bytes: Uint8Array): WebAssembly.Module {
+  try {
+    return new WebAssembly.Module(bytes);
+  } catch (e) {
+    throw new NanovisorError('NV_MODULE_MALFORMED', `invalid WebAssembly module: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Validates and compiles module bytes with the memory limit enforced by the engine. */
+export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, options: PrepareOptions = {}): PreparedModule {
+  checkMagic(bytes);
+  const wanted = process.env['NANOVISOR_SNAPSHOT'] === 'off' ? 'off' : options.snapshot ?? 'auto';
+  if (wanted === 'auto') {
+    let extracted: SnapshotModule | undefined;
+    try {
+      // Validate first: the transform trusts section contents it does not rewrite.
+      compile(bytes);
+      extracted = extractSnapshot(bytes);
+    } catch (e) {
+      if (!(e instanceof SnapshotUnsupported) && !(e instanceof WasmBinaryError)) throw e;
+    }
+    if (extracted !== undefined) return prepareSnapshot(extracted.module, extracted.snapshot, memoryLimitBytes, options.maxIdle);
+  }
+  const limited = applyMemoryLimit(bytes, memoryLimitBytes);
+  const module = compile(limited);
+  const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+  const limits = importsMemory ? memoryLimitsOf(limited) : undefined;
+  return limits === undefined
+    ? { module, memoryLimitBytes }
+    : { module, memoryLimitBytes, importedMemory: { initial: limits.min, maximum: limits.max ?? MAX_PAGES } };
+}
+
+/** Prepares a snapshot module (memory imported, data in `snapshot`), e.g. from an image's layers. */
+export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, maxIdle?: number): PreparedModule {
+  checkMagic(moduleBytes);
+  const limitPages = Math.min(MAX_PAGES, Math.floor(memoryLimitBytes / WASM_PAGE));
+  if (snapshot.initialPages > limitPages) {
+    throw new NanovisorError('NV_GUEST_MEMORY_LIMIT', `module needs ${snapshot.initialPages * 64} KiB of memory at start; the limit is ${limitPages * 64} KiB`);
+  }
+  const maximumPages = Math.min(snapshot.maximumPages ?? MAX_PAGES, limitPages);
+  const module = compile(moduleBytes);
+  return { module, memoryLimitBytes, snapshot, pool: new InstancePool(module, snapshot, maximumPages, maxIdle) };
+}
+
