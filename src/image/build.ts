@@ -10,6 +10,9 @@ import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } fr
 import { NanovisorError } from '../shared/errors.ts';
 import { manifestTag, parseManifest, parseManifestText, type Manifest } from './manifest.ts';
 import { checkModule } from './module-check.ts';
+import { encodeSnapshot } from '../host/snapshot/format.ts';
+import { preinitialize } from '../host/snapshot/preinit.ts';
+import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from '../host/snapshot/transform.ts';
 import { normalizeTag } from './oci.ts';
 import type { ImageStore } from './store.ts';
 import type { ImageFile } from './types.ts';
@@ -138,6 +141,28 @@ function readManifest(path: string): Manifest {
 }
 
 /**
+ * Moves the module's memory initialisation into a snapshot layer (and, when the manifest asks
+ * for it, runs the app's initialisation now). A module the transform cannot take faithfully
+ * is stored as it is and boots through the ordinary path.
+ */
+function sealBoot(module: Uint8Array, manifest: Manifest): { module: Uint8Array; snapshot?: Uint8Array } {
+  let sealed: SnapshotModule;
+  try {
+    sealed = extractSnapshot(module);
+  } catch (e) {
+    if (e instanceof SnapshotUnsupported) {
+      if (manifest.snapshot?.initialize === true) {
+        throw new NanovisorError('NV_MANIFEST_INVALID', `snapshot.initialize: this module cannot be snapshotted (${e.message})`);
+      }
+      return { module };
+    }
+    throw e;
+  }
+  if (manifest.snapshot?.initialize === true) sealed = preinitialize(sealed, { memoryLimitBytes: manifest.limits.memoryBytes });
+  return { module: sealed.module, snapshot: encodeSnapshot(sealed.snapshot) };
+}
+
+/**
  * Builds an image from an app directory or a `.wasm` file and tags it.
  *
  * @example
@@ -174,6 +199,7 @@ export function buildImage(options: BuildOptions): BuildResult {
     throw new NanovisorError('NV_MANIFEST_INVALID', `limits.memoryBytes: the module needs at least ${minBytes} bytes of memory at start, the limit is ${manifest.limits.memoryBytes}`);
   }
   const files = collectFiles(root, manifest.files);
-  const put = options.store.put({ manifest, module, files }, [tag]);
+  const sealed = sealBoot(module, manifest);
+  const put = options.store.put({ manifest, files, ...sealed }, [tag]);
   return { digest: put.digest, name: manifest.name, tag, size: put.size };
 }

@@ -21,3 +21,4 @@ export {
   type ImageContent, type ImageDetails, type ImageSummary, type LayerInfo, type LoadedImage, type PutResult, type RemoveResult,
 } from './store.ts';
 export type { ImageFile } from './types.ts';
+export { loadRunnable, prepareImage, type RunnableImage } from './runnable.ts';

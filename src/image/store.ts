@@ -25,6 +25,8 @@ export interface ImageContent {
   manifest: Manifest;
   module: Uint8Array;
   files?: readonly ImageFile[];
+  /** The boot snapshot layer (src/host/snapshot/format.ts), when the module was transformed. */
+  snapshot?: Uint8Array;
 }
 
 export interface PutResult {
@@ -70,6 +72,8 @@ export interface LoadedImage {
   manifest: Manifest;
   module: Uint8Array;
   files: ImageFile[];
+  /** Raw bytes of the boot snapshot layer, if the image has one. */
+  snapshot?: Uint8Array;
 }
 
 export interface RemoveResult {
@@ -250,6 +254,10 @@ export class ImageStore {
       layers.push(tar);
       descriptors.push(descriptorOf(MEDIA_TYPE.files, tar));
     }
+    if (content.snapshot !== undefined) {
+      layers.push(content.snapshot);
+      descriptors.push(descriptorOf(MEDIA_TYPE.snapshot, content.snapshot));
+    }
     const annotations: Record<string, string> = { [ANNOTATION.title]: content.manifest.name };
     if (content.manifest.version !== undefined) annotations[ANNOTATION.version] = content.manifest.version;
     const oci: OciManifest = {
@@ -378,7 +386,8 @@ export class ImageStore {
     const p = this.#parts(digest);
     const module = this.readBlob(p.layers.module.digest, p.layers.module.size);
     const files = p.layers.files === undefined ? [] : toImageFiles(readTar(this.readBlob(p.layers.files.digest, p.layers.files.size)));
-    return { digest, manifest: p.manifest, module, files };
+    const snapshot = p.layers.snapshot === undefined ? undefined : this.readBlob(p.layers.snapshot.digest, p.layers.snapshot.size);
+    return { digest, manifest: p.manifest, module, files, ...(snapshot === undefined ? {} : { snapshot }) };
   }
 
   /**

@@ -1,31 +1,46 @@
 /**
  * Resolves what `run` was given: a .wasm file on disk, or an image in the store. Either
- * way the result is module bytes plus the VM options the image's manifest asks for.
+ * way the result is a prepared module plus the VM options the image's manifest asks for.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { Mount, VmOptions } from '../../host/index.ts';
+import { prepareModule, type Mount, type PreparedModule, type VmOptions } from '../../host/index.ts';
+import { ImageStore, loadRunnable, storeHome } from '../../image/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo } from '../command.ts';
 
 export interface Runnable {
-  module: Uint8Array;
-  argv0: string;
-  /** Options from the image manifest (args after argv[0], env, limits, image files). */
+  /** Prepares the module once the memory limit is known (flags may change it). */
+  prepare(memoryLimitBytes: number | undefined): PreparedModule;
+  /** Options from the image manifest (argv with argv[0], env, limits, image files). */
   options: VmOptions;
-  /** Mounts the image itself brings. */
-  mounts: Mount[];
+  /** Guest paths the image declares as mount points, with their read-only flag. */
+  declaredMounts: ReadonlyMap<string, boolean>;
 }
 
 function looksLikeFile(target: string): boolean {
   return target.endsWith('.wasm') || target.includes('/') || target.startsWith('.');
 }
 
-export function loadRunnable(target: string, io: CliIo, _storeDir: string | undefined): Runnable {
+export function resolveTarget(target: string, io: CliIo, storeDir: string | undefined): Runnable {
   const path = resolve(io.cwd, target);
   if (existsSync(path) && statSync(path).isFile()) {
-    return { module: readFileSync(path), argv0: basename(target), options: {}, mounts: [] };
+    const bytes = readFileSync(path);
+    return { prepare: (limit) => prepareModule(bytes, limit), options: { args: [basename(target)] }, declaredMounts: new Map() };
   }
   if (looksLikeFile(target)) throw new NanovisorError('NV_FILE_NOT_FOUND', `no such file: ${target}`);
-  throw new NanovisorError('NV_IMAGE_NOT_FOUND', `no image named "${target}"`);
+  const store = ImageStore.openHome(storeHome(storeDir, io.env, io.cwd));
+  const image = loadRunnable(store, target);
+  return {
+    // The image's prepared module carries its own limit; a different --memory re-prepares it.
+    prepare: (limit) => (limit === undefined ? image.prepared : image.withMemoryLimit(limit)),
+    options: image.options,
+    declaredMounts: new Map(image.manifest.mounts.map((m) => [m.guest, m.readonly])),
+  };
+}
+
+/** Applies an image's declared read-only flag to a `--dir` that fills one of its mount points. */
+export function applyDeclared(m: Mount, declared: ReadonlyMap<string, boolean>): Mount {
+  const ro = declared.get(m.guestPath);
+  return ro === true ? { ...m, readonly: true } : m;
 }

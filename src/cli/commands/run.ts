@@ -5,12 +5,12 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { EXIT_TIMEOUT, NanoVm, prepareModule, type Mount, type VmOptions } from '../../host/index.ts';
+import { EXIT_TIMEOUT, NanoVm, type Mount, type VmOptions } from '../../host/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import { listenTcp, parseListenAddress } from '../../switches/network/index.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagList, flagString, parseDuration, parseFlags, parseSize, type FlagSpec } from '../flags.ts';
-import { loadRunnable } from './run-target.ts';
+import { applyDeclared, resolveTarget } from './run-target.ts';
 
 const SPECS: FlagSpec[] = [
   { name: 'env', short: 'e', type: 'list' },
@@ -85,12 +85,11 @@ export const runCommand: Command = {
     const p = parseFlags(argv, SPECS, 'run');
     const [target, ...extra] = p.positionals;
     if (target === undefined) throw new NanovisorError('NV_USAGE', 'run: give a .wasm file or an image reference');
-    const runnable = loadRunnable(target, io, flagString(p, 'store'));
+    const runnable = resolveTarget(target, io, flagString(p, 'store'));
     const mounts = [
-      ...runnable.mounts,
       ...flagList(p, 'dir').map((d) => parseDir(d, false, io.cwd)),
       ...flagList(p, 'dir-ro').map((d) => parseDir(d, true, io.cwd)),
-    ];
+    ].map((m) => applyDeclared(m, runnable.declaredMounts));
     const memory = flagString(p, 'memory');
     const timeout = flagString(p, 'timeout');
     const maxOutput = flagString(p, 'max-output');
@@ -98,7 +97,7 @@ export const runCommand: Command = {
     const stdinFile = flagString(p, 'stdin');
     const options: VmOptions = {
       ...runnable.options,
-      args: [runnable.argv0, ...(runnable.options.args ?? []), ...extra, ...p.rest],
+      args: [...(runnable.options.args ?? []), ...extra, ...p.rest],
       env: { ...runnable.options.env, ...parseEnv(flagList(p, 'env'), io.env) },
       mounts,
       stdin: stdinFile === undefined ? 'inherit' : readFileSync(resolve(io.cwd, stdinFile)),
@@ -118,7 +117,7 @@ export const runCommand: Command = {
     if (listeners.length > 0) options.listeners = listeners;
     const invoke = flagString(p, 'invoke');
     if (invoke !== undefined) options.entry = invoke;
-    const prepared = prepareModule(runnable.module, options.memoryLimitBytes);
+    const prepared = runnable.prepare(memory === undefined ? undefined : options.memoryLimitBytes);
     const result = NanoVm.create(prepared, options).run();
     if (result.error !== undefined && !flagBool(p, 'quiet')) {
       const e = result.error;

@@ -1,0 +1,65 @@
+/**
+ * From a stored image to what the host boots: the prepared module (with its snapshot and
+ * instance pool), the image's file tree, and the VM options its manifest asks for.
+ * Prepared images are cached by digest, so an image is compiled once per process.
+ */
+import { prepareModule, prepareSnapshot, type PreparedModule, type VmOptions } from '../host/index.ts';
+import { decodeSnapshot } from '../host/snapshot/format.ts';
+import { buildImageTree, type ImageTree } from '../kernel/vfs/index.ts';
+import type { Manifest } from './manifest.ts';
+import type { ImageStore, LoadedImage } from './store.ts';
+
+export interface RunnableImage {
+  readonly digest: string;
+  readonly manifest: Manifest;
+  readonly prepared: PreparedModule;
+  readonly tree: ImageTree;
+  /** argv, env, limits, entry and files as the manifest gives them; callers add to them. */
+  readonly options: VmOptions;
+  /** The same image prepared under another memory limit (e.g. `run --memory`). */
+  withMemoryLimit(memoryLimitBytes: number): PreparedModule;
+}
+
+function prepareLoaded(loaded: LoadedImage, memoryLimitBytes: number): PreparedModule {
+  return loaded.snapshot === undefined
+    ? prepareModule(loaded.module, memoryLimitBytes)
+    : prepareSnapshot(loaded.module, decodeSnapshot(loaded.snapshot), memoryLimitBytes);
+}
+
+const cache = new Map<string, RunnableImage>();
+/** Prepared images kept per process; the oldest is dropped first. */
+const CACHE_LIMIT = 64;
+
+export function prepareImage(loaded: LoadedImage): RunnableImage {
+  const hit = cache.get(loaded.digest);
+  if (hit !== undefined) return hit;
+  const m = loaded.manifest;
+  const prepared = prepareLoaded(loaded, m.limits.memoryBytes);
+  const tree = buildImageTree(loaded.files);
+  const runnable: RunnableImage = {
+    digest: loaded.digest,
+    manifest: m,
+    prepared,
+    tree,
+    options: {
+      args: [m.name, ...m.args],
+      env: { ...m.env },
+      image: tree,
+      entry: m.entry,
+      memoryLimitBytes: m.limits.memoryBytes,
+      timeoutMs: m.limits.timeoutMs,
+      maxOutputBytes: m.limits.maxOutputBytes,
+      writableLayerBytes: m.limits.writableLayerBytes,
+    },
+    withMemoryLimit: (limit) => (limit === m.limits.memoryBytes ? prepared : prepareLoaded(loaded, limit)),
+  };
+  cache.set(loaded.digest, runnable);
+  if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  return runnable;
+}
+
+/** Loads (digest-checked) and prepares an image from the store. */
+export function loadRunnable(store: ImageStore, ref: string): RunnableImage {
+  const { digest } = store.resolve(ref);
+  return cache.get(digest) ?? prepareImage(store.load(digest));
+}

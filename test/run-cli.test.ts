@@ -1,0 +1,131 @@
+// `nanovisor run` end to end: the real launcher in a child process, modules compiled with
+// clang, images in a throw-away store. Covers files, images, mounts, limits and errors.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { compileC, tempDir, writeTree } from '../src/image/testing.ts';
+
+const cli = fileURLToPath(new URL('../bin/nanovisor.js', import.meta.url));
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function nv(home: string, cwd: string, args: string[], input?: string): Run {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd, env: { ...process.env, NANOVISOR_HOME: home }, encoding: 'utf8', input: input ?? '' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const APP_C = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv) {
+  for (int i = 0; i < argc; i++) printf("arg%d=%s\\n", i, argv[i]);
+  const char *g = getenv("GREETING");
+  printf("GREETING=%s\\n", g ? g : "(unset)");
+  FILE *f = fopen("/etc/app/msg.txt", "r");
+  char buf[64] = {0};
+  if (f) { fgets(buf, sizeof buf, f); fclose(f); printf("file=%s", buf); }
+  FILE *w = fopen("/etc/app/msg.txt", "w");
+  if (w) { fputs("changed\\n", w); fclose(w); }
+  if (argc > 1 && strcmp(argv[argc - 1], "copy") == 0) {
+    FILE *in = fopen("/mnt/in.txt", "r"); FILE *out = fopen("/mnt/out.txt", "w");
+    if (!in || !out) { perror("mount"); return 4; }
+    int c; while ((c = fgetc(in)) != EOF) fputc(c, out);
+    fclose(in); fclose(out);
+  }
+  if (argc > 1 && strcmp(argv[argc - 1], "stdin") == 0) {
+    char line[64] = {0}; fgets(line, sizeof line, stdin); printf("stdin=%s", line);
+  }
+  return argc > 1 && strcmp(argv[argc - 1], "fail") == 0 ? 7 : 0;
+}
+`;
+
+test('run a .wasm with args after the module and after --, env, and exit code', () => {
+  using tmp = tempDir('nv-run-');
+  writeFileSync(join(tmp.path, 'app.wasm'), compileC(APP_C));
+  const r = nv(join(tmp.path, 'home'), tmp.path, ['run', 'app.wasm', '--env', 'GREETING=hi', 'one', '--', '--two', 'fail']);
+  assert.equal(r.code, 7, r.stderr);
+  assert.equal(r.stdout, 'arg0=app.wasm\narg1=one\narg2=--two\narg3=fail\nGREETING=hi\n');
+  // run is the default verb; stdin is wired.
+  const s = nv(join(tmp.path, 'home'), tmp.path, ['app.wasm', 'stdin'], 'piped\n');
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /stdin=piped\n/);
+});
+
+test('run an image by name: manifest args/env, image files with a private writable layer', () => {
+  using tmp = tempDir('nv-run-');
+  const home = join(tmp.path, 'home');
+  writeTree(join(tmp.path, 'app'), {
+    'app.wasm': compileC(APP_C),
+    'conf/msg.txt': 'from the image\n',
+    'nanovisor.json': JSON.stringify({ name: 'app', module: 'app.wasm', args: ['--flag'], env: { GREETING: 'image' }, files: [{ from: 'conf', to: '/etc/app' }] }),
+  });
+  assert.equal(nv(home, tmp.path, ['build', 'app']).code, 0);
+  for (let i = 0; i < 2; i++) {
+    const r = nv(home, tmp.path, ['run', 'app', '--env', 'EXTRA=1', 'last']);
+    assert.equal(r.code, 0, r.stderr);
+    // The write in the first run went to that VM's own layer: the second run sees the image again.
+    assert.equal(r.stdout, 'arg0=app\narg1=--flag\narg2=last\nGREETING=image\nfile=from the image\n');
+  }
+  assert.equal(readFileSync(join(tmp.path, 'app', 'conf', 'msg.txt'), 'utf8'), 'from the image\n');
+});
+
+test('--dir HOST::GUEST mounts read-write; --dir-ro refuses writes', () => {
+  using tmp = tempDir('nv-run-');
+  const home = join(tmp.path, 'home');
+  writeFileSync(join(tmp.path, 'app.wasm'), compileC(APP_C));
+  mkdirSync(join(tmp.path, 'data'));
+  writeFileSync(join(tmp.path, 'data', 'in.txt'), 'payload');
+  const rw = nv(home, tmp.path, ['run', 'app.wasm', '--dir', 'data::/mnt', '--', 'copy']);
+  assert.equal(rw.code, 0, rw.stderr);
+  assert.equal(readFileSync(join(tmp.path, 'data', 'out.txt'), 'utf8'), 'payload');
+  const ro = nv(home, tmp.path, ['run', 'app.wasm', '--dir-ro', 'data::/mnt', '--', 'copy']);
+  assert.equal(ro.code, 4);
+  assert.match(ro.stderr, /mount: Read-only file system/);
+});
+
+test('limits: timeout exits 124 with one line; memory flag; output limit exits 125', () => {
+  using tmp = tempDir('nv-run-');
+  const home = join(tmp.path, 'home');
+  writeFileSync(join(tmp.path, 'spin.wasm'), compileC('int main(void) { volatile int x = 0; for (;;) x++; }'));
+  const t = nv(home, tmp.path, ['run', 'spin.wasm', '--timeout', '200ms']);
+  assert.equal(t.code, 124);
+  assert.equal(t.stderr, 'nanovisor: spin.wasm: NV_GUEST_TIMEOUT: guest ran past its 200 ms time limit and was stopped\n');
+  writeFileSync(join(tmp.path, 'flood.wasm'), compileC('#include <stdio.h>\nint main(void) { for (;;) puts("flood flood flood"); }'));
+  const f = nv(home, tmp.path, ['run', 'flood.wasm', '--max-output', '64K']);
+  assert.equal(f.code, 125);
+  assert.ok(f.stdout.length <= 65536);
+  writeFileSync(join(tmp.path, 'bomb.wasm'), compileC('#include <stdlib.h>\n#include <stdio.h>\nchar *volatile sink;\nint main(void) { size_t n = 0; for (;;) { char *p = malloc(1 << 20); if (!p) break; sink = p; n++; } printf("got %zu MiB\\n", n); return 0; }'));
+  const b = nv(home, tmp.path, ['run', 'bomb.wasm', '--memory', '16M']);
+  assert.equal(b.code, 0, b.stderr);
+  const mib = Number(/got (\d+) MiB/.exec(b.stdout)?.[1]);
+  assert.ok(mib > 0 && mib < 16, b.stdout);
+});
+
+test('bad input: one clear line and a non-zero exit, no stack trace', () => {
+  using tmp = tempDir('nv-run-');
+  const home = join(tmp.path, 'home');
+  const good = compileC('int main(void) { return 0; }');
+  writeFileSync(join(tmp.path, 'trunc.wasm'), good.subarray(0, good.length >> 1));
+  writeFileSync(join(tmp.path, 'junk.wasm'), 'not wasm at all');
+  const cases: [string[], RegExp][] = [
+    [['run', 'trunc.wasm'], /^nanovisor: error NV_MODULE_MALFORMED: /],
+    [['run', 'junk.wasm'], /^nanovisor: error NV_MODULE_MALFORMED: /],
+    [['run', 'missing.wasm'], /^nanovisor: error NV_FILE_NOT_FOUND: no such file: missing.wasm\n/],
+    [['run', 'no-such-image'], /^nanovisor: error NV_IMAGE_NOT_FOUND: /],
+    [['run', 'junk.wasm', '--memory', 'lots'], /^nanovisor: error NV_USAGE: --memory: "lots" is not a size/],
+    [['run', 'junk.wasm', '--bogus'], /^nanovisor: error NV_USAGE: run: unknown flag --bogus\n/],
+    [['run', 'junk.wasm', '--dir', 'nope::/x'], /^nanovisor: error NV_MOUNT_INVALID: /],
+  ];
+  for (const [args, re] of cases) {
+    const r = nv(home, tmp.path, args);
+    assert.notEqual(r.code, 0, args.join(' '));
+    assert.match(r.stderr, re, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.equal(r.stderr.trimEnd().split('\n').length, 2, `one line plus a hint: ${r.stderr}`);
+  }
+  assert.ok(!existsSync(join(home, 'images', 'blobs', 'sha256', 'x')));
+});
