@@ -41,6 +41,9 @@ export const ERROR_CODES = {
   NV_GATEWAY_BODY_TOO_LARGE: { class: 'user', hint: 'Send a smaller request body, or raise the app\'s body limit.' },
   NV_GUEST_EXIT: { class: 'user', hint: 'The guest exited with a non-zero code; its stderr (in the request log) says why.' },
   NV_HOST_FAULT: { class: 'system', hint: 'An internal error in the nanovisor host; rerun with --debug and report it.' },
+  NV_HOST_CAPACITY: { class: 'system', hint: 'Every host shard is full (or hit its process limit of WebAssembly memories); release VMs, add shards or raise maxVmsPerShard.' },
+  NV_HOST_SHARD_CRASHED: { class: 'system', hint: 'The host process running this VM died (killed, out of memory, or a host bug); it is restarted automatically; retry the request.' },
+  NV_HOST_CLOSED: { class: 'user', hint: 'The supervisor was closed; start a new one.' },
   NV_STORE_IO: { class: 'system', hint: 'The image store could not be read or written; check disk space and permissions.' },
 } as const satisfies Record<string, CodeInfo>;
 
