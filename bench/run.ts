@@ -6,11 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wat } from '../test/support/wat.ts';
 import { bootBench } from './boot.ts';
+import { httpBench, httpConfigFromEnv } from './http.ts';
 import { formatTable, type Row } from './stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,12 +34,14 @@ const rows: Row[] = [
     { name: 'trivial', bytes: TRIVIAL },
     { name: 'C hello world', bytes: readFileSync(hello) },
   ], iterations),
+  ...await httpBench(),
 ];
 
 console.log(formatTable(rows));
 const report = {
   date: new Date().toISOString(),
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version },
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version, loadAverage: loadavg() },
+  http: httpConfigFromEnv(),
   iterations,
   rows,
 };

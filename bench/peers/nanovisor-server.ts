@@ -1,0 +1,38 @@
+/**
+ * nanovisor under benchmark: the gateway (src/gateway) serving the CGI echo app with a
+ * fresh Nano-VM per request, on the listening socket inherited as fd 3.
+ *
+ * Usage: node bench/peers/nanovisor-server.ts ECHO.wasm
+ * With an IPC channel (cold-start trials), a message `{ register: n }` registers a new app
+ * `cold-n` on `/cold-n` from the same code with a distinct custom section, so its bytes are
+ * new to the engine (no compiled-code cache hit), and replies `{ registered: n }`.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createGateway, type GatewayApp } from '../../src/gateway/index.ts';
+import { prepareModule } from '../../src/host/index.ts';
+
+const wasm = readFileSync(process.argv[2]!);
+const apps: GatewayApp[] = [{ name: 'echo', routes: [{ path: '/echo' }], prepared: prepareModule(wasm), options: { timeoutMs: 10_000 } }];
+const gateway = createGateway({ apps });
+const server = createServer(gateway.handle);
+server.keepAliveTimeout = 60_000;
+server.listen({ fd: 3 });
+
+/** `bytes` plus a custom section named `name`: same code, different wire bytes. */
+function withCustomSection(bytes: Uint8Array, name: string): Uint8Array {
+  const n = new TextEncoder().encode(name);
+  const payload = [n.length, ...n];
+  const out = new Uint8Array(bytes.length + 2 + payload.length);
+  out.set(bytes);
+  out.set([0, payload.length, ...payload], bytes.length);
+  return out;
+}
+
+process.on('message', (m: { register?: number }) => {
+  if (typeof m.register !== 'number') return;
+  const name = `cold-${m.register}`;
+  apps.push({ name, routes: [{ path: `/${name}` }], prepared: prepareModule(withCustomSection(wasm, `nv-bench-${m.register}-${process.pid}`)) });
+  gateway.setApps(apps);
+  process.send!({ registered: m.register });
+});
