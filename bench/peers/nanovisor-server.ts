@@ -13,7 +13,9 @@ import { createGateway, type GatewayApp } from '../../src/gateway/index.ts';
 import { prepareModule } from '../../src/host/index.ts';
 
 const wasm = readFileSync(process.argv[2]!);
-const apps: GatewayApp[] = [{ name: 'echo', routes: [{ path: '/echo' }], prepared: prepareModule(wasm), options: { timeoutMs: 10_000 } }];
+// NV_BENCH_TIMEOUT=none serves without a per-request time limit (to show what the limit costs).
+const timeoutMs = process.env['NV_BENCH_TIMEOUT'] === 'none' ? Infinity : 10_000;
+const apps: GatewayApp[] = [{ name: 'echo', routes: [{ path: '/echo' }], prepared: prepareModule(wasm), options: { timeoutMs } }];
 const gateway = createGateway({ apps });
 const server = createServer(gateway.handle);
 server.keepAliveTimeout = 60_000;
@@ -32,7 +34,10 @@ function withCustomSection(bytes: Uint8Array, name: string): Uint8Array {
 process.on('message', (m: { register?: number }) => {
   if (typeof m.register !== 'number') return;
   const name = `cold-${m.register}`;
-  apps.push({ name, routes: [{ path: `/${name}` }], prepared: prepareModule(withCustomSection(wasm, `nv-bench-${m.register}-${process.pid}`)) });
+  apps.push({ name, routes: [{ path: `/${name}` }], prepared: prepareModule(withCustomSection(wasm, `nv-bench-${m.register}-${process.pid}`)), options: { timeoutMs } });
   gateway.setApps(apps);
   process.send!({ registered: m.register });
 });
+
+// A clean exit on SIGINT lets `--cpu-prof` write its profile when profiling this server.
+process.on('SIGINT', () => process.exit(0));

@@ -323,6 +323,28 @@ test('the runner is swappable and may be async; it gets the app options and the 
   }
 });
 
+test('timeoutMs: 30 s by default, Infinity for none', async () => {
+  const seen: (number | undefined)[] = [];
+  const g = createGateway({
+    apps: [
+      { name: 'a', routes: [{ path: '/a' }], prepared },
+      { name: 'b', routes: [{ path: '/b' }], prepared, options: { timeoutMs: Infinity } },
+    ],
+    runVm: (_p, o) => {
+      seen.push(o.timeoutMs);
+      return { outcome: 'exit', exitCode: 0, stdout: new TextEncoder().encode('\n'), stderr: new Uint8Array(), durationMs: 0 };
+    },
+  });
+  const { port: p } = await g.listen(0);
+  try {
+    await call('/a', { port: p });
+    await call('/b', { port: p });
+    assert.deepEqual(seen, [30_000, undefined]);
+  } finally {
+    await g.close();
+  }
+});
+
 test('setApps swaps the routing table atomically', async () => {
   const g = createGateway({ apps: [{ name: 'one', routes: [{ path: '/one' }], prepared }] });
   const { port: p } = await g.listen(0);

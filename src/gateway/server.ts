@@ -42,7 +42,7 @@ export interface GatewayApp {
   /**
    * VM options for every request: env (CGI variables are added on top and win), mounts,
    * image files, limits (`timeoutMs`, `maxOutputBytes`, `memoryLimitBytes`). `args` default
-   * to `[name]`. `timeoutMs` defaults to 30 s here.
+   * to `[name]`. `timeoutMs` defaults to 30 s here; `Infinity` means no time limit.
    */
   options?: Omit<VmOptions, GatewayOwned>;
   /** Largest request body, in bytes (413 beyond it). Default: the gateway's `maxBodyBytes`. */
@@ -276,9 +276,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     const vmStarted = performance.now();
     let result: RunResult;
     try {
+      const timeoutMs = app.options?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
       result = await runVm(app.prepared, {
-        timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
         ...app.options,
+        timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : undefined,
         args: app.options?.args ?? [app.name],
         env,
         stdin: body,
