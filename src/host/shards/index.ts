@@ -1,0 +1,9 @@
+/**
+ * Hosts as shards: a supervisor that runs several host processes and spreads Nano-VMs
+ * across them. Public surface of src/host/shards; see docs/shards.md.
+ */
+export { Supervisor } from './supervisor.ts';
+export type {
+  HoldResult, ShardExitEvent, ShardInfo, ShardStartEvent, ShardState, SupervisorOptions, SupervisorStats,
+} from './supervisor.ts';
+export type { ShardRunOptions, ShardStats } from './protocol.ts';

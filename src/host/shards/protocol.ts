@@ -1,0 +1,79 @@
+/**
+ * The messages between the shard supervisor and its host processes (shards). They travel
+ * over the Node IPC channel with `serialization: 'advanced'` (the V8 serializer), so byte
+ * arrays cross as bytes, not as JSON. Every request carries an id; the shard answers each
+ * one exactly once, in the order it received them.
+ */
+import type { RunResult, VmOptions } from '../options.ts';
+
+/**
+ * What a run on a shard may be given: the VmOptions that can cross a process boundary.
+ * Output is captured (or written to the shard's inherited stdout/stderr); listeners, an
+ * image tree and custom sinks are objects of this process and cannot be sent.
+ */
+export interface ShardRunOptions extends Omit<VmOptions, 'stdin' | 'stdout' | 'stderr' | 'listeners' | 'image'> {
+  stdin?: Uint8Array | string;
+  stdout?: 'capture' | 'inherit';
+  stderr?: 'capture' | 'inherit';
+  /** Run on the asynchronous (JSPI) path, so guests blocked in poll_oneoff share the shard. */
+  async?: boolean;
+}
+
+/** A NanovisorError (or any error) as plain data. */
+export interface WireError {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export type WireRunResult = Omit<RunResult, 'error'> & { error?: WireError };
+
+export type ShardRequest =
+  | { id: number; op: 'load'; key: string; bytes: Uint8Array; memoryLimitBytes?: number }
+  | { id: number; op: 'unload'; key: string }
+  | { id: number; op: 'run'; key: string; options: ShardRunOptions }
+  | { id: number; op: 'hold'; key: string; count: number; options: ShardRunOptions }
+  | { id: number; op: 'release'; key?: string }
+  | { id: number; op: 'stats' };
+
+export type ShardOp = ShardRequest['op'];
+
+/** What a shard reports about itself. */
+export interface ShardStats {
+  pid: number;
+  /** VMs alive now: held ones plus asynchronous runs in progress. */
+  liveVms: number;
+  heldVms: number;
+  modules: number;
+  /** Runs completed since the process started. */
+  runs: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+export interface HoldReply {
+  /** VMs this request booted and now holds. */
+  held: number;
+  /** VMs the shard holds in all after this request. */
+  total: number;
+  /** Why the shard stopped before `count` (e.g. the engine refused another memory). */
+  failure?: WireError;
+}
+
+export interface ReleaseReply {
+  released: number;
+  total: number;
+}
+
+export type ShardReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; error: WireError };
+
+/** The first message of a shard, once it listens for requests. */
+export interface ShardReady {
+  op: 'ready';
+  pid: number;
+}
