@@ -50,7 +50,7 @@ test('build, ls, inspect, export, import, rm', () => {
   const info = JSON.parse(ok(nv(home, tmp.path, 'image', 'inspect', digest.slice(7, 15))));
   assert.equal(info.digest, digest);
   assert.ok(info.module.imports.some((i: { name: string }) => i.name === 'fd_write'));
-  assert.deepEqual(info.layers.map((l: { role: string }) => l.role), ['module', 'files']);
+  assert.deepEqual(info.layers.map((l: { role: string }) => l.role), ['module', 'files', 'snapshot'], 'the build seals a boot snapshot layer');
 
   const other = join(tmp.path, 'other');
   assert.match(ok(nv(home, tmp.path, 'image', 'export', 'hello:1.0', '-o', 'hello.tar')), /exported hello:1\.0, hello:dev to hello\.tar/);
