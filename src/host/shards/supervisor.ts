@@ -377,8 +377,11 @@ export class Supervisor {
     await Promise.all(this.#shards.map(async (s) => {
       const child = s.child;
       if (child !== undefined && child.exitCode === null && child.signalCode === null) {
-        // The shard exits when its channel closes; one stuck in a guest is killed.
-        if (child.connected) child.disconnect();
+        // An idle shard exits when its channel closes; one still busy past the grace period
+        // (a guest without a time limit) is killed.
+        const busy = [...s.pending.values()].some((p) => p.sentTo === child);
+        if (busy) child.kill('SIGKILL');
+        else if (child.connected) child.disconnect();
         const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
         await s.exited;
         clearTimeout(kill);
