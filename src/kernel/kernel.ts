@@ -37,8 +37,10 @@ export type Syscall = (k: Kernel, ...args: never[]) => number | void | Promise<n
 export type ImportTable = Record<string, Record<string, unknown>>;
 
 export class Kernel {
-  readonly args: readonly Uint8Array[];
-  readonly env: readonly Uint8Array[];
+  readonly #argStrings: readonly string[];
+  readonly #envStrings: readonly string[];
+  #args: readonly Uint8Array[] | undefined;
+  #env: readonly Uint8Array[] | undefined;
   readonly fds: FdTable;
   #memory: GuestMemory | undefined;
   /** Monotonic clock origin, so guests see small, increasing values. */
@@ -47,14 +49,24 @@ export class Kernel {
   readonly waiter: AsyncWaiter | undefined;
 
   constructor(options: KernelOptions) {
-    this.args = options.args.map(encodeUtf8);
-    this.env = options.env.map(encodeUtf8);
+    this.#argStrings = options.args;
+    this.#envStrings = options.env;
     this.fds = new FdTable(options.maxFds);
     for (const d of options.stdio) this.fds.insert(d);
     for (const d of options.preopens) this.fds.insert(d);
     this.startNs = process.hrtime.bigint();
     this.deadlineNs = options.deadlineNs;
     this.waiter = options.waiter;
+  }
+
+  /** argv as UTF-8, encoded on first use (many guests never ask). */
+  get args(): readonly Uint8Array[] {
+    return (this.#args ??= this.#argStrings.map(encodeUtf8));
+  }
+
+  /** The environment as UTF-8 `KEY=VALUE` strings, encoded on first use. */
+  get env(): readonly Uint8Array[] {
+    return (this.#env ??= this.#envStrings.map(encodeUtf8));
   }
 
   /** The guest's memory; bound after instantiation, before the guest runs. */
