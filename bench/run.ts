@@ -30,7 +30,7 @@ const hello = join(root, 'build', 'examples', 'hello-c', 'hello-c.wasm');
 if (!existsSync(hello)) throw new Error(`missing ${hello}: run npm run guests`);
 
 const rows: Row[] = [
-  ...bootBench([
+  ...await bootBench([
     { name: 'trivial', bytes: TRIVIAL },
     { name: 'C hello world', bytes: readFileSync(hello) },
   ], iterations),

@@ -37,6 +37,9 @@ export class InstancePool {
   readonly #maximumPages: number;
   readonly #maxIdle: number;
   readonly #idle: Record<PoolMode, PooledInstance[]> = { sync: [], async: [] };
+  /** Released instances not yet reset; never handed out before #reset. */
+  readonly #dirty: Record<PoolMode, PooledInstance[]> = { sync: [], async: [] };
+  #cleaning = false;
   /** Reset memories waiting for a fresh instance (non-reusable modules only). */
   readonly #idleMemories: WebAssembly.Memory[] = [];
   readonly #tables = new WeakMap<WebAssembly.Instance, TableState[]>();
@@ -63,6 +66,15 @@ export class InstancePool {
       this.#reused++;
       return idle;
     }
+    // No clean instance: clean a released one now rather than instantiate.
+    const dirty = this.#dirty[mode];
+    while (dirty.length > 0) {
+      const d = dirty.pop()!;
+      if (this.#reset(d)) {
+        this.#reused++;
+        return d;
+      }
+    }
     return this.#instantiate(this.#idleMemories.pop() ?? this.#freshMemory(), mode);
   }
 
@@ -77,19 +89,39 @@ export class InstancePool {
     const grown = p.memory.buffer.byteLength !== this.#pristine.byteLength;
     if (grown) return;
     if (this.#snapshot.reusable) {
-      const idle = this.#idle[p.mode];
-      if (idle.length >= this.#maxIdle || !this.#reset(p)) return;
-      idle.push(p);
+      // The reset is deferred off the request's path: the VM's result goes out first, and
+      // the instance is cleaned on the next turn of the event loop (or by the next acquire).
+      const dirty = this.#dirty[p.mode];
+      if (this.#idle[p.mode].length + dirty.length >= this.#maxIdle) return;
+      dirty.push(p);
+      this.#scheduleCleaning();
     } else if (this.#idleMemories.length < this.#maxIdle) {
       new Uint8Array(p.memory.buffer).set(this.#pristine);
       this.#idleMemories.push(p.memory);
     }
   }
 
+  #scheduleCleaning(): void {
+    if (this.#cleaning) return;
+    this.#cleaning = true;
+    setImmediate(() => {
+      this.#cleaning = false;
+      for (const mode of ['sync', 'async'] as const) {
+        const dirty = this.#dirty[mode];
+        while (dirty.length > 0) {
+          const d = dirty.pop()!;
+          if (this.#reset(d)) this.#idle[mode].push(d);
+        }
+      }
+    }).unref();
+  }
+
   /** Drops every idle instance and memory. */
   clear(): void {
     this.#idle.sync.length = 0;
     this.#idle.async.length = 0;
+    this.#dirty.sync.length = 0;
+    this.#dirty.async.length = 0;
     this.#idleMemories.length = 0;
   }
 
