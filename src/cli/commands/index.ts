@@ -1,7 +1,8 @@
 /** Every CLI subcommand, in the order `nanovisor help` lists them. */
 import type { Command } from '../command.ts';
 import { buildCommand } from './build.ts';
+import { demoCommand } from './demo.ts';
 import { imageCommand } from './image.ts';
 import { runCommand } from './run.ts';
 
-export const COMMANDS: Command[] = [runCommand, buildCommand, imageCommand];
+export const COMMANDS: Command[] = [runCommand, buildCommand, imageCommand, demoCommand];
