@@ -6,15 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Every block is kept reachable so the compiler cannot drop the allocations.
+static char *volatile blocks[4096];
+
 int main(void) {
-  size_t total = 0;
-  for (;;) {
+  size_t mib = 0;
+  // wasm32 cannot hold 4096 MiB, so this bound only keeps the loop finite.
+  while (mib < 4096) {
     char *p = malloc(1 << 20);
     if (p == NULL) break;
     memset(p, 0xAB, 1 << 20);
-    total += 1 << 20;
-    if (total > (size_t)4 << 30) break;  // cannot happen in wasm32; keeps the loop finite
+    blocks[mib++] = p;
   }
-  printf("malloc failed after %zu MiB\n", total >> 20);
-  return 0;
+  printf("malloc failed after %zu MiB\n", mib);
+  return blocks[0] != NULL && blocks[0][0] != (char)0xAB;
 }
