@@ -13,6 +13,7 @@
  * BENCH_COLD_PROCESS_TRIALS (10, trials that start a process or sandbox).
  * Run alone: node --no-warnings bench/http.ts
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,6 +173,14 @@ async function requestsToRunning(peer: Peer, trials: number): Promise<number[]> 
   }
 }
 
+/** Keeps wrk's own reports (build/bench/wrk/) for a look at odd rounds. */
+function saveRaw(peer: string, rounds: readonly WrkResult[]): void {
+  const dir = join(buildDir, 'wrk');
+  mkdirSync(dir, { recursive: true });
+  const slug = peer.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  writeFileSync(join(dir, `${slug}.txt`), rounds.map((r, i) => `# round ${i + 1}\n${r.raw}`).join('\n'));
+}
+
 function unavailableRow(group: string, name: string, unit: string, reason: string): Row {
   return { group, name, unit, summary: EMPTY, note: `unavailable: ${reason}` };
 }
@@ -214,10 +223,12 @@ export async function httpBench(cfg: HttpBenchConfig = httpConfigFromEnv(), log:
     const p99 = summarize(result.rounds.map((r) => r.p99));
     const requests = result.rounds.reduce((a, r) => a + r.requests, 0);
     const errors = result.rounds.reduce((a, r) => a + r.errors, 0);
+    const stalled = result.rounds.filter((r) => r.requests === 0).length;
+    saveRaw(peer.name, result.rounds);
     const isOurs = ours === undefined;
     if (isOurs) ours = { rps: rps.median, p50: p50.median, p99: p99.median };
     const o = ours!;
-    const note = `${requests} requests, ${errors} errors`;
+    const note = `${requests} requests, ${errors} errors${stalled > 0 ? `, ${stalled} round(s) with no answer at all` : ''}`;
     rows.push({ group: G, name: `${base}: throughput`, unit: 'req/s', summary: rps, ratio: isOurs ? 1 : o.rps / rps.median, note });
     rows.push({ group: G, name: `${base}: p50 latency`, unit: 'ms', summary: p50, ratio: isOurs ? 1 : p50.median / o.p50 });
     rows.push({ group: G, name: `${base}: p99 latency`, unit: 'ms', summary: p99, ratio: isOurs ? 1 : p99.median / o.p99 });
