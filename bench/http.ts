@@ -10,11 +10,12 @@
  *
  * Knobs (environment): BENCH_HTTP_SECONDS per round (3), BENCH_HTTP_ROUNDS (3),
  * BENCH_HTTP_CONNECTIONS (16), BENCH_COLD_TRIALS (20, in-process and per-request trials),
- * BENCH_COLD_PROCESS_TRIALS (10, trials that start a process or sandbox).
+ * BENCH_COLD_PROCESS_TRIALS (10, trials that start a process or sandbox). BENCH_HTTP=0 makes
+ * `npm run bench` skip these groups.
  * Run alone: node --no-warnings bench/http.ts
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatTable, summarize, type Row, type Summary } from './stats.ts';
@@ -210,7 +211,7 @@ export async function httpBench(cfg: HttpBenchConfig = httpConfigFromEnv(), log:
       rows.push(unavailableRow(G, `${base}: throughput`, 'req/s', reason));
       continue;
     }
-    log(`bench: load ${peer.name} (${cfg.rounds} x ${cfg.seconds} s, ${cfg.connections} connections)`);
+    log(`bench: load ${peer.name} (${cfg.rounds} x ${cfg.seconds} s, ${cfg.connections} connections; load average ${loadavg()[0]!.toFixed(2)})`);
     let result: LoadResult;
     try {
       result = await load(peer, cfg);

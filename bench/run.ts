@@ -34,7 +34,7 @@ const rows: Row[] = [
     { name: 'trivial', bytes: TRIVIAL },
     { name: 'C hello world', bytes: readFileSync(hello) },
   ], iterations),
-  ...await httpBench(),
+  ...(process.env['BENCH_HTTP'] === '0' ? [] : await httpBench()),
 ];
 
 console.log(formatTable(rows));
