@@ -81,7 +81,7 @@ function bodyOf(body: string): string {
 
 function apps(p: PreparedModule): GatewayApp[] {
   return [
-    { name: 'echo', routes: [{ path: '/echo' }], prepared: p, options: { env: { APP_SETTING: 'on' }, timeoutMs: 500, maxOutputBytes: 256 * 1024 }, maxBodyBytes: 1000 },
+    { name: 'echo', routes: [{ path: '/echo' }], prepared: p, options: { env: { APP_SETTING: 'on' }, timeoutMs: 1000, maxOutputBytes: 256 * 1024 }, maxBodyBytes: 1000 },
     { name: 'root', routes: [{ path: '/' }], prepared: p, options: { timeoutMs: 2000 } },
     { name: 'echo-deep', routes: [{ path: '/echo/deep' }], prepared: p },
     { name: 'hosted', routes: [{ path: '/echo', host: 'tenant.example' }], prepared: p },
