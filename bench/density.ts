@@ -60,6 +60,8 @@ export interface DensityReport {
   stoppedBy?: { code: string; message: string };
   /** Host memory per live VM (fall of MemAvailable / VMs), KiB. */
   kibPerVm: number;
+  /** The same from the shards' RSS (growth of their summed RSS / VMs), KiB: not moved by other processes. */
+  kibPerVmRss: number;
   /** Of which the guest's own linear memory at boot, KiB. */
   kibGuestPages: number | undefined;
   /** Host memory per shard process before any VM (fall of MemAvailable at start / shards), MiB. */
@@ -150,6 +152,7 @@ export async function densityBench(options: DensityOptions = {}): Promise<{ rows
     const key = await sup.load(guest.bytes);
     await sleep(300);
     const memBase = memAvailableKiB();
+    const rssBase = (await sup.stats()).shards.reduce((n, sh) => n + (sh.process?.rss ?? 0), 0);
     let live = 0;
     let stoppedBy: DensityReport['stoppedBy'];
     const t0 = performance.now();
@@ -177,6 +180,7 @@ export async function densityBench(options: DensityOptions = {}): Promise<{ rows
       perShard: perShardVms,
       ...(stoppedBy === undefined ? {} : { stoppedBy }),
       kibPerVm: live === 0 ? NaN : (memBase - memHeld) / live,
+      kibPerVmRss: live === 0 ? NaN : (stats.shards.reduce((n, sh) => n + (sh.process?.rss ?? 0), 0) - rssBase) / 1024 / live,
       kibGuestPages: initialPages === undefined ? undefined : initialPages * 64,
       mibPerShardProcess: (memStart - memBase) / 1024 / shards,
       shardRssMib: stats.shards.map((s) => (s.process?.rss ?? 0) / 2 ** 20),
@@ -200,6 +204,7 @@ export async function densityBench(options: DensityOptions = {}): Promise<{ rows
     { group, name: `live VMs, whole machine (${shards} shards)`, unit: 'VMs', summary: one(report.liveVms), note: report.stoppedBy === undefined ? `target ${target} reached` : `stopped: ${report.stoppedBy.code}` },
     { group, name: 'live VMs per shard', unit: 'VMs', summary: summarize(report.perShard), note: `cap ${perShard}` },
     { group, name: 'host memory per VM', unit: 'KiB', summary: one(report.kibPerVm), note: report.kibGuestPages === undefined ? 'fall of MemAvailable / VMs' : `fall of MemAvailable / VMs; guest's own pages ${report.kibGuestPages} KiB` },
+    { group, name: 'host memory per VM (shards\' RSS)', unit: 'KiB', summary: one(report.kibPerVmRss), note: 'growth of the shards\' RSS / VMs' },
     { group, name: 'host memory per shard process', unit: 'MiB', summary: one(report.mibPerShardProcess), note: 'before any VM' },
     { group, name: 'hold rate (boot and keep)', unit: 'VMs/s', summary: one(report.holdVmsPerSecond) },
   ];

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wat } from '../test/support/wat.ts';
 import { bootBench } from './boot.ts';
+import { densityBench } from './density.ts';
 import { httpBench, httpConfigFromEnv } from './http.ts';
 import { formatTable, type Row } from './stats.ts';
 
@@ -35,6 +36,7 @@ const rows: Row[] = [
     { name: 'C hello world', bytes: readFileSync(hello) },
   ], iterations),
   ...(process.env['BENCH_HTTP'] === '0' ? [] : await httpBench()),
+  ...(process.env['BENCH_DENSITY'] === '0' ? [] : (await densityBench({ wasm: readFileSync(hello), target: Number(process.env['BENCH_DENSITY_TARGET'] ?? 50_000) })).rows),
 ];
 
 console.log(formatTable(rows));
