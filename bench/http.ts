@@ -59,21 +59,23 @@ interface Peer {
   unavailable?: string;
   /** A variant of nanovisor (shown with its ratio, but not a peer in the cold-start group). */
   variant?: boolean;
+  /** The server reports the gateway's time outside the VM over IPC (nanovisor-server.ts). */
+  gatewayStats?: boolean;
   start: () => Promise<Spawned>;
 }
 
 function peers(echo: { wasm: string; native: string }): Peer[] {
-  const node = (script: string, arg: string, flags: string[] = [], env: Record<string, string> = {}) => () => {
+  const node = (script: string, arg: string, flags: string[] = [], env: Record<string, string> = {}, ipc = false) => () => {
     const [cmd, args] = pinned(SERVER_CPU, nodeBin, [...flags, join(peersDir, script), arg]);
     // Node's on-disk compile cache, as a deployed daemon would enable it (module.enableCompileCache).
-    return spawnOnSocket(cmd, args, { env: { ...process.env, NODE_COMPILE_CACHE: join(buildDir, 'node-compile-cache'), ...env } });
+    return spawnOnSocket(cmd, args, { ipc, env: { ...process.env, NODE_COMPILE_CACHE: join(buildDir, 'node-compile-cache'), ...env } });
   };
   const workerd = (): Promise<Spawned> => {
     const [cmd, args] = pinned(SERVER_CPU, workerdBin, workerdArgs(workerdConfig()));
     return spawnOnSocket(cmd, args);
   };
   return [
-    { name: 'nanovisor gateway, fresh Nano-VM per request', start: node('nanovisor-server.ts', echo.wasm) },
+    { name: 'nanovisor gateway, fresh Nano-VM per request', start: node('nanovisor-server.ts', echo.wasm, [], {}, true), gatewayStats: true },
     {
       name: 'nanovisor gateway, same without a per-request time limit',
       start: node('nanovisor-server.ts', echo.wasm, [], { NV_BENCH_TIMEOUT: 'none' }),
@@ -85,17 +87,30 @@ function peers(echo: { wasm: string; native: string }): Peer[] {
   ];
 }
 
-interface LoadResult { rounds: WrkResult[] }
+interface LoadResult { rounds: WrkResult[]; outsideVmUs?: number[] }
+
+function askStats(s: Spawned): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no stats from the gateway')), 10_000);
+    s.child.once('message', (m: { outsideVmUs?: number[] }) => {
+      clearTimeout(timer);
+      resolve(m.outsideVmUs ?? []);
+    });
+    s.child.send!({ stats: true });
+  });
+}
 
 async function load(peer: Peer, cfg: HttpBenchConfig): Promise<LoadResult> {
   const s = await peer.start();
   try {
     await waitForEcho(peer.name, s.port, s);
     await runWrk(s.port, { seconds: 1, connections: cfg.connections, cpu: CLIENT_CPU });
+    if (peer.gatewayStats) await askStats(s);
     const rounds: WrkResult[] = [];
     for (let i = 0; i < cfg.rounds; i++) rounds.push(await runWrk(s.port, { seconds: cfg.seconds, connections: cfg.connections, cpu: CLIENT_CPU }));
+    const outsideVmUs = peer.gatewayStats ? await askStats(s) : undefined;
     await checkEcho(peer.name, s.port);
-    return { rounds };
+    return { rounds, ...(outsideVmUs === undefined ? {} : { outsideVmUs }) };
   } finally {
     await s.stop();
   }
@@ -233,6 +248,12 @@ export async function httpBench(cfg: HttpBenchConfig = httpConfigFromEnv(), log:
     rows.push({ group: G, name: `${base}: throughput`, unit: 'req/s', summary: rps, ratio: isOurs ? 1 : o.rps / rps.median, note });
     rows.push({ group: G, name: `${base}: p50 latency`, unit: 'ms', summary: p50, ratio: isOurs ? 1 : p50.median / o.p50 });
     rows.push({ group: G, name: `${base}: p99 latency`, unit: 'ms', summary: p99, ratio: isOurs ? 1 : p99.median / o.p99 });
+    if (result.outsideVmUs !== undefined && result.outsideVmUs.length > 0) {
+      rows.push({
+        group: G, name: `${base}: gateway time outside the VM`, unit: 'µs', summary: summarize(result.outsideVmUs),
+        note: 'per request, handler start to response queued, minus boot+run (under load)',
+      });
+    }
   }
 
   // Cold start.

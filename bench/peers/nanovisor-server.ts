@@ -16,7 +16,15 @@ const wasm = readFileSync(process.argv[2]!);
 // NV_BENCH_TIMEOUT=none serves without a per-request time limit (to show what the limit costs).
 const timeoutMs = process.env['NV_BENCH_TIMEOUT'] === 'none' ? Infinity : 10_000;
 const apps: GatewayApp[] = [{ name: 'echo', routes: [{ path: '/echo' }], prepared: prepareModule(wasm), options: { timeoutMs } }];
-const gateway = createGateway({ apps });
+// Time the gateway spends on a request outside the VM (from the handler's start until the
+// response is queued): what the gateway adds over the raw boot path. Reported on request.
+const outsideVmUs: number[] = [];
+const gateway = createGateway({
+  apps,
+  onRequest: (r) => {
+    if (r.vmMs !== undefined && outsideVmUs.length < 1_000_000) outsideVmUs.push((r.durationMs - r.vmMs) * 1000);
+  },
+});
 const server = createServer(gateway.handle);
 server.keepAliveTimeout = 60_000;
 server.listen({ fd: 3 });
@@ -31,7 +39,11 @@ function withCustomSection(bytes: Uint8Array, name: string): Uint8Array {
   return out;
 }
 
-process.on('message', (m: { register?: number }) => {
+process.on('message', (m: { register?: number; stats?: boolean }) => {
+  if (m.stats === true) {
+    process.send!({ outsideVmUs: outsideVmUs.splice(0) });
+    return;
+  }
   if (typeof m.register !== 'number') return;
   const name = `cold-${m.register}`;
   apps.push({ name, routes: [{ path: `/${name}` }], prepared: prepareModule(withCustomSection(wasm, `nv-bench-${m.register}-${process.pid}`)), options: { timeoutMs } });
