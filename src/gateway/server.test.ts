@@ -407,3 +407,46 @@ test('matchRoute: host-specific routes first, then longest any-host prefix', () 
   assert.equal(matchRoute(router, undefined, '/apix')?.app.name, 'any-root');
   assert.equal(matchRoute(compileRoutes([{ name: 'a', routes: [{ path: '/a' }], prepared }]), undefined, '/b'), undefined);
 });
+
+test('concurrency: a full app queues requests, and beyond its queue answers 503 with Retry-After', async () => {
+  let running = 0;
+  let most = 0;
+  const releases: (() => void)[] = [];
+  const g = createGateway({
+    apps: [{ name: 'a', routes: [{ path: '/' }], prepared, concurrency: 2, queue: 1 }],
+    runVm: async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise<void>((r) => releases.push(r));
+      running--;
+      return { outcome: 'exit', exitCode: 0, stdout: new TextEncoder().encode('\nok'), stderr: new Uint8Array(), durationMs: 0 };
+    },
+  });
+  const { port: p } = await g.listen(0);
+  try {
+    const first = [call('/1', { port: p }), call('/2', { port: p }), call('/3', { port: p })];
+    while (releases.length < 2 || Object.keys(g.queueDepth()).length === 0) await new Promise((r) => setTimeout(r, 2));
+    assert.deepEqual(g.queueDepth(), { a: 1 });
+    const over = await call('/4', { port: p });
+    assert.equal(over.status, 503);
+    assert.equal(over.headers['retry-after'], '1');
+    assert.match(over.body, /concurrency limit of 2/);
+    assert.ok(over.headers['x-request-id']);
+    // Free the slots one by one: the queued request gets one.
+    while (releases.length > 0 || running > 0) {
+      releases.shift()?.();
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const replies = await Promise.all(first);
+    assert.deepEqual(replies.map((r) => r.status), [200, 200, 200]);
+    assert.equal(most, 2);
+    assert.deepEqual(g.queueDepth(), {});
+  } finally {
+    await g.close();
+  }
+});
+
+test('concurrency: bad limits are refused by name', () => {
+  assert.throws(() => compileRoutes([{ name: 'a', routes: [{ path: '/' }], prepared, concurrency: 0 }]), /concurrency must be a positive integer/);
+  assert.throws(() => compileRoutes([{ name: 'a', routes: [{ path: '/' }], prepared, concurrency: 1, queue: -1 }]), /queue must be a non-negative integer/);
+});

@@ -47,6 +47,14 @@ export interface GatewayApp {
   options?: Omit<VmOptions, GatewayOwned>;
   /** Largest request body, in bytes (413 beyond it). Default: the gateway's `maxBodyBytes`. */
   maxBodyBytes?: number;
+  /**
+   * Most requests of this app (by name, so across versions swapped in by `setApps`) whose
+   * VMs run at once; more wait in a queue of `queue` places, and beyond that the gateway
+   * answers 503 with `Retry-After`. Default: no limit.
+   */
+  concurrency?: number;
+  /** Places in the app's wait queue when `concurrency` is reached. Default 0. */
+  queue?: number;
 }
 
 /** One finished request, for logs and metrics. */
@@ -109,6 +117,8 @@ export interface Gateway {
   readonly server: Server | undefined;
   /** Stops accepting, closes idle connections and waits for in-flight requests. */
   close(): Promise<void>;
+  /** Requests waiting for a concurrency slot, by app name (apps with none waiting left out). */
+  queueDepth(): Record<string, number>;
 }
 
 /** Published once per finished request (`RequestRecord`). */
@@ -146,6 +156,12 @@ export function compileRoutes(apps: readonly GatewayApp[]): Router {
     if (app.routes.length === 0) invalid(`app "${app.name}" has no routes`);
     if (app.maxBodyBytes !== undefined && !(Number.isInteger(app.maxBodyBytes) && app.maxBodyBytes >= 0)) {
       invalid(`app "${app.name}": maxBodyBytes must be a non-negative integer`);
+    }
+    if (app.concurrency !== undefined && !(Number.isInteger(app.concurrency) && app.concurrency >= 1)) {
+      invalid(`app "${app.name}": concurrency must be a positive integer`);
+    }
+    if (app.queue !== undefined && !(Number.isInteger(app.queue) && app.queue >= 0)) {
+      invalid(`app "${app.name}": queue must be a non-negative integer`);
     }
     for (const r of app.routes) {
       if (!ROUTE_PATH.test(r.path)) invalid(`app "${app.name}": route path "${r.path}" must start with "/" and hold no spaces, "?" or "#"`);
@@ -199,7 +215,7 @@ function requestIds(): () => string {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 404: 'Not Found', 413: 'Content Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 504: 'Gateway Timeout',
+  400: 'Bad Request', 404: 'Not Found', 413: 'Content Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 
 /**
@@ -221,6 +237,32 @@ export function createGateway(options: GatewayOptions): Gateway {
   const parseOptions = options.maxResponseHeaderBytes === undefined ? {} : { maxHeaderBytes: options.maxResponseHeaderBytes };
   let server: Server | undefined;
   const inFlight = new Set<Promise<void>>();
+  /** Concurrency slots by app name: running VMs and the requests waiting for one. */
+  const slots = new Map<string, { active: number; waiting: (() => void)[] }>();
+
+  /** Takes a slot of `app` (waiting in its queue if need be); false when the queue is full. */
+  function acquire(app: GatewayApp): boolean | Promise<boolean> {
+    if (app.concurrency === undefined) return true;
+    let s = slots.get(app.name);
+    if (s === undefined) slots.set(app.name, (s = { active: 0, waiting: [] }));
+    if (s.active < app.concurrency) {
+      s.active++;
+      return true;
+    }
+    if (s.waiting.length >= (app.queue ?? 0)) return false;
+    const slot = s;
+    return new Promise<boolean>((resolve) => slot.waiting.push(() => resolve(true)));
+  }
+
+  /** Hands the slot to the next waiting request of the app, or frees it. */
+  function release(app: GatewayApp): void {
+    if (app.concurrency === undefined) return;
+    const s = slots.get(app.name);
+    if (s === undefined) return;
+    const next = s.waiting.shift();
+    if (next !== undefined) next();
+    else if (--s.active <= 0) slots.delete(app.name);
+  }
 
   function finish(record: RequestRecord): void {
     if (options.onRequest !== undefined) {
@@ -234,9 +276,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   /** An answer the gateway makes itself (no guest body), plain text with the request id. */
-  function answer(res: ServerResponse, status: number, id: string, text: string, close = false): void {
+  function answer(res: ServerResponse, status: number, id: string, text: string, close = false, extra: readonly string[] = []): void {
     const body = `${status} ${STATUS_TEXT[status] ?? ''}: ${text}\nrequest id: ${id}\n`;
-    const headers: string[] = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'x-request-id', id];
+    const headers: string[] = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(Buffer.byteLength(body)), 'x-request-id', id, ...extra];
     if (close) headers.push('connection', 'close');
     res.writeHead(status, STATUS_TEXT[status], headers);
     res.end(body);
@@ -273,6 +315,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     env['X_REQUEST_ID'] = id;
 
+    let granted = acquire(app);
+    if (granted instanceof Promise) granted = await granted;
+    if (!granted) {
+      record.errorCode = 'NV_GATEWAY_OVERLOADED';
+      record.errorMessage = `the app "${app.name}" is at its concurrency limit of ${app.concurrency} and its queue of ${app.queue ?? 0} is full`;
+      answer(res, 503, id, record.errorMessage, false, ['retry-after', '1']);
+      return done(503);
+    }
     const vmStarted = performance.now();
     let result: RunResult;
     try {
@@ -295,6 +345,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       const status = err.class === 'system' ? 500 : 502;
       answer(res, status, id, `the app "${app.name}" could not be started (${err.code})`);
       return done(status);
+    } finally {
+      release(app);
     }
     record.vmMs = performance.now() - vmStarted;
     record.outcome = result.outcome;
@@ -407,6 +459,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     get server() {
       return server;
+    },
+    queueDepth() {
+      const out: Record<string, number> = {};
+      for (const [name, s] of slots) if (s.waiting.length > 0) out[name] = s.waiting.length;
+      return out;
     },
     async close() {
       const s = server;

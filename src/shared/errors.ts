@@ -45,6 +45,19 @@ export const ERROR_CODES = {
   NV_HOST_SHARD_CRASHED: { class: 'system', hint: 'The host process running this VM died (killed, out of memory, or a host bug); it is restarted automatically; retry the request.' },
   NV_HOST_CLOSED: { class: 'user', hint: 'The supervisor was closed; start a new one.' },
   NV_STORE_IO: { class: 'system', hint: 'The image store could not be read or written; check disk space and permissions.' },
+  NV_GATEWAY_OVERLOADED: { class: 'system', hint: 'The app is at its concurrency limit and its queue is full; retry after the Retry-After delay, or raise limits.concurrency / limits.queue.' },
+  NV_STATE_IO: { class: 'system', hint: 'The control-plane database could not be read or written; check disk space and permissions of the data directory.' },
+  NV_API_UNAUTHORIZED: { class: 'user', hint: 'Send the token as "Authorization: Bearer <token>"; it is in <data>/token (or run `nanovisor token`).' },
+  NV_API_BAD_REQUEST: { class: 'user', hint: 'Fix the named field of the request; see docs/serve.md or GET /openapi.json.' },
+  NV_API_NOT_FOUND: { class: 'user', hint: 'No such endpoint; GET /openapi.json lists them.' },
+  NV_API_METHOD_NOT_ALLOWED: { class: 'user', hint: 'The endpoint exists but not for this method; GET /openapi.json lists the methods.' },
+  NV_API_MEDIA_TYPE: { class: 'user', hint: 'Send JSON bodies as application/json and tar uploads as application/x-tar.' },
+  NV_API_BODY_TOO_LARGE: { class: 'user', hint: 'The request body is larger than the API accepts; send a smaller image or raise the daemon\'s upload limit.' },
+  NV_APP_NOT_FOUND: { class: 'user', hint: 'List apps with `nanovisor apps` (GET /v1/apps).' },
+  NV_APP_EXISTS: { class: 'user', hint: 'Pick another name, or update the existing app (PATCH /v1/apps/{name}).' },
+  NV_ROUTE_CONFLICT: { class: 'user', hint: 'Another app already serves this host and path; change one of the routes.' },
+  NV_VERSION_NOT_FOUND: { class: 'user', hint: 'List the app\'s versions with `nanovisor versions <app>`.' },
+  NV_APP_NO_VERSION: { class: 'user', hint: 'Deploy a version first (`nanovisor deploy`), or name a version that exists.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
