@@ -95,6 +95,12 @@ test('runs spread over two shards; options, output and guest errors cross the pr
     await assert.rejects(sup.load(new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7, 8])), (e) => isNanovisorError(e, 'NV_MODULE_MALFORMED'));
     await assert.rejects(sup.run('0'.repeat(64)), (e) => isNanovisorError(e, 'NV_USAGE'));
 
+    // Requests of one tick travel together; one that cannot be serialised fails alone.
+    const unsendable = { env: { F: (() => 'x') as unknown as string } };
+    const [lone, ok1, ok2] = await Promise.allSettled([sup.run(hello, unsendable), sup.run(hello), sup.run(hello)]);
+    assert.ok(lone.status === 'rejected' && isNanovisorError(lone.reason, 'NV_HOST_FAULT'), String(lone.status));
+    assert.ok(ok1.status === 'fulfilled' && ok2.status === 'fulfilled');
+
     const stats = await sup.stats();
     assert.equal(stats.modules, 3);
     for (const s of stats.shards) {

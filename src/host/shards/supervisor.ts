@@ -123,6 +123,9 @@ class Shard {
   runs = 0;
   forkedAt = 0;
   restartTimer: NodeJS.Timeout | undefined;
+  /** Requests written this tick, sent together. */
+  outbox: ShardRequest[] = [];
+  flushScheduled = false;
   exited: Promise<void> = Promise.resolve();
 
   constructor(index: number) {
@@ -435,16 +438,42 @@ export class Supervisor {
     return p;
   }
 
+  /**
+   * Requests written in the same tick go as one IPC message (one serialisation, one write):
+   * per-message cost, not the guests, bounds a shard's rate of small runs.
+   */
   #write(shard: Shard, req: ShardRequest, pending: Pending): void {
-    const child = shard.child!;
-    pending.sentTo = child;
+    pending.sentTo = shard.child;
+    shard.outbox.push(req);
+    if (!shard.flushScheduled) {
+      shard.flushScheduled = true;
+      process.nextTick(() => this.#flush(shard));
+    }
+  }
+
+  #flush(shard: Shard): void {
+    shard.flushScheduled = false;
+    const batch = shard.outbox;
+    shard.outbox = [];
+    const child = shard.child;
+    // A process that died meanwhile fails these requests through its exit.
+    if (batch.length === 0 || child === undefined || !child.connected) return;
+    const fail = (ids: readonly ShardRequest[], err: Error) => {
+      for (const r of ids) this.#settle(shard, r.id, new NanovisorError('NV_HOST_FAULT', `could not send the request to shard ${shard.index}: ${err.message}`, { cause: err }));
+    };
     try {
-      // A write to a process that just died fails here or in the callback; its exit fails the request.
-      child.send(req, (err) => {
-        if (err !== null && child.connected) this.#settle(shard, req.id, new NanovisorError('NV_HOST_FAULT', `could not send to shard ${shard.index}: ${err.message}`, { cause: err }));
+      child.send(batch, (err) => {
+        if (err !== null && child.connected) fail(batch, err);
       });
-    } catch (e) {
-      this.#settle(shard, req.id, new NanovisorError('NV_HOST_FAULT', `could not send the request to shard ${shard.index}: ${(e as Error).message}`, { cause: e }));
+    } catch {
+      // One request the serializer cannot carry: send them one by one so only it fails.
+      for (const r of batch) {
+        try {
+          child.send([r]);
+        } catch (e) {
+          fail([r], e as Error);
+        }
+      }
     }
   }
 
@@ -474,16 +503,16 @@ export class Supervisor {
         resolve();
       });
     });
-    child.on('message', (msg: ShardReply | ShardReady) => this.#onMessage(shard, child, msg));
+    child.on('message', (msg: ShardReply[] | ShardReady) => this.#onMessage(shard, child, msg));
     child.on('error', (e: Error) => {
       // A process that could not be spawned never emits 'exit'.
       if (child.pid === undefined) this.#onExit(shard, child, null, null, e);
     });
   }
 
-  #onMessage(shard: Shard, child: ChildProcess, msg: ShardReply | ShardReady): void {
+  #onMessage(shard: Shard, child: ChildProcess, msg: ShardReply[] | ShardReady): void {
     if (child !== shard.child) return;
-    if ('op' in msg) {
+    if (!Array.isArray(msg)) {
       shard.ready = true;
       shard.state = 'ready';
       shard.pid = msg.pid;
@@ -501,7 +530,7 @@ export class Supervisor {
       this.#starting?.(undefined, shard);
       return;
     }
-    this.#settle(shard, msg.id, msg.ok ? undefined : fromWire(msg.error), msg.ok ? msg.value : undefined);
+    for (const r of msg) this.#settle(shard, r.id, r.ok ? undefined : fromWire(r.error), r.ok ? r.value : undefined);
   }
 
   #onExit(shard: Shard, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void {
@@ -510,6 +539,7 @@ export class Supervisor {
     const wasReady = shard.ready;
     shard.child = undefined;
     shard.ready = false;
+    shard.outbox = [];
     const heldVms = shard.held;
     shard.held = 0;
     const how = spawnError !== undefined ? `could not start (${spawnError.message})` : signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;

@@ -140,16 +140,39 @@ function handle(req: ShardRequest): unknown {
   }
 }
 
-function reply(r: ShardReply): void {
+/** Replies of one tick go back as one message; a long batch of runs flushes every 64. */
+let outbox: ShardReply[] = [];
+let flushScheduled = false;
+
+function flush(): void {
+  flushScheduled = false;
+  const batch = outbox;
+  outbox = [];
+  if (batch.length === 0) return;
   try {
-    process.send!(r);
-  } catch (e) {
-    // A value the serializer cannot carry (e.g. odd error details): say so instead.
-    process.send!({ id: r.id, ok: false, error: { code: 'NV_HOST_FAULT', message: `shard could not send its reply: ${String((e as Error).message)}` } });
+    process.send!(batch);
+  } catch {
+    // A value the serializer cannot carry (e.g. odd error details): only that reply says so.
+    for (const r of batch) {
+      try {
+        process.send!([r]);
+      } catch (e) {
+        process.send!([{ id: r.id, ok: false, error: { code: 'NV_HOST_FAULT', message: `shard could not send its reply: ${String((e as Error).message)}` } }]);
+      }
+    }
   }
 }
 
-process.on('message', (msg: ShardRequest) => {
+function reply(r: ShardReply): void {
+  outbox.push(r);
+  if (outbox.length >= 64) flush();
+  else if (!flushScheduled) {
+    flushScheduled = true;
+    process.nextTick(flush);
+  }
+}
+
+function handleOne(msg: ShardRequest): void {
   let value: unknown;
   try {
     value = handle(msg);
@@ -165,6 +188,10 @@ process.on('message', (msg: ShardRequest) => {
   } else {
     reply({ id: msg.id, ok: true, value });
   }
+}
+
+process.on('message', (batch: ShardRequest[]) => {
+  for (const msg of batch) handleOne(msg);
 });
 
 // The supervisor is gone (closed, or died): a shard never outlives it.
