@@ -108,6 +108,7 @@ after(async () => {
 test('echo: CGI variables, app env, body on stdin, guest headers, request id', async () => {
   const r = await call('/echo/some/where?x=1&y=%20', { method: 'POST', headers: { 'content-type': 'text/plain', 'x-custom': 'abc', proxy: 'http://evil' }, body: 'hello body' });
   assert.equal(r.status, 200);
+  assert.equal(r.statusText, 'OK', 'the standard reason phrase when the guest gives none');
   assert.equal(r.headers['content-type'], 'text/plain');
   assert.equal(r.headers['x-echo'], 'yes');
   const id = r.headers['x-request-id'];

@@ -383,7 +383,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       headers.push(name, value);
     }
     headers.push('content-length', String(cgi.body.length), 'x-request-id', id);
-    res.writeHead(cgi.status, cgi.statusText ?? '', headers);
+    if (cgi.statusText === undefined) res.writeHead(cgi.status, headers);
+    else res.writeHead(cgi.status, cgi.statusText, headers);
     res.end(cgi.body);
     return done(cgi.status);
   }
