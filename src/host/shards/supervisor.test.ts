@@ -82,6 +82,10 @@ test('runs spread over two shards; options, output and guest errors cross the pr
     assert.ok(runs.every((n) => n > 0), `both shards ran VMs: ${runs}`);
     assert.equal(runs[0]! + runs[1]!, 40);
 
+    const viaJspi = await sup.run(hello, { async: true });
+    assert.equal(viaJspi.outcome, 'exit');
+    assert.equal(text(viaJspi.stdout), 'hi\n');
+
     const argc = await sup.load(ARGC);
     const r = await sup.run(argc, { args: ['a', 'b', 'c'], env: { X: '1' }, stdin: new Uint8Array([1, 2]) });
     assert.equal(r.outcome, 'exit');
