@@ -81,6 +81,11 @@ function peers(echo: { wasm: string; native: string }): Peer[] {
       start: node('nanovisor-server.ts', echo.wasm, [], { NV_BENCH_TIMEOUT: 'none' }),
       variant: true,
     },
+    {
+      name: 'nanovisor gateway alone, stub instead of a VM (HTTP + CGI ceiling)',
+      start: node('nanovisor-server.ts', echo.wasm, [], { NV_BENCH_RUNNER: 'stub' }),
+      variant: true,
+    },
     { name: 'node:wasi, new WASI + Instance per request', start: node('node-wasi-server.ts', echo.wasm, ['--no-warnings']) },
     { name: 'new OS process per request (native echo, gcc)', start: node('process-server.ts', echo.native) },
     { name: 'workerd, warm isolate (JS echo)', start: workerd },

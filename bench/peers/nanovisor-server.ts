@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createGateway, type GatewayApp } from '../../src/gateway/index.ts';
+import { createGateway, type GatewayApp, type VmRunner } from '../../src/gateway/index.ts';
 import { prepareModule } from '../../src/host/index.ts';
 
 const wasm = readFileSync(process.argv[2]!);
@@ -19,8 +19,13 @@ const apps: GatewayApp[] = [{ name: 'echo', routes: [{ path: '/echo' }], prepare
 // Time the gateway spends on a request outside the VM (from the handler's start until the
 // response is queued): what the gateway adds over the raw boot path. Reported on request.
 const outsideVmUs: number[] = [];
+// NV_BENCH_RUNNER=stub answers every request with the echo's output without booting a VM:
+// the ceiling of the gateway's HTTP + CGI work on one core.
+const stubOutput = new TextEncoder().encode('Content-Type: text/plain\n\nPOST /hello?name=world\nThe quick brown fox jumps over the lazy dog.\n');
+const stub: VmRunner = () => ({ outcome: 'exit', exitCode: 0, stdout: stubOutput, stderr: new Uint8Array(), durationMs: 0 });
 const gateway = createGateway({
   apps,
+  ...(process.env['NV_BENCH_RUNNER'] === 'stub' ? { runVm: stub } : {}),
   onRequest: (r) => {
     if (r.vmMs !== undefined && outsideVmUs.length < 1_000_000) outsideVmUs.push((r.durationMs - r.vmMs) * 1000);
   },
