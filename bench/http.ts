@@ -10,9 +10,9 @@
  *
  * Knobs (environment): BENCH_HTTP_SECONDS per round (3), BENCH_HTTP_ROUNDS (3),
  * BENCH_HTTP_CONNECTIONS (16), BENCH_COLD_TRIALS (20, in-process and per-request trials),
- * BENCH_COLD_PROCESS_TRIALS (10, trials that start a process or sandbox). BENCH_HTTP=0 makes
+ * BENCH_COLD_PROCESS_TRIALS (8, trials that start a process or sandbox). BENCH_HTTP=0 makes
  * `npm run bench` skip these groups.
- * Run alone: node --no-warnings bench/http.ts
+ * Run alone: node --no-warnings bench/http.ts [--json FILE]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -45,7 +45,7 @@ export function httpConfigFromEnv(): HttpBenchConfig {
     rounds: num('BENCH_HTTP_ROUNDS', 3),
     connections: num('BENCH_HTTP_CONNECTIONS', 16),
     coldTrials: num('BENCH_COLD_TRIALS', 20),
-    coldProcessTrials: num('BENCH_COLD_PROCESS_TRIALS', 10),
+    coldProcessTrials: num('BENCH_COLD_PROCESS_TRIALS', 8),
   };
 }
 
@@ -310,4 +310,9 @@ export async function httpBench(cfg: HttpBenchConfig = httpConfigFromEnv(), log:
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const rows = await httpBench();
   console.log(formatTable(rows));
+  const i = process.argv.indexOf('--json');
+  if (i !== -1 && process.argv[i + 1] !== undefined) {
+    const report = { date: new Date().toISOString(), loadAverage: loadavg(), http: httpConfigFromEnv(), rows };
+    writeFileSync(process.argv[i + 1]!, `${JSON.stringify(report, null, 2)}\n`);
+  }
 }
