@@ -565,6 +565,16 @@ export class Supervisor {
       this.#starting(new NanovisorError('NV_HOST_FAULT', `host shard ${shard.index} ${how} before it was ready`, { details: { shard: shard.index, code, signal } }), shard);
       return;
     }
+    if (!wasReady) {
+      // It died before it could take any request: what waited for it must not wait forever.
+      const queued = shard.queue;
+      shard.queue = [];
+      for (const req of queued) {
+        this.#settle(shard, req.id, new NanovisorError('NV_HOST_SHARD_CRASHED', `host shard ${shard.index} ${how} while restarting`, {
+          details: { shard: shard.index, pid, code, signal },
+        }));
+      }
+    }
     // Restart at once after a crash of a process that ran a while; back off on a crash loop.
     const lived = performance.now() - shard.forkedAt;
     if (lived > 30_000) shard.crashesInRow = 0;
