@@ -37,14 +37,21 @@ export function buildEcho(): { wasm: string; native: string } {
   return { wasm, native };
 }
 
+const found = new Map<string, boolean>();
+
 /** True when `cmd` can be run (found on PATH or as a path). */
 export function hasCommand(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v "$0"`, cmd], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+  let ok = found.get(cmd);
+  if (ok === undefined) {
+    try {
+      execFileSync('sh', ['-c', `command -v "$0"`, cmd], { stdio: 'ignore' });
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    found.set(cmd, ok);
   }
+  return ok;
 }
 
 /** Prefix that pins a command to one CPU with taskset, when there are CPUs to spare. */
