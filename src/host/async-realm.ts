@@ -59,13 +59,14 @@ export function runInRealm(fn: () => void, timeoutMs: number | undefined): void 
 
 /** The waiter of one asynchronous VM: timers for its blocked calls, resumption under its deadline. */
 export class RealmWaiter implements AsyncWaiter {
-  readonly #remainingMs: () => number | undefined;
+  readonly #runSlice: (fn: () => void) => void;
   readonly #fail: (e: unknown) => void;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  constructor(remainingMs: () => number | undefined, fail: (e: unknown) => void) {
-    this.#remainingMs = remainingMs;
+  /** `runSlice` resumes the guest inside the realm under its time limit (see runInRealm). */
+  constructor(runSlice: (fn: () => void) => void, fail: (e: unknown) => void) {
+    this.#runSlice = runSlice;
     this.#fail = fail;
   }
 
@@ -84,7 +85,7 @@ export class RealmWaiter implements AsyncWaiter {
       if ('done' in r) {
         const value = r.done;
         try {
-          runInRealm(() => d.resolve(value), this.#remainingMs());
+          this.#runSlice(() => d.resolve(value));
         } catch (e) {
           this.#fail(e);
         }

@@ -46,7 +46,11 @@ export class InstancePool {
   #created = 0;
   #reused = 0;
 
-  constructor(module: WebAssembly.Module, snapshot: Snapshot, maximumPages: number, maxIdle = DEFAULT_MAX_IDLE) {
+  readonly #extraImports: WebAssembly.Imports | undefined;
+
+  /** `extraImports`: host imports besides the kernel's and the memory (the interrupt page). */
+  constructor(module: WebAssembly.Module, snapshot: Snapshot, maximumPages: number, maxIdle = DEFAULT_MAX_IDLE, extraImports?: WebAssembly.Imports) {
+    this.#extraImports = extraImports;
     this.#module = module;
     this.#snapshot = snapshot;
     this.#maximumPages = maximumPages;
@@ -127,7 +131,9 @@ export class InstancePool {
 
   #freshMemory(): WebAssembly.Memory {
     const memory = new WebAssembly.Memory({ initial: this.#snapshot.initialPages, maximum: this.#maximumPages });
-    new Uint8Array(memory.buffer).set(this.#pristine);
+    // A new memory is already zero: write only the snapshot's runs, so untouched pages stay unmapped.
+    const view = new Uint8Array(memory.buffer);
+    for (const s of this.#snapshot.segments) view.set(s.bytes, s.offset);
     return memory;
   }
 
@@ -135,6 +141,7 @@ export class InstancePool {
     const slot: KernelSlot = { kernel: undefined };
     const imports = slotImports(slot, mode === 'async' ? realm.suspending : undefined) as WebAssembly.Imports;
     imports[MEMORY_IMPORT.module] = { [MEMORY_IMPORT.name]: memory };
+    if (this.#extraImports !== undefined) Object.assign(imports, this.#extraImports);
     const instance = mode === 'async' ? realm.instantiate(this.#module, imports) : new WebAssembly.Instance(this.#module, imports);
     this.#created++;
     if (this.#snapshot.reusable) {

@@ -7,6 +7,8 @@ import { NanovisorError } from '../shared/errors.ts';
 import { WasmBinaryError } from '../shared/wasm-binary.ts';
 import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, memoryLimitsOf } from './memory-limit.ts';
 import { DEFAULT_MEMORY_LIMIT } from './options.ts';
+import { INTERRUPT_IMPORT, NotInstrumentable, instrumentInterrupts } from './interrupt/instrument.ts';
+import { watchdog } from './interrupt/watchdog.ts';
 import { InstancePool } from './pool.ts';
 import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from './snapshot/transform.ts';
 import type { Snapshot } from './snapshot/types.ts';
@@ -20,6 +22,8 @@ export interface PreparedModule {
   readonly memoryLimitBytes: number;
   readonly pool?: InstancePool;
   readonly snapshot?: Snapshot;
+  /** True when the module carries interrupt checks (src/host/interrupt): time limits cost nothing per call. */
+  readonly interruptible?: boolean;
   /** For modules that import their memory (`env.memory`) but carry no snapshot: its limits. */
   readonly importedMemory?: { initial: number; maximum: number };
 }
@@ -81,7 +85,19 @@ export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, mem
     throw new NanovisorError('NV_GUEST_MEMORY_LIMIT', `module needs ${snapshot.initialPages * 64} KiB of memory at start; the limit is ${limitPages * 64} KiB`);
   }
   const maximumPages = Math.min(snapshot.maximumPages ?? MAX_PAGES, limitPages);
-  const module = compile(moduleBytes);
-  return { module, memoryLimitBytes, snapshot, pool: new InstancePool(module, snapshot, maximumPages, maxIdle) };
+  let instrumented: Uint8Array | undefined;
+  if (process.env['NANOVISOR_INTERRUPTS'] !== 'off') {
+    try {
+      instrumented = instrumentInterrupts(moduleBytes);
+    } catch (e) {
+      if (!(e instanceof NotInstrumentable)) throw e;
+    }
+  }
+  const module = compile(instrumented ?? moduleBytes);
+  const extraImports = instrumented === undefined ? undefined : { [INTERRUPT_IMPORT.module]: { [INTERRUPT_IMPORT.name]: watchdog().memory } };
+  return {
+    module, memoryLimitBytes, snapshot, interruptible: instrumented !== undefined,
+    pool: new InstancePool(module, snapshot, maximumPages, maxIdle, extraImports),
+  };
 }
 

@@ -13,6 +13,7 @@ import { createFileSystem } from '../kernel/vfs/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import { RealmWaiter, SliceTimeout, realm, runInRealm } from './async-realm.ts';
 import { GuestTimeout, callWithTimeout } from './interrupt.ts';
+import { watchdog } from './interrupt/watchdog.ts';
 import {
   DEFAULT_MAX_OUTPUT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP,
   type Outcome, type OutputTarget, type RunResult, type VmOptions,
@@ -33,7 +34,7 @@ interface Booted {
   stderr: CaptureSink;
 }
 
-function bootKernel(options: VmOptions, waiter?: (k: () => Kernel) => RealmWaiter): Booted & { waiter?: RealmWaiter } {
+function bootKernel(options: VmOptions, waiter?: () => RealmWaiter): Booted & { waiter?: RealmWaiter } {
   const budget = new OutputBudget(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
   const stdout = new CaptureSink();
   const stderr = new CaptureSink();
@@ -46,9 +47,8 @@ function bootKernel(options: VmOptions, waiter?: (k: () => Kernel) => RealmWaite
     writableLayerBytes: options.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER,
   });
   const deadlineNs = options.timeoutMs === undefined ? undefined : process.hrtime.bigint() + BigInt(Math.ceil(options.timeoutMs * 1e6));
-  let kernel: Kernel | undefined;
-  const w = waiter?.(() => kernel!);
-  kernel = new Kernel({
+  const w = waiter?.();
+  const kernel = new Kernel({
     args: options.args ?? ['main'],
     env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
     stdio: [
@@ -75,15 +75,19 @@ export class NanoVm {
   readonly #booted: Booted;
   readonly #startedAt: number;
   readonly #mode: PoolMode;
+  readonly #interruptible: boolean;
   readonly #waiter: RealmWaiter | undefined;
   /** Set when the instance came from a pool; it goes back when the VM ends. */
   readonly #pooled: { pool: InstancePool; instance: PooledInstance } | undefined;
   #ran = false;
+  /** Generation of the guest's current slice under the interrupt watchdog (0: none yet). */
+  #sliceGen = 0;
 
   private constructor(
     booted: Booted, instance: WebAssembly.Instance, options: VmOptions, startedAt: number, mode: PoolMode,
-    waiter: RealmWaiter | undefined, pooled: { pool: InstancePool; instance: PooledInstance } | undefined,
+    waiter: RealmWaiter | undefined, pooled: { pool: InstancePool; instance: PooledInstance } | undefined, interruptible: boolean,
   ) {
+    this.#interruptible = interruptible;
     this.kernel = booted.kernel;
     this.#booted = booted;
     this.instance = instance;
@@ -111,7 +115,7 @@ export class NanoVm {
     const startedAt = performance.now();
     let vm: NanoVm | undefined;
     const makeWaiter = mode === 'async'
-      ? (kernel: () => Kernel) => new RealmWaiter(() => remainingMs(kernel()), (e) => { if (vm !== undefined) vm.#failAsync(e); })
+      ? () => new RealmWaiter((fn) => vm!.#runSlice(fn, true), (e) => { if (vm !== undefined) vm.#failAsync(e); })
       : undefined;
     const booted = bootKernel(options, makeWaiter);
     const { kernel } = booted;
@@ -119,7 +123,7 @@ export class NanoVm {
       const pooled = prepared.pool.acquire(mode);
       pooled.slot.kernel = kernel;
       kernel.bindMemory(pooled.memory);
-      vm = new NanoVm(booted, pooled.instance, options, startedAt, mode, booted.waiter, { pool: prepared.pool, instance: pooled });
+      vm = new NanoVm(booted, pooled.instance, options, startedAt, mode, booted.waiter, { pool: prepared.pool, instance: pooled }, prepared.interruptible === true);
       return vm;
     }
     const imports = mode === 'async' ? kernel.imports(realm.suspending) : kernel.imports();
@@ -136,7 +140,7 @@ export class NanoVm {
       throw new NanovisorError('NV_MODULE_BAD_MEMORY', 'module does not export its memory as "memory"');
     }
     kernel.bindMemory(memory);
-    vm = new NanoVm(booted, instance, options, startedAt, mode, booted.waiter, undefined);
+    vm = new NanoVm(booted, instance, options, startedAt, mode, booted.waiter, undefined, false);
     return vm;
   }
 
@@ -179,15 +183,41 @@ export class NanoVm {
     this.#ran = true;
   }
 
+  /**
+   * Runs one slice of the guest under its time limit: through interrupt checks in the code
+   * when the module has them (no per-call cost), else through a node:vm watchdog.
+   */
+  #runSlice(fn: () => void, inRealm: boolean): void {
+    if (this.#interruptible) {
+      const wd = watchdog();
+      this.#sliceGen = wd.begin(this.kernel.deadlineNs);
+      try {
+        if (inRealm) runInRealm(fn, undefined);
+        else fn();
+      } finally {
+        wd.end();
+      }
+      return;
+    }
+    const ms = remainingMs(this.kernel);
+    if (inRealm) runInRealm(fn, ms);
+    else callWithTimeout(fn, ms);
+  }
+
+  /** Whether the last slice was stopped by the interrupt watchdog (its trap is a timeout). */
+  get interrupted(): boolean {
+    return this.#sliceGen !== 0 && watchdog().interrupted(this.#sliceGen);
+  }
+
   /** Runs the guest to completion and tears the VM down. Never throws for guest behaviour. */
   run(): RunResult {
     this.#claim('sync');
     try {
       const { init, entry } = this.#entries();
-      callWithTimeout(() => {
+      this.#runSlice(() => {
         if (init !== undefined) init();
         entry();
-      }, remainingMs(this.kernel));
+      }, false);
       return this.#result('exit', 0);
     } catch (e) {
       return classify(e, this);
@@ -224,10 +254,10 @@ export class NanoVm {
         const { init, entry } = this.#entries();
         const start = realm.promising(entry);
         const startInit = init === undefined ? undefined : realm.promising(init);
-        runInRealm(() => {
+        this.#runSlice(() => {
           const p = startInit === undefined ? start() : startInit().then(() => start());
           p.then(() => finish(undefined), (e: unknown) => finish(e));
-        }, remainingMs(this.kernel));
+        }, true);
       } catch (e) {
         finish(e);
       }
@@ -253,7 +283,7 @@ function errorName(e: unknown): string {
 function classify(e: unknown, vm: NanoVm): RunResult {
   const o = vm.options;
   if (e instanceof ProcExit) return vm.result('exit', e.exitCode);
-  if (e instanceof GuestTimeout || e instanceof SliceTimeout || (e instanceof VmStop && e.reason === 'timeout')) {
+  if (e instanceof GuestTimeout || e instanceof SliceTimeout || (e instanceof VmStop && e.reason === 'timeout') || vm.interrupted) {
     return vm.result('timeout', EXIT_TIMEOUT, new NanovisorError('NV_GUEST_TIMEOUT', `guest ran past its ${o.timeoutMs} ms time limit and was stopped`));
   }
   if (e instanceof VmStop && e.reason === 'output-limit') {
