@@ -39,3 +39,4 @@ export async function runWasmAsync(module: Uint8Array | PreparedModule, options:
   const prepared = module instanceof Uint8Array ? prepareModule(module, options.memoryLimitBytes) : module;
   return NanoVm.createAsync(prepared, options).runAsync();
 }
+export { Supervisor } from './shards/index.ts';
