@@ -18,7 +18,7 @@
  *   FILTER keeps only programs whose label (e.g. `c/fd_read`, `examples/hello-c`) contains it.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,9 +81,11 @@ function guestJobs(): Job[] {
   }
   const asLib = listFilesDeep(join(g, 'as', 'lib'), ['.ts']);
   for (const src of listFiles(join(g, 'as'), ['.ts'])) {
+    // Programs that import the repo's WASI binding get its `abort` instead of AssemblyScript's `env.abort`.
+    const usesBinding = /from\s+["']\.\/lib\/wasi["']/.test(readFileSync(src, 'utf8'));
     jobs.push({
       label: `as/${baseName(src)}`, lang: 'as', sources: [src], inputs: [src, ...asLib],
-      output: join(out, 'as', `${baseName(src)}.wasm`), asAbort: 'test/guests/as/lib/wasi/abort',
+      output: join(out, 'as', `${baseName(src)}.wasm`), ...(usesBinding ? { asAbort: 'test/guests/as/lib/wasi/abort' } : {}),
     });
   }
   return jobs;
@@ -203,11 +205,11 @@ function upToDate(job: Job): boolean {
 function firstError(output: string): string {
   const lines = output.split(root).join('').split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const err = lines.find((l) => /error/i.test(l)) ?? lines[0] ?? 'no output';
-  // rustc and asc put the location on the next line; include it when the error line has none.
+  // rustc and asc put the location a few lines below; include it when the error line has none.
+  if (/:\d+:\d+/.test(err)) return err;
   const i = lines.indexOf(err);
-  const loc = lines[i + 1];
-  if (loc !== undefined && /^(-->|at |in )/.test(loc) && !/:\d+:/.test(err)) return `${err} ${loc}`;
-  return err;
+  const loc = lines.slice(i + 1, i + 6).map((l) => /(?:-->|\bin)\s+(\S+(?::\d+:\d+|\(\d+,\d+\)))/.exec(l)).find((m) => m !== null);
+  return loc ? `${err} at ${loc[1]}` : err;
 }
 
 interface Outcome { job: Job; ok: boolean; ms: number; message?: string; output?: string }
