@@ -93,7 +93,15 @@ export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, mem
       if (!(e instanceof NotInstrumentable)) throw e;
     }
   }
-  const module = compile(instrumented ?? moduleBytes);
+  let module: WebAssembly.Module;
+  try {
+    module = compile(instrumented ?? moduleBytes);
+  } catch (e) {
+    // Never let the instrumentation be why a valid module cannot run.
+    if (instrumented === undefined) throw e;
+    instrumented = undefined;
+    module = compile(moduleBytes);
+  }
   const extraImports = instrumented === undefined ? undefined : { [INTERRUPT_IMPORT.module]: { [INTERRUPT_IMPORT.name]: watchdog().memory } };
   return {
     module, memoryLimitBytes, snapshot, interruptible: instrumented !== undefined,
