@@ -6,7 +6,9 @@ import { ERROR_CODES, isNanovisorError } from '../shared/errors.ts';
 import type { CliIo, Command } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.ts';
+
+export { VERSION };
 
 /** Exit code for usage and input errors (as most CLIs do). */
 const EXIT_USAGE = 2;

@@ -1,0 +1,22 @@
+/**
+ * Images: `POST /v1/images` (an image export tar, as `nanovisor image export` writes),
+ * `POST /v1/images/build` (a tar of an app directory, built here), `GET /v1/images`.
+ */
+import { NanovisorError } from '../shared/errors.ts';
+import { json, readTar, type Route } from './http.ts';
+
+export const imageRoutes: Route[] = [
+  { method: 'POST', path: '/v1/images', auth: true, handler: async (req, ctx) => json(201, ctx.control.execute({ kind: 'UploadImage', tar: await readTar(req, ctx) })) },
+  {
+    method: 'POST',
+    path: '/v1/images/build',
+    auth: true,
+    handler: async (req, ctx) => {
+      const tag = req.query.get('tag');
+      if (tag === '') throw new NanovisorError('NV_API_BAD_REQUEST', 'query: tag: must not be empty');
+      const tar = await readTar(req, ctx);
+      return json(201, ctx.control.execute({ kind: 'BuildImage', tar, ...(tag === null ? {} : { tag }) }));
+    },
+  },
+  { method: 'GET', path: '/v1/images', auth: true, handler: (_req, ctx) => json(200, ctx.control.execute({ kind: 'ListImages' })) },
+];

@@ -1,0 +1,9 @@
+/**
+ * The REST API of the control plane: one file per resource, each handler only parsing and
+ * validating a request into a control-plane action. Public surface of src/api; see
+ * docs/serve.md and the OpenAPI document (`GET /openapi.json`, src/api/openapi.ts).
+ */
+export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_UPLOAD_BYTES, ROUTES, createApi } from './server.ts';
+export type { Api, ApiInput, ApiOptions } from './server.ts';
+export type { ApiContext, ApiRequest, ApiResponse, Route } from './http.ts';
+export { OPENAPI } from './openapi.ts';

@@ -1,0 +1,12 @@
+/** `GET /metrics`: the Prometheus text exposition (src/observability/metrics.ts). */
+import { METRICS_CONTENT_TYPE } from '../observability/metrics.ts';
+import type { Route } from './http.ts';
+
+export const metricsRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: '/metrics',
+    auth: true,
+    handler: (_req, ctx) => ({ status: 200, headers: { 'content-type': METRICS_CONTENT_TYPE }, body: ctx.control.execute({ kind: 'GetMetrics' }) }),
+  },
+];

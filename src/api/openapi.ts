@@ -1,0 +1,230 @@
+/**
+ * The OpenAPI 3.1 document served at `GET /openapi.json`, written by hand as data. A test
+ * checks that every route the router knows is documented here (and nothing else); when an
+ * endpoint or a shape changes, change it here in the same commit (docs/api-change-runbook.md).
+ */
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
+const err = (description: string) => jsonBody(ref('Error'), description);
+const nameParam = { name: 'name', in: 'path', required: true, description: 'The app name.', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' } };
+const authErrors = { 401: err('Missing or wrong token.') };
+const appErrors = { ...authErrors, 404: err('No app with this name.') };
+
+const limitProps = {
+  memoryBytes: { type: 'integer', minimum: 1, maximum: 4294967296, description: 'Guest memory limit (default: the image manifest\'s).' },
+  timeoutMs: { type: 'integer', minimum: 1, description: 'Wall-clock limit per request (default: the image manifest\'s); 504 beyond it.' },
+  concurrency: { type: 'integer', minimum: 1, maximum: 100000, description: 'Requests whose VMs run at once (default 64).' },
+  queue: { type: 'integer', minimum: 0, maximum: 1000000, description: 'Requests that may wait for a slot (default 256); beyond it 503 with Retry-After.' },
+  maxBodyBytes: { type: 'integer', minimum: 0, description: 'Largest request body (default 1 MiB); 413 beyond it.' },
+};
+const nullable = (s: Record<string, unknown>) => ({ ...s, type: [s['type'], 'null'] });
+
+export const OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'nanovisor control plane',
+    version: '1',
+    description: 'Apps, versions, images and tokens of a `nanovisor serve` daemon. Every endpoint but /healthz and /openapi.json needs `Authorization: Bearer <token>` (the token is in <data>/token). Errors are `{ "error": { "code", "message", "requestId" } }`; see docs/serve.md and docs/errors.md.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    schemas: {
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['code', 'message', 'requestId'],
+            properties: {
+              code: { type: 'string', description: 'Stable NV_* code (docs/errors.md).' },
+              message: { type: 'string' },
+              requestId: { type: 'string' },
+              problems: { type: 'array', description: 'For 400: one entry per bad field.', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+            },
+          },
+        },
+      },
+      Route: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['path'],
+        properties: {
+          path: { type: 'string', pattern: '^/[^\\s?#]*$', description: 'Path prefix: /api serves /api and /api/...' },
+          host: { type: 'string', description: 'Host name without port; without it, any host.' },
+        },
+      },
+      Env: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },
+      Limits: { type: 'object', additionalProperties: false, properties: limitProps },
+      AppCreate: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'routes'],
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+          routes: { type: 'array', minItems: 1, maxItems: 64, items: ref('Route') },
+          env: ref('Env'),
+          secrets: { ...ref('Env'), description: 'Write-only: given to the guest as env, never returned.' },
+          limits: ref('Limits'),
+        },
+      },
+      AppUpdate: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'routes and env replace the old ones; secrets and limits merge by key, null removes a secret or resets a limit.',
+        properties: {
+          routes: { type: 'array', minItems: 1, maxItems: 64, items: ref('Route') },
+          env: ref('Env'),
+          secrets: { type: 'object', additionalProperties: { type: ['string', 'null'] } },
+          limits: {
+            type: 'object',
+            additionalProperties: false,
+            properties: Object.fromEntries(Object.entries(limitProps).map(([k, v]) => [k, nullable(v)])),
+          },
+        },
+      },
+      App: {
+        type: 'object',
+        required: ['name', 'routes', 'env', 'secrets', 'limits', 'currentVersion', 'currentDigest', 'created', 'updated'],
+        properties: {
+          name: { type: 'string' },
+          routes: { type: 'array', items: ref('Route') },
+          env: ref('Env'),
+          secrets: { type: 'array', items: { type: 'string' }, description: 'Names only.' },
+          limits: ref('Limits'),
+          currentVersion: { type: ['integer', 'null'] },
+          currentDigest: { type: ['string', 'null'] },
+          created: { type: 'string', format: 'date-time' },
+          updated: { type: 'string', format: 'date-time' },
+        },
+      },
+      Deploy: { type: 'object', additionalProperties: false, required: ['image'], properties: { image: { type: 'string', description: 'Digest, 6+ hex digits of one, or NAME[:TAG].' } } },
+      Deployed: {
+        type: 'object',
+        required: ['app', 'version', 'digest'],
+        properties: { app: { type: 'string' }, version: { type: 'integer' }, digest: { type: 'string' } },
+      },
+      Rollback: { type: 'object', additionalProperties: false, properties: { version: { type: 'integer', minimum: 1, description: 'Default: the version before the current one.' } } },
+      Version: {
+        type: 'object',
+        required: ['app', 'version', 'digest', 'created', 'current', 'image'],
+        properties: {
+          app: { type: 'string' },
+          version: { type: 'integer' },
+          digest: { type: 'string' },
+          created: { type: 'string', format: 'date-time' },
+          current: { type: 'boolean' },
+          image: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' } } },
+        },
+      },
+      Image: {
+        type: 'object',
+        required: ['digest', 'name', 'tags', 'size', 'created'],
+        properties: { digest: { type: 'string' }, name: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } }, size: { type: 'integer' }, created: { type: 'string' } },
+      },
+      LogEntry: {
+        type: 'object',
+        required: ['seq', 'time', 'app', 'requestId', 'method', 'url', 'status', 'durationMs'],
+        properties: {
+          seq: { type: 'integer' }, time: { type: 'string' }, app: { type: 'string' }, requestId: { type: 'string' }, method: { type: 'string' }, url: { type: 'string' },
+          status: { type: 'integer' }, durationMs: { type: 'number' }, vmMs: { type: 'number' }, outcome: { type: 'string' }, exitCode: { type: 'integer' },
+          errorCode: { type: 'string' }, errorMessage: { type: 'string' }, stderr: { type: 'string' }, stderrTruncated: { type: 'integer' },
+        },
+      },
+    },
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    '/healthz': {
+      get: {
+        summary: 'Liveness (no token).',
+        security: [],
+        responses: { 200: jsonBody({ type: 'object', properties: { status: { const: 'ok' }, version: { type: 'string' } } }, 'Up.') },
+      },
+    },
+    '/openapi.json': {
+      get: { summary: 'This document (no token).', security: [], responses: { 200: jsonBody({ type: 'object' }, 'The OpenAPI document.') } },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (text format 0.0.4): requests by app and status, latency histograms, VM boots, live VMs, pool use, queue depth, deploys.',
+        responses: { 200: { description: 'Metrics.', content: { 'text/plain': { schema: { type: 'string' } } } }, ...authErrors },
+      },
+    },
+    '/v1/apps': {
+      get: { summary: 'List apps.', responses: { 200: jsonBody({ type: 'array', items: ref('App') }, 'Apps by name.'), ...authErrors } },
+      post: {
+        summary: 'Create an app (not served until a version is deployed).',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('AppCreate') } } },
+        responses: { 201: jsonBody(ref('App'), 'Created.'), 400: err('Malformed body; the message names each field.'), ...authErrors, 409: err('Name taken or route already served by another app.') },
+      },
+    },
+    '/v1/apps/{name}': {
+      parameters: [nameParam],
+      get: { summary: 'One app.', responses: { 200: jsonBody(ref('App'), 'The app.'), ...appErrors } },
+      patch: {
+        summary: 'Change routes, env, secrets or limits; served at once.',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('AppUpdate') } } },
+        responses: { 200: jsonBody(ref('App'), 'Updated.'), 400: err('Malformed body.'), ...appErrors, 409: err('Route conflict.') },
+      },
+      delete: { summary: 'Delete an app, its versions and secrets.', responses: { 204: { description: 'Deleted.' }, ...appErrors } },
+    },
+    '/v1/apps/{name}/versions': {
+      parameters: [nameParam],
+      get: { summary: 'The app\'s versions, newest first.', responses: { 200: jsonBody({ type: 'array', items: ref('Version') }, 'Versions.'), ...appErrors } },
+      post: {
+        summary: 'Deploy an image as the next version and make it current (atomic; requests in flight finish on their version).',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('Deploy') } } },
+        responses: { 201: jsonBody(ref('Deployed'), 'Deployed.'), 400: err('Malformed body, or the image cannot serve.'), ...appErrors },
+      },
+    },
+    '/v1/apps/{name}/rollback': {
+      parameters: [nameParam],
+      post: {
+        summary: 'Make an earlier version current (default: the one before the current).',
+        requestBody: { required: false, content: { 'application/json': { schema: ref('Rollback') } } },
+        responses: { 200: jsonBody(ref('Deployed'), 'Rolled back.'), 400: err('Malformed body.'), ...appErrors, 409: err('No earlier version.') },
+      },
+    },
+    '/v1/apps/{name}/logs': {
+      parameters: [
+        nameParam,
+        { name: 'since', in: 'query', description: 'Entries after this seq (default: the newest 1000).', schema: { type: 'integer', minimum: 0 } },
+        { name: 'follow', in: 'query', description: '1: keep the answer open and stream new entries.', schema: { type: 'string', enum: ['1', 'true', 'yes', '0'] } },
+      ],
+      get: {
+        summary: 'Request log as NDJSON: one LogEntry per line (the guest\'s stderr with the request id).',
+        responses: { 200: { description: 'Entries.', content: { 'application/x-ndjson': { schema: ref('LogEntry') } } }, ...appErrors },
+      },
+    },
+    '/v1/images': {
+      get: { summary: 'List images.', responses: { 200: jsonBody({ type: 'array', items: ref('Image') }, 'Images, newest first.'), ...authErrors } },
+      post: {
+        summary: 'Upload an image export (the tar `nanovisor image export` writes); every digest is verified.',
+        requestBody: { required: true, content: { 'application/x-tar': { schema: { type: 'string', contentMediaType: 'application/x-tar' } } } },
+        responses: {
+          201: jsonBody({ type: 'object', properties: { digest: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } } } }, 'Stored.'),
+          400: err('Not a valid image export.'), ...authErrors, 413: err('Too large.'), 415: err('Not application/x-tar.'),
+        },
+      },
+    },
+    '/v1/images/build': {
+      post: {
+        summary: 'Build an image from a tar of an app directory (nanovisor.json, module, files at its top level).',
+        parameters: [{ name: 'tag', in: 'query', description: 'NAME[:TAG] instead of the manifest\'s name:version.', schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/x-tar': { schema: { type: 'string', contentMediaType: 'application/x-tar' } } } },
+        responses: {
+          201: jsonBody({ type: 'object', properties: { digest: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string' } } }, 'Built.'),
+          400: err('Bad tar, manifest or module.'), ...authErrors, 413: err('Too large.'), 415: err('Not application/x-tar.'),
+        },
+      },
+    },
+    '/v1/tokens/rotate': {
+      post: {
+        summary: 'Replace the API token; the old one stops working at once. <data>/token is rewritten.',
+        responses: { 200: jsonBody({ type: 'object', properties: { token: { type: 'string' } } }, 'The new token (shown once).'), ...authErrors },
+      },
+    },
+  },
+} as const;

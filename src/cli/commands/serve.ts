@@ -1,0 +1,342 @@
+/**
+ * `nanovisor serve`: the daemon. One process runs the control-plane API (src/api over
+ * src/control), the HTTP gateway (a fresh Nano-VM per request) and their state: a data
+ * directory created on first start with the image store, the SQLite database, the request
+ * logs and the API token. On first start it deploys the bundled example apps, so
+ * `curl localhost:8080/echo-c` answers at once. SIGINT/SIGTERM stop it cleanly: stop
+ * accepting, let requests in flight finish within the grace period, flush logs, close the
+ * database. The daemon logs JSON lines to stderr.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApi, type Api } from '../../api/index.ts';
+import { ControlPlane, StateDb, type Logger } from '../../control/index.ts';
+import { createGateway, type Gateway } from '../../gateway/index.ts';
+import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
+import { NanovisorMetrics } from '../../observability/metrics.ts';
+import { RequestLog } from '../../observability/request-log.ts';
+import { NanovisorError } from '../../shared/errors.ts';
+import type { CliIo, Command } from '../command.ts';
+import { flagBool, flagString, parseDuration, parseFlags, type FlagSpec } from '../flags.ts';
+import { VERSION } from '../version.ts';
+
+const USAGE = `Usage: nanovisor serve [flags]
+
+Runs the nanovisor daemon: the control-plane API, the HTTP gateway (a fresh Nano-VM for
+every request) and their state. The first start creates the data directory and an API
+token, and deploys the bundled example apps.
+
+Flags:
+  --data DIR             data directory (default $NANOVISOR_HOME or ~/.nanovisor):
+                         images/, nanovisor.db, logs/, token
+  --api HOST:PORT        control-plane API address (default 127.0.0.1:7070)
+  --listen HOST:PORT     gateway address for app traffic (default 127.0.0.1:8080)
+  --grace DURATION       how long requests in flight may finish at shutdown (default 10s)
+  --no-examples          do not deploy the example apps on first start
+
+The API needs "Authorization: Bearer <token>"; the token is in <data>/token (0600).
+See docs/serve.md.`;
+
+const SPECS: FlagSpec[] = [
+  { name: 'data', type: 'string' },
+  { name: 'api', type: 'string' },
+  { name: 'listen', type: 'string' },
+  { name: 'grace', type: 'string' },
+  { name: 'no-examples', type: 'boolean' },
+];
+
+export const DEFAULT_API = '127.0.0.1:7070';
+export const DEFAULT_LISTEN = '127.0.0.1:8080';
+const DEFAULT_GRACE_MS = 10_000;
+
+/** `HOST:PORT` or `[v6]:PORT`. */
+export function parseAddress(text: string, flag: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || port > 65535) throw new NanovisorError('NV_USAGE', `--${flag} "${text}": expected HOST:PORT, e.g. 127.0.0.1:8080`);
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/** The data directory: `--data`, else `$NANOVISOR_HOME`, else `~/.nanovisor`. */
+export function dataHome(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
+  if (flag !== undefined && flag !== '') return resolve(cwd, flag);
+  const home = env['NANOVISOR_HOME'];
+  if (home !== undefined && home !== '') return resolve(cwd, home);
+  return join(homedir(), '.nanovisor');
+}
+
+/** A logger writing one JSON object per line. */
+export function jsonLogger(write: (line: string) => void): Logger {
+  return (level, msg, fields) => {
+    write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
+  };
+}
+
+/**
+ * Removes the image store's lock file when the process that held it is gone (a kill -9 in
+ * the middle of a store write); otherwise every write would wait for the lock to go stale.
+ */
+export function clearStaleStoreLock(imagesDir: string, log: Logger): void {
+  const lock = join(imagesDir, 'index.json.lock');
+  let text: string;
+  try {
+    text = readFileSync(lock, 'utf8').trim();
+  } catch {
+    return;
+  }
+  const pid = Number(text);
+  let alive = false;
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(pid, 0);
+      alive = true;
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  } else {
+    // Killed between creating the lock and writing its pid: stale once it is a second old.
+    try {
+      alive = Date.now() - statSync(lock).mtimeMs < 1000;
+    } catch {
+      return;
+    }
+  }
+  if (!alive) {
+    rmSync(lock, { force: true });
+    log('warn', 'removed a stale image store lock', { lock, pid: text });
+  }
+}
+
+export interface DaemonOptions {
+  dataDir: string;
+  api?: { host: string; port: number };
+  listen?: { host: string; port: number };
+  /** Deploy the example apps on the first start. Default true. */
+  examples?: boolean;
+  graceMs?: number;
+  log?: Logger;
+  /** Where one-line notes for the user go (example builds). */
+  note?: (text: string) => void;
+}
+
+export interface Daemon {
+  readonly dataDir: string;
+  readonly apiUrl: string;
+  readonly gatewayUrl: string;
+  readonly tokenFile: string;
+  readonly control: ControlPlane;
+  readonly gateway: Gateway;
+  readonly api: Api;
+  /** The apps deployed from the examples on this start. */
+  readonly examples: string[];
+  /** Stops accepting, finishes requests in flight (within the grace period), closes state. */
+  close(): Promise<void>;
+}
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolvePromise(server.address() as AddressInfo);
+    });
+  });
+}
+
+function url(a: AddressInfo): string {
+  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+}
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The built example apps (`build/examples/<app>`), building them first when absent. */
+function exampleDirs(note: (text: string) => void): string[] {
+  const built = join(repoRoot, 'build', 'examples');
+  if (!existsSync(built) && existsSync(join(repoRoot, 'examples'))) {
+    const clang = spawnSync('clang', ['--version'], { stdio: 'ignore' });
+    if (clang.status !== 0) {
+      note('examples: clang is not installed, so the example apps are not built or deployed');
+      return [];
+    }
+    try {
+      execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-guests.ts'), 'examples/'], { stdio: 'ignore', cwd: repoRoot });
+    } catch {
+      note('examples: some example apps failed to build (npm run guests shows why); deploying the others');
+    }
+  }
+  if (!existsSync(built)) return [];
+  return readdirSync(built).sort().map((d) => join(built, d)).filter((d) => existsSync(join(d, 'nanovisor.json')));
+}
+
+/** Deploys every example app that declares routes; returns their names. */
+function deployExamples(control: ControlPlane, store: ImageStore, log: Logger, note: (text: string) => void): string[] {
+  const done: string[] = [];
+  for (const dir of exampleDirs(note)) {
+    try {
+      const manifest = parseManifestText(readFileSync(join(dir, 'nanovisor.json'), 'utf8'), dir);
+      if (manifest.routes.length === 0) continue;
+      const { digest } = buildImage({ dir, store });
+      const routes = manifest.routes.map((r) => ({ path: r.path, ...(r.host === undefined ? {} : { host: r.host }) }));
+      control.execute({ kind: 'CreateApp', input: { name: manifest.name, routes } });
+      control.execute({ kind: 'DeployVersion', app: manifest.name, image: digest });
+      done.push(manifest.name);
+    } catch (e) {
+      log('warn', 'example app not deployed', { dir, error: (e as Error).message });
+    }
+  }
+  return done;
+}
+
+/**
+ * Starts the daemon on a data directory.
+ *
+ * @example
+ * const d = await startDaemon({ dataDir: '/tmp/nv', api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 } });
+ * // d.apiUrl, d.gatewayUrl, d.tokenFile
+ * await d.close();
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const log = options.log ?? (() => {});
+  const note = options.note ?? (() => {});
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const imagesDir = join(dataDir, 'images');
+  if (existsSync(imagesDir)) clearStaleStoreLock(imagesDir, log);
+  const store = ImageStore.openHome(dataDir);
+  const db = StateDb.open(join(dataDir, 'nanovisor.db'));
+  const tokenFile = join(dataDir, 'token');
+  let gateway: Gateway | undefined;
+  let control: ControlPlane | undefined;
+  const metrics = new NanovisorMetrics();
+  const requestLog = new RequestLog({ dir: join(dataDir, 'logs'), secretsOf: (app) => control?.secretValues(app) ?? [] });
+  try {
+    control = ControlPlane.open({
+      db, store, tokenFile, tmpDir: join(dataDir, 'tmp'), version: VERSION, requestLog, metrics, log,
+      onAppsChanged: (apps) => gateway?.setApps(apps),
+    });
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  const cp = control;
+  gateway = createGateway({
+    apps: cp.gatewayApps(),
+    onRequest: (record) => {
+      requestLog.append(record);
+      metrics.recordRequest(record);
+    },
+  });
+  const gw = gateway;
+  metrics.setSources({ queueDepth: () => gw.queueDepth() });
+
+  let examples: string[] = [];
+  if (db.get("SELECT value FROM meta WHERE key = 'examples'") === undefined) {
+    if (options.examples !== false) examples = deployExamples(cp, store, log, note);
+    db.run("INSERT INTO meta (key, value) VALUES ('examples', ?)", JSON.stringify(examples));
+  }
+
+  const api = createApi({ control: cp, log });
+  const apiServer = createServer(api.handle);
+  let apiAddress: AddressInfo;
+  let gwAddress: AddressInfo;
+  try {
+    const a = options.api ?? parseAddress(DEFAULT_API, 'api');
+    const l = options.listen ?? parseAddress(DEFAULT_LISTEN, 'listen');
+    apiAddress = await listen(apiServer, a.host, a.port);
+    gwAddress = await gateway.listen(l.port, l.host);
+  } catch (e) {
+    apiServer.close();
+    await gateway.close();
+    requestLog.close();
+    db.close();
+    const err = e as NodeJS.ErrnoException;
+    throw new NanovisorError('NV_USAGE', `cannot listen: ${err.message}${err.code === 'EADDRINUSE' ? ' (another nanovisor serve running? pick another port with --api / --listen)' : ''}`, { cause: e });
+  }
+
+  let closing: Promise<void> | undefined;
+  const grace = options.graceMs ?? DEFAULT_GRACE_MS;
+  const daemon: Daemon = {
+    dataDir,
+    apiUrl: url(apiAddress),
+    gatewayUrl: url(gwAddress),
+    tokenFile,
+    control: cp,
+    gateway: gw,
+    api,
+    examples,
+    close() {
+      closing ??= (async () => {
+        log('info', 'shutting down', { graceMs: grace });
+        api.close();
+        const apiClosed = new Promise<void>((r) => apiServer.close(() => r()));
+        apiServer.closeIdleConnections();
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), grace)));
+        const outcome = await Promise.race([Promise.all([gw.close(), apiClosed]).then(() => 'done' as const), deadline]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') {
+          log('warn', 'grace period over: closing the connections still open', { graceMs: grace });
+          gw.server?.closeAllConnections();
+          apiServer.closeAllConnections();
+        }
+        requestLog.close();
+        db.close();
+        log('info', 'stopped');
+      })();
+      return closing;
+    },
+  };
+  log('info', 'nanovisor serve ready', { api: daemon.apiUrl, gateway: daemon.gatewayUrl, dataDir, tokenFile, apps: gw ? cp.gatewayApps().map((a) => a.name) : [] });
+  return daemon;
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Run the daemon: control-plane API, HTTP gateway, apps and versions',
+  usage: USAGE,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const p = parseFlags(argv, SPECS, 'serve');
+    if (p.positionals.length > 0) throw new NanovisorError('NV_USAGE', `serve: unexpected argument "${p.positionals[0]}"`);
+    const grace = flagString(p, 'grace');
+    const log = jsonLogger(io.stderr);
+    const daemon = await startDaemon({
+      dataDir: dataHome(flagString(p, 'data'), io.env, io.cwd),
+      api: parseAddress(flagString(p, 'api') ?? DEFAULT_API, 'api'),
+      listen: parseAddress(flagString(p, 'listen') ?? DEFAULT_LISTEN, 'listen'),
+      examples: !flagBool(p, 'no-examples'),
+      ...(grace === undefined ? {} : { graceMs: parseDuration(grace, 'grace') }),
+      log,
+      note: (t) => io.stdout(`${t}\n`),
+    });
+    const apps = daemon.control.execute({ kind: 'ListApps' }).filter((a) => a.currentVersion !== null);
+    io.stdout([
+      `nanovisor serve ${VERSION}`,
+      `  api:        ${daemon.apiUrl}`,
+      `  gateway:    ${daemon.gatewayUrl}`,
+      `  token file: ${daemon.tokenFile}`,
+      `  data dir:   ${daemon.dataDir}`,
+      ...apps.flatMap((a) => a.routes.map((r) => `  app ${a.name} v${a.currentVersion}: curl ${r.host === undefined ? daemon.gatewayUrl : `-H 'Host: ${r.host}' ${daemon.gatewayUrl}`}${r.path}`)),
+      '',
+    ].join('\n'));
+    await new Promise<void>((done) => {
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) {
+          log('warn', 'second signal: exiting now', { signal });
+          process.exit(130);
+        }
+        stopping = true;
+        log('info', 'signal received', { signal });
+        void daemon.close().then(done);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,78 @@
+/**
+ * Everything the control plane can do, as one typed union. The REST handlers (src/api) only
+ * parse and validate a request into one of these; the CLI reaches them through the API, and
+ * an embedding program can issue them to `ControlPlane.execute` directly. Each behaviour is
+ * written once, in control.ts.
+ */
+import type { ImageSummary } from '../image/index.ts';
+import type { LogEntry } from '../observability/request-log.ts';
+import type { AppLimits, CreateAppInput, UpdateAppInput } from './schemas.ts';
+
+export type Action =
+  | { kind: 'CreateApp'; input: CreateAppInput }
+  | { kind: 'UpdateApp'; name: string; input: UpdateAppInput }
+  | { kind: 'DeleteApp'; name: string }
+  | { kind: 'ListApps' }
+  | { kind: 'GetApp'; name: string }
+  | { kind: 'DeployVersion'; app: string; image: string }
+  | { kind: 'Rollback'; app: string; version?: number }
+  | { kind: 'ListVersions'; app: string }
+  | { kind: 'UploadImage'; tar: Uint8Array }
+  | { kind: 'BuildImage'; tar: Uint8Array; tag?: string }
+  | { kind: 'ListImages' }
+  | { kind: 'RotateToken' }
+  | { kind: 'GetLogs'; app: string; since?: number }
+  | { kind: 'GetHealth' }
+  | { kind: 'GetMetrics' };
+
+export type ActionKind = Action['kind'];
+
+/** An app as the API shows it. Secret values are never shown: only their names. */
+export interface AppView {
+  name: string;
+  routes: { path: string; host?: string }[];
+  env: Record<string, string>;
+  /** Names of the app's secrets, sorted. */
+  secrets: string[];
+  /** The limits set on the app, with `concurrency` and `queue` always filled in. */
+  limits: AppLimits & { concurrency: number; queue: number };
+  /** The version serving requests; null before the first deploy. */
+  currentVersion: number | null;
+  /** The image digest of the current version. */
+  currentDigest: string | null;
+  created: string;
+  updated: string;
+}
+
+export interface VersionView {
+  app: string;
+  version: number;
+  digest: string;
+  created: string;
+  current: boolean;
+  /** The image's manifest name and version when it was deployed. */
+  image: { name: string; version?: string };
+}
+
+export interface ActionResults {
+  CreateApp: AppView;
+  UpdateApp: AppView;
+  DeleteApp: { deleted: string };
+  ListApps: AppView[];
+  GetApp: AppView;
+  DeployVersion: { app: string; version: number; digest: string };
+  Rollback: { app: string; version: number; digest: string };
+  ListVersions: VersionView[];
+  UploadImage: { digest: string; tags: string[] };
+  BuildImage: { digest: string; name: string; tag: string };
+  ListImages: ImageSummary[];
+  RotateToken: { token: string };
+  GetLogs: LogEntry[];
+  GetHealth: { status: 'ok'; version: string };
+  GetMetrics: string;
+}
+
+export type { LogEntry };
+
+/** The result type of an action. */
+export type ResultOf<A extends Action> = ActionResults[A['kind']];

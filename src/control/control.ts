@@ -1,0 +1,560 @@
+/**
+ * The control plane: every action of actions.ts, written once, over the state database
+ * (db.ts) and the image store. It also turns the state into the gateway's apps: after every
+ * change of what is served (deploy, rollback, update, delete) it rebuilds them and hands them
+ * to `onAppsChanged`, which swaps them into the gateway atomically.
+ *
+ * Every action runs synchronously to its end (node:sqlite and the image store are
+ * synchronous), so within the daemon's one thread two actions never interleave; across a
+ * crash, each action's database writes are one transaction, and everything it refers to
+ * (image blobs, their tags) is durable before that transaction commits.
+ *
+ * Deployed images are pinned in the store by a tag of their own, `nanovisor.app.<app>:v<N>`,
+ * so removing a user's tag never deletes the blobs a version runs on; deleting the app drops
+ * its pins, and pins without a version (left by a crash between the two writes) are dropped
+ * at start.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, chmodSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scriptName, type GatewayApp } from '../gateway/index.ts';
+import type { PreparedModule } from '../host/index.ts';
+import { buildImage, loadRunnable, type ImageStore, type RunnableImage } from '../image/index.ts';
+import type { NanovisorMetrics } from '../observability/metrics.ts';
+import type { RequestLog } from '../observability/request-log.ts';
+import { NanovisorError } from '../shared/errors.ts';
+import type { Action, AppView, LogEntry, ResultOf, VersionView } from './actions.ts';
+import type { Row, StateDb } from './db.ts';
+import type { AppLimits, CreateAppInput, UpdateAppInput } from './schemas.ts';
+import { generateToken, hashToken, readTokenFile, tokenMatches, writeTokenFile } from './tokens.ts';
+import { extractAppTar } from './upload-tar.ts';
+
+/** Default concurrency of an app that sets none: requests whose VMs run at once. */
+export const DEFAULT_CONCURRENCY = 64;
+/** Default places in an app's wait queue. */
+export const DEFAULT_QUEUE = 256;
+/** Tag name prefix of the pins that keep deployed images in the store. */
+export const PIN_PREFIX = 'nanovisor.app.';
+
+export type LogLevel = 'info' | 'warn' | 'error';
+/** A structured log line (the daemon writes it as JSON). Never pass tokens or secrets. */
+export type Logger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
+
+export interface ControlPlaneOptions {
+  db: StateDb;
+  store: ImageStore;
+  /** The token file, `<data>/token` (0600). */
+  tokenFile: string;
+  /** Scratch directory for uploads, on the same filesystem as the store. Emptied at start. */
+  tmpDir: string;
+  /** nanovisor's version, for `GET /healthz`. */
+  version: string;
+  requestLog?: RequestLog;
+  metrics?: NanovisorMetrics;
+  /** Receives the gateway apps after every change of what is served. */
+  onAppsChanged?: (apps: GatewayApp[]) => void;
+  log?: Logger;
+}
+
+interface AppRow {
+  name: string;
+  routes: { path: string; host?: string }[];
+  env: Record<string, string>;
+  limits: AppLimits;
+  concurrency: number | null;
+  currentVersion: number | null;
+  created: string;
+  updated: string;
+}
+
+function appRow(r: Row): AppRow {
+  return {
+    name: r['name'] as string,
+    routes: JSON.parse(r['routes'] as string),
+    env: JSON.parse(r['env'] as string),
+    limits: JSON.parse(r['limits'] as string),
+    concurrency: r['concurrency'] as number | null,
+    currentVersion: r['current_version'] as number | null,
+    created: r['created'] as string,
+    updated: r['updated'] as string,
+  };
+}
+
+/** `nanovisor.app.<app>:v<N>`. */
+export function pinTag(app: string, version: number): string {
+  return `${PIN_PREFIX}${app}:v${version}`;
+}
+
+function routeKey(r: { path: string; host?: string }): string {
+  return `${r.host ?? '*'} ${scriptName(r.path)}`;
+}
+
+/**
+ * The control plane over one data directory's state.
+ *
+ * @example
+ * const cp = ControlPlane.open({ db, store, tokenFile, tmpDir, version: '0.1.0', onAppsChanged: (a) => gw.setApps(a) });
+ * cp.execute({ kind: 'CreateApp', input: { name: 'hello', routes: [{ path: '/hello' }] } });
+ * cp.execute({ kind: 'DeployVersion', app: 'hello', image: 'hello:latest' }); // { version: 1, digest }
+ */
+export class ControlPlane {
+  readonly #o: ControlPlaneOptions;
+  #tokenHash = '';
+  /** Prepared modules under an app's own memory limit, by `digest limit`. */
+  readonly #prepared = new Map<string, PreparedModule>();
+  /** Secret values by app, for redacting request logs; refreshed on every publish. */
+  #secretValues = new Map<string, string[]>();
+
+  private constructor(options: ControlPlaneOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Opens the control plane: makes sure a token exists (creating `<data>/token` on first
+   * start), empties the scratch directory, drops pins no version holds, and checks that
+   * every version's image is in the store.
+   */
+  static open(options: ControlPlaneOptions): ControlPlane {
+    const cp = new ControlPlane(options);
+    rmSync(options.tmpDir, { recursive: true, force: true });
+    mkdirSync(options.tmpDir, { recursive: true, mode: 0o700 });
+    cp.#ensureToken();
+    cp.#reconcile();
+    cp.#loadSecretValues();
+    return cp;
+  }
+
+  get #log(): Logger {
+    return this.#o.log ?? (() => {});
+  }
+
+  // ---- auth -----------------------------------------------------------------------------
+
+  #ensureToken(): void {
+    const { db, tokenFile } = this.#o;
+    let token = readTokenFile(tokenFile);
+    const now = new Date().toISOString();
+    if (token === undefined) {
+      token = generateToken();
+      writeTokenFile(tokenFile, token);
+      this.#log('info', 'created a new API token', { tokenFile });
+    } else if ((statSync(tokenFile).mode & 0o077) !== 0) {
+      chmodSync(tokenFile, 0o600);
+    }
+    const hash = hashToken(token);
+    // The file is the truth: a rotation writes it before its transaction commits, so after a
+    // crash between the two the file holds the newer token.
+    db.tx(() => {
+      const active = db.get('SELECT sha256 FROM tokens WHERE rotated IS NULL');
+      if (active?.['sha256'] === hash) return;
+      db.run('UPDATE tokens SET rotated = ? WHERE rotated IS NULL', now);
+      if (db.run('UPDATE tokens SET rotated = NULL WHERE sha256 = ?', hash) === 0) {
+        db.run('INSERT INTO tokens (sha256, created) VALUES (?, ?)', hash, now);
+      }
+    });
+    this.#tokenHash = hash;
+  }
+
+  /** True when `authorization` is `Bearer <the token in force>` (constant-time check). */
+  authenticate(authorization: string | undefined): boolean {
+    if (authorization === undefined) return false;
+    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+    return m !== null && tokenMatches(m[1]!, this.#tokenHash);
+  }
+
+  // ---- start-up checks ------------------------------------------------------------------
+
+  #reconcile(): void {
+    const { db, store } = this.#o;
+    const versions = new Map<string, string>();
+    for (const r of db.all('SELECT app, number, digest FROM versions')) versions.set(pinTag(r['app'] as string, r['number'] as number), r['digest'] as string);
+    let images;
+    try {
+      images = store.list();
+    } catch (e) {
+      this.#log('error', 'cannot list the image store at start', { error: (e as Error).message });
+      return;
+    }
+    const present = new Set(images.map((i) => i.digest));
+    for (const img of images) {
+      for (const tag of img.tags) {
+        if (!tag.startsWith(PIN_PREFIX)) continue;
+        if (versions.get(tag) === img.digest) continue;
+        try {
+          store.remove(tag);
+          this.#log('info', 'dropped a pin no version holds', { tag });
+        } catch (e) {
+          this.#log('warn', 'cannot drop a stale pin', { tag, error: (e as Error).message });
+        }
+      }
+    }
+    for (const [tag, digest] of versions) {
+      if (!present.has(digest)) this.#log('error', 'a version\'s image is missing from the store', { pin: tag, digest });
+      else if (!images.find((i) => i.digest === digest)?.tags.includes(tag)) {
+        // Pinned before the commit, so this only happens if someone removed the pin by hand.
+        try {
+          store.tag(digest, tag);
+        } catch (e) {
+          this.#log('warn', 'cannot re-pin a version', { tag, error: (e as Error).message });
+        }
+      }
+    }
+  }
+
+  #loadSecretValues(): void {
+    const m = new Map<string, string[]>();
+    for (const r of this.#o.db.all('SELECT app, value FROM secrets')) {
+      const app = r['app'] as string;
+      m.set(app, [...(m.get(app) ?? []), r['value'] as string]);
+    }
+    this.#secretValues = m;
+  }
+
+  /** The secret values of an app, to redact from its request log. Never log them. */
+  secretValues(app: string): readonly string[] {
+    return this.#secretValues.get(app) ?? [];
+  }
+
+  // ---- reading state --------------------------------------------------------------------
+
+  #app(name: string): AppRow {
+    const r = this.#o.db.get('SELECT * FROM apps WHERE name = ?', name);
+    if (r === undefined) throw new NanovisorError('NV_APP_NOT_FOUND', `no app named "${name}"`, { details: { app: name } });
+    return appRow(r);
+  }
+
+  #secrets(app: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const r of this.#o.db.all('SELECT name, value FROM secrets WHERE app = ? ORDER BY name', app)) out[r['name'] as string] = r['value'] as string;
+    return out;
+  }
+
+  #digestOf(app: string, version: number | null): string | null {
+    if (version === null) return null;
+    return (this.#o.db.get('SELECT digest FROM versions WHERE app = ? AND number = ?', app, version)?.['digest'] as string | undefined) ?? null;
+  }
+
+  #view(row: AppRow): AppView {
+    const secrets = this.#o.db.all('SELECT name FROM secrets WHERE app = ? ORDER BY name', row.name).map((r) => r['name'] as string);
+    return {
+      name: row.name,
+      routes: row.routes,
+      env: row.env,
+      secrets,
+      limits: { ...row.limits, concurrency: row.concurrency ?? DEFAULT_CONCURRENCY, queue: row.limits.queue ?? DEFAULT_QUEUE },
+      currentVersion: row.currentVersion,
+      currentDigest: this.#digestOf(row.name, row.currentVersion),
+      created: row.created,
+      updated: row.updated,
+    };
+  }
+
+  #checkRoutes(name: string, routes: readonly { path: string; host?: string }[]): void {
+    const mine = new Map<string, string>();
+    for (const r of routes) {
+      const k = routeKey(r);
+      if (mine.has(k)) throw new NanovisorError('NV_API_BAD_REQUEST', `routes: ${r.host ?? ''}${r.path} is given twice`);
+      mine.set(k, r.path);
+    }
+    for (const other of this.#o.db.all('SELECT name, routes FROM apps WHERE name <> ?', name)) {
+      for (const r of JSON.parse(other['routes'] as string) as { path: string; host?: string }[]) {
+        if (mine.has(routeKey(r))) {
+          throw new NanovisorError('NV_ROUTE_CONFLICT', `route ${r.host === undefined ? '' : `${r.host} `}${r.path} is already served by app "${other['name'] as string}"`, {
+            details: { app: other['name'], route: r },
+          });
+        }
+      }
+    }
+  }
+
+  // ---- the gateway's view ---------------------------------------------------------------
+
+  /** Builds the gateway app of one app at one image; throws when the image cannot serve. */
+  #gatewayApp(row: AppRow, digest: string, secrets: Record<string, string>): GatewayApp {
+    const runnable: RunnableImage = loadRunnable(this.#o.store, digest);
+    const memory = row.limits.memoryBytes;
+    let prepared = runnable.prepared;
+    if (memory !== undefined && memory !== runnable.manifest.limits.memoryBytes) {
+      const key = `${digest} ${memory}`;
+      prepared = this.#prepared.get(key) ?? runnable.withMemoryLimit(memory);
+      this.#prepared.set(key, prepared);
+    }
+    const { stdin: _i, stdout: _o, stderr: _e, listeners: _l, ...base } = runnable.options;
+    return {
+      name: row.name,
+      routes: row.routes,
+      prepared,
+      options: {
+        ...base,
+        env: { ...runnable.options.env, ...row.env, ...secrets },
+        ...(memory === undefined ? {} : { memoryLimitBytes: memory }),
+        ...(row.limits.timeoutMs === undefined ? {} : { timeoutMs: row.limits.timeoutMs }),
+      },
+      ...(row.limits.maxBodyBytes === undefined ? {} : { maxBodyBytes: row.limits.maxBodyBytes }),
+      concurrency: row.concurrency ?? DEFAULT_CONCURRENCY,
+      queue: row.limits.queue ?? DEFAULT_QUEUE,
+    };
+  }
+
+  /**
+   * The gateway apps for the current state: every app with a current version. An app whose
+   * image cannot be loaded is left out (and logged), so one broken app never stops the rest.
+   */
+  gatewayApps(): GatewayApp[] {
+    const out: GatewayApp[] = [];
+    for (const r of this.#o.db.all('SELECT * FROM apps WHERE current_version IS NOT NULL ORDER BY name')) {
+      const row = appRow(r);
+      const digest = this.#digestOf(row.name, row.currentVersion);
+      if (digest === null) continue;
+      try {
+        out.push(this.#gatewayApp(row, digest, this.#secrets(row.name)));
+      } catch (e) {
+        this.#log('error', 'app left out of the gateway: its image cannot be loaded', { app: row.name, version: row.currentVersion, digest, error: (e as Error).message });
+      }
+    }
+    return out;
+  }
+
+  #publish(): void {
+    this.#loadSecretValues();
+    this.#o.onAppsChanged?.(this.gatewayApps());
+  }
+
+  // ---- actions --------------------------------------------------------------------------
+
+  /**
+   * Runs one action to its end and returns its result; throws NanovisorError with a stable
+   * code (the API maps codes to HTTP statuses).
+   */
+  execute<A extends Action>(action: A): ResultOf<A> {
+    return this.#execute(action) as ResultOf<A>;
+  }
+
+  #execute(a: Action): ResultOf<Action> {
+    switch (a.kind) {
+      case 'CreateApp': return this.#createApp(a.input);
+      case 'UpdateApp': return this.#updateApp(a.name, a.input);
+      case 'DeleteApp': return this.#deleteApp(a.name);
+      case 'ListApps': return this.#o.db.all('SELECT * FROM apps ORDER BY name').map((r) => this.#view(appRow(r)));
+      case 'GetApp': return this.#view(this.#app(a.name));
+      case 'DeployVersion': return this.#deploy(a.app, a.image);
+      case 'Rollback': return this.#rollback(a.app, a.version);
+      case 'ListVersions': return this.#versions(a.app);
+      case 'UploadImage': return this.#upload(a.tar);
+      case 'BuildImage': return this.#build(a.tar, a.tag);
+      case 'ListImages': return this.#o.store.list();
+      case 'RotateToken': return this.#rotate();
+      case 'GetLogs': return this.#logs(a.app, a.since);
+      case 'GetHealth': return { status: 'ok', version: this.#o.version };
+      case 'GetMetrics': return this.#o.metrics?.render() ?? '';
+    }
+  }
+
+  #createApp(input: CreateAppInput): AppView {
+    const { db } = this.#o;
+    if (db.get('SELECT 1 AS x FROM apps WHERE name = ?', input.name) !== undefined) {
+      throw new NanovisorError('NV_APP_EXISTS', `an app named "${input.name}" already exists`, { details: { app: input.name } });
+    }
+    this.#checkRoutes(input.name, input.routes);
+    const { concurrency, ...limits } = input.limits ?? {};
+    const now = new Date().toISOString();
+    db.tx(() => {
+      db.run(
+        'INSERT INTO apps (name, routes, env, limits, concurrency, current_version, created, updated) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)',
+        input.name, JSON.stringify(input.routes), JSON.stringify(input.env ?? {}), JSON.stringify(limits), concurrency ?? null, now, now,
+      );
+      for (const [k, v] of Object.entries(input.secrets ?? {})) db.run('INSERT INTO secrets (app, name, value) VALUES (?, ?, ?)', input.name, k, v);
+    });
+    this.#log('info', 'app created', { app: input.name });
+    this.#loadSecretValues();
+    return this.#view(this.#app(input.name));
+  }
+
+  #updateApp(name: string, input: UpdateAppInput): AppView {
+    const { db } = this.#o;
+    const row = this.#app(name);
+    const next: AppRow = { ...row, limits: { ...row.limits } };
+    if (input.routes !== undefined) {
+      this.#checkRoutes(name, input.routes);
+      next.routes = input.routes;
+    }
+    if (input.env !== undefined) next.env = input.env;
+    if (input.limits !== undefined) {
+      for (const [k, v] of Object.entries(input.limits) as [keyof AppLimits, number | null | undefined][]) {
+        if (v === undefined) continue;
+        if (k === 'concurrency') next.concurrency = v;
+        else if (v === null) delete next.limits[k];
+        else next.limits[k] = v;
+      }
+    }
+    const secrets = this.#secrets(name);
+    for (const [k, v] of Object.entries(input.secrets ?? {})) {
+      if (v === null) delete secrets[k];
+      else secrets[k] = v;
+    }
+    // Check the new configuration serves before it is committed (e.g. a memory limit below
+    // what the module needs).
+    const digest = this.#digestOf(name, row.currentVersion);
+    if (digest !== null) this.#gatewayApp(next, digest, secrets);
+    next.updated = new Date().toISOString();
+    db.tx(() => {
+      db.run(
+        'UPDATE apps SET routes = ?, env = ?, limits = ?, concurrency = ?, updated = ? WHERE name = ?',
+        JSON.stringify(next.routes), JSON.stringify(next.env), JSON.stringify(next.limits), next.concurrency, next.updated, name,
+      );
+      db.run('DELETE FROM secrets WHERE app = ?', name);
+      for (const [k, v] of Object.entries(secrets)) db.run('INSERT INTO secrets (app, name, value) VALUES (?, ?, ?)', name, k, v);
+    });
+    this.#log('info', 'app updated', { app: name, fields: Object.keys(input) });
+    this.#publish();
+    return this.#view(this.#app(name));
+  }
+
+  #deleteApp(name: string): { deleted: string } {
+    const { db, store } = this.#o;
+    this.#app(name);
+    const versions = db.all('SELECT number FROM versions WHERE app = ?', name).map((r) => r['number'] as number);
+    db.tx(() => {
+      db.run('DELETE FROM secrets WHERE app = ?', name);
+      db.run('DELETE FROM versions WHERE app = ?', name);
+      db.run('DELETE FROM apps WHERE name = ?', name);
+    });
+    this.#publish();
+    // After the commit: a crash here leaves pins without versions, dropped at the next start.
+    for (const n of versions) {
+      try {
+        store.remove(pinTag(name, n));
+      } catch (e) {
+        this.#log('warn', 'cannot drop a deleted app\'s pin', { app: name, version: n, error: (e as Error).message });
+      }
+    }
+    this.#o.requestLog?.remove(name);
+    this.#o.metrics?.forgetApp(name);
+    this.#log('info', 'app deleted', { app: name });
+    return { deleted: name };
+  }
+
+  #deploy(name: string, ref: string): { app: string; version: number; digest: string } {
+    const { db, store } = this.#o;
+    const row = this.#app(name);
+    const { digest } = store.resolve(ref);
+    // Loads (digest-checked) and compiles the image, and builds its gateway app: an image
+    // that cannot serve is refused before anything changes.
+    this.#gatewayApp(row, digest, this.#secrets(name));
+    const runnable = loadRunnable(store, digest);
+    const number = ((db.get('SELECT MAX(number) AS n FROM versions WHERE app = ?', name)?.['n'] as number | null) ?? 0) + 1;
+    // The pin is durable before the version exists, so a version never names an image that
+    // could be collected.
+    store.tag(digest, pinTag(name, number));
+    const now = new Date().toISOString();
+    const manifest = { name: runnable.manifest.name, ...(runnable.manifest.version === undefined ? {} : { version: runnable.manifest.version }), manifest: runnable.manifest };
+    db.tx(() => {
+      db.run('INSERT INTO versions (app, number, digest, created, manifest) VALUES (?, ?, ?, ?, ?)', name, number, digest, now, JSON.stringify(manifest));
+      db.run('UPDATE apps SET current_version = ?, updated = ? WHERE name = ?', number, now, name);
+    });
+    this.#publish();
+    this.#o.metrics?.recordDeploy(name);
+    this.#log('info', 'version deployed', { app: name, version: number, digest });
+    return { app: name, version: number, digest };
+  }
+
+  #rollback(name: string, version: number | undefined): { app: string; version: number; digest: string } {
+    const { db } = this.#o;
+    const row = this.#app(name);
+    let target: number;
+    if (version !== undefined) {
+      if (db.get('SELECT 1 AS x FROM versions WHERE app = ? AND number = ?', name, version) === undefined) {
+        throw new NanovisorError('NV_VERSION_NOT_FOUND', `app "${name}" has no version ${version}`, { details: { app: name, version } });
+      }
+      target = version;
+    } else {
+      if (row.currentVersion === null) throw new NanovisorError('NV_APP_NO_VERSION', `app "${name}" has no version deployed, so nothing to roll back`);
+      const prev = db.get('SELECT MAX(number) AS n FROM versions WHERE app = ? AND number < ?', name, row.currentVersion)?.['n'] as number | null | undefined;
+      if (prev === null || prev === undefined) {
+        throw new NanovisorError('NV_APP_NO_VERSION', `app "${name}" has no version before ${row.currentVersion} to roll back to`);
+      }
+      target = prev;
+    }
+    const digest = this.#digestOf(name, target)!;
+    this.#gatewayApp(row, digest, this.#secrets(name));
+    db.tx(() => {
+      db.run('UPDATE apps SET current_version = ?, updated = ? WHERE name = ?', target, new Date().toISOString(), name);
+    });
+    this.#publish();
+    this.#o.metrics?.recordDeploy(name);
+    this.#log('info', 'rolled back', { app: name, from: row.currentVersion, to: target, digest });
+    return { app: name, version: target, digest };
+  }
+
+  #versions(name: string): VersionView[] {
+    const row = this.#app(name);
+    return this.#o.db.all('SELECT * FROM versions WHERE app = ? ORDER BY number DESC', name).map((r) => {
+      const m = JSON.parse(r['manifest'] as string) as { name: string; version?: string };
+      return {
+        app: name,
+        version: r['number'] as number,
+        digest: r['digest'] as string,
+        created: r['created'] as string,
+        current: r['number'] === row.currentVersion,
+        image: { name: m.name, ...(m.version === undefined ? {} : { version: m.version }) },
+      };
+    });
+  }
+
+  #upload(tar: Uint8Array): { digest: string; tags: string[] } {
+    const dir = mkdtempSync(join(this.#o.tmpDir, 'upload-'));
+    try {
+      const file = join(dir, 'image.tar');
+      writeFileSync(file, tar);
+      const { images } = this.#o.store.import(file);
+      const first = images[0]!;
+      this.#log('info', 'image uploaded', { digest: first.digest, tags: first.tags });
+      return { digest: first.digest, tags: first.tags };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  #build(tar: Uint8Array, tag: string | undefined): { digest: string; name: string; tag: string } {
+    const dir = mkdtempSync(join(this.#o.tmpDir, 'build-'));
+    try {
+      const app = join(dir, 'app');
+      mkdirSync(app);
+      extractAppTar(tar, app);
+      if (!readdirSync(app).includes('nanovisor.json')) {
+        throw new NanovisorError('NV_API_BAD_REQUEST', 'upload: the tar has no nanovisor.json at its top level (tar the app directory\'s contents: tar -C app -cf - .)');
+      }
+      const r = buildImage({ dir: app, store: this.#o.store, ...(tag === undefined ? {} : { tag }) });
+      this.#log('info', 'image built', { digest: r.digest, tag: r.tag });
+      return { digest: r.digest, name: r.name, tag: r.tag };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  #rotate(): { token: string } {
+    const { db, tokenFile } = this.#o;
+    const token = generateToken();
+    const hash = hashToken(token);
+    // File first: after a crash before the commit, the next start adopts the file's token.
+    writeTokenFile(tokenFile, token);
+    const now = new Date().toISOString();
+    db.tx(() => {
+      db.run('UPDATE tokens SET rotated = ? WHERE rotated IS NULL', now);
+      db.run('INSERT INTO tokens (sha256, created) VALUES (?, ?)', hash, now);
+    });
+    this.#tokenHash = hash;
+    this.#log('info', 'API token rotated', { tokenFile });
+    return { token };
+  }
+
+  #logs(app: string, since: number | undefined): LogEntry[] {
+    this.#app(app);
+    return this.#o.requestLog?.read(app, since) ?? [];
+  }
+
+  /** Calls `fn` with each new request-log entry of `app` until the returned function is called. */
+  subscribeLogs(app: string, fn: (entry: LogEntry) => void): () => void {
+    this.#app(app);
+    return this.#o.requestLog?.subscribe(app, fn) ?? (() => {});
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * The control plane's state on SQLite (Node's built-in `node:sqlite`): apps, their secrets
+ * and versions, and the API tokens. WAL mode with `synchronous=FULL`, so a committed
+ * transaction survives a crash of the process or the machine; every change of more than one
+ * row runs in one `BEGIN IMMEDIATE ... COMMIT` (`tx`). The schema is created and upgraded by
+ * numbered migrations recorded in `schema_version`.
+ */
+import { closeSync, openSync } from 'node:fs';
+import { DatabaseSync } from 'node:sqlite';
+import { NanovisorError } from '../shared/errors.ts';
+
+/**
+ * Schema migrations, applied in order; index + 1 is the schema version they produce.
+ * Never edit one that has shipped: add the next.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE apps (
+    name TEXT PRIMARY KEY,
+    routes TEXT NOT NULL,          -- JSON: [{ path, host? }]
+    env TEXT NOT NULL,             -- JSON: { NAME: value }
+    limits TEXT NOT NULL,          -- JSON: { memoryBytes?, timeoutMs?, queue?, maxBodyBytes? }
+    concurrency INTEGER,           -- most requests at once; NULL: the default
+    current_version INTEGER,       -- NULL until the first deploy
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE secrets (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (app, name)
+  ) STRICT;
+  CREATE TABLE versions (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    created TEXT NOT NULL,
+    manifest TEXT NOT NULL,        -- JSON: the image's manifest when it was deployed
+    PRIMARY KEY (app, number)
+  ) STRICT;
+  CREATE TABLE tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256 TEXT NOT NULL UNIQUE,   -- hex sha256 of the token; the token itself is never stored
+    created TEXT NOT NULL,
+    rotated TEXT                   -- when it was replaced; NULL for the one in force
+  ) STRICT;
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+  `,
+];
+
+export type SqlValue = null | number | bigint | string | Uint8Array;
+export type Row = Record<string, SqlValue>;
+
+function stateIo(message: string, cause: unknown): never {
+  throw new NanovisorError('NV_STATE_IO', `${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+}
+
+/**
+ * An open state database.
+ *
+ * @example
+ * const db = StateDb.open('/var/lib/nanovisor/nanovisor.db');
+ * db.tx(() => { db.run('UPDATE apps SET current_version = ? WHERE name = ?', 3, 'hello'); });
+ */
+export class StateDb {
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  #depth = 0;
+  #created = false;
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.#db = db;
+  }
+
+  /** True when this open created the schema (the first start on this data directory). */
+  get created(): boolean {
+    return this.#created;
+  }
+
+  /** Opens (creating and migrating as needed) the database at `path` (`:memory:` for tests). */
+  static open(path: string): StateDb {
+    let db: DatabaseSync;
+    try {
+      // Secrets live here: create the file owner-only (SQLite gives -wal and -shm its mode).
+      if (path !== ':memory:') closeSync(openSync(path, 'a', 0o600));
+      db = new DatabaseSync(path);
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = FULL');
+      db.exec('PRAGMA foreign_keys = ON');
+      db.exec('PRAGMA busy_timeout = 5000');
+    } catch (e) {
+      return stateIo(`cannot open the state database ${path}`, e);
+    }
+    const state = new StateDb(path, db);
+    state.#created = state.#migrate() === 0;
+    return state;
+  }
+
+  /** Applies pending migrations; returns the version found before. */
+  #migrate(): number {
+    try {
+      this.#db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL) STRICT');
+      const row = this.#db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+      const current = row?.version ?? 0;
+      if (current > MIGRATIONS.length) {
+        throw new NanovisorError('NV_STATE_IO', `the state database ${this.path} has schema version ${current}, newer than this nanovisor knows (${MIGRATIONS.length}); upgrade nanovisor`);
+      }
+      for (let v = current; v < MIGRATIONS.length; v++) {
+        this.tx(() => {
+          this.#db.exec(MIGRATIONS[v]!);
+          this.#db.exec('DELETE FROM schema_version');
+          this.#db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(v + 1);
+        });
+      }
+      return current;
+    } catch (e) {
+      if (e instanceof NanovisorError) throw e;
+      return stateIo(`cannot migrate the state database ${this.path}`, e);
+    }
+  }
+
+  /** The schema version in force. */
+  get schemaVersion(): number {
+    return (this.get('SELECT version FROM schema_version')?.['version'] as number | undefined) ?? 0;
+  }
+
+  /**
+   * Runs `fn` in one write transaction (`BEGIN IMMEDIATE`): all of its changes are committed
+   * together, or none when it throws. Nested calls join the outer transaction.
+   */
+  tx<T>(fn: () => T): T {
+    if (this.#depth > 0) return fn();
+    this.#exec('BEGIN IMMEDIATE');
+    this.#depth++;
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      this.#depth--;
+      try {
+        this.#db.exec('ROLLBACK');
+      } catch {
+        // The transaction is already gone (e.g. SQLite rolled it back itself).
+      }
+      throw e;
+    }
+    this.#depth--;
+    this.#exec('COMMIT');
+    return result;
+  }
+
+  #exec(sql: string): void {
+    try {
+      this.#db.exec(sql);
+    } catch (e) {
+      stateIo(`state database: ${sql} failed`, e);
+    }
+  }
+
+  /** Runs a statement; returns the number of rows changed. */
+  run(sql: string, ...params: SqlValue[]): number {
+    try {
+      return Number(this.#db.prepare(sql).run(...params).changes);
+    } catch (e) {
+      return stateIo('state database write failed', e);
+    }
+  }
+
+  get(sql: string, ...params: SqlValue[]): Row | undefined {
+    try {
+      return this.#db.prepare(sql).get(...params) as Row | undefined;
+    } catch (e) {
+      return stateIo('state database read failed', e);
+    }
+  }
+
+  all(sql: string, ...params: SqlValue[]): Row[] {
+    try {
+      return this.#db.prepare(sql).all(...params) as Row[];
+    } catch (e) {
+      return stateIo('state database read failed', e);
+    }
+  }
+
+  /** Checkpoints the WAL into the main file and closes. */
+  close(): void {
+    if (!this.#db.isOpen) return;
+    try {
+      this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Another connection may hold the WAL; closing is what matters.
+    }
+    this.#db.close();
+  }
+}

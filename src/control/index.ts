@@ -1,0 +1,15 @@
+/**
+ * The control plane: apps, versions, images and tokens over a SQLite state database and the
+ * image store, driven by one typed union of actions. Public surface of src/control; see
+ * docs/serve.md.
+ */
+export type { Action, ActionKind, ActionResults, AppView, LogEntry, ResultOf, VersionView } from './actions.ts';
+export { ControlPlane, DEFAULT_CONCURRENCY, DEFAULT_QUEUE, PIN_PREFIX, pinTag } from './control.ts';
+export type { ControlPlaneOptions, LogLevel, Logger } from './control.ts';
+export { MIGRATIONS, StateDb } from './db.ts';
+export {
+  APP_NAME, createAppSchema, deploySchema, limitsSchema, parseInput, problemsOf, rollbackSchema, routeSchema, updateAppSchema,
+} from './schemas.ts';
+export type { AppLimits, CreateAppInput, FieldProblem, UpdateAppInput } from './schemas.ts';
+export { generateToken, hashToken, readTokenFile, tokenMatches, writeTokenFile } from './tokens.ts';
+export { extractAppTar, normaliseUploadPath } from './upload-tar.ts';

@@ -1,0 +1,123 @@
+/**
+ * Strict input shapes of the control plane's actions (zod `strictObject`): an unknown field is
+ * refused by its name, and every problem is reported as `field: problem` in one
+ * NV_API_BAD_REQUEST error. Creating and updating an app have separate shapes (PATCH changes
+ * only what it names). docs/serve.md and src/api/openapi.ts describe the same shapes.
+ */
+import { z } from 'zod';
+import { NanovisorError } from '../shared/errors.ts';
+
+/** App names: lower-case DNS labels, so they fit in image tags, host names and log lines. */
+export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const APP_NAME_HINT = 'must be 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit';
+
+const ROUTE_PATH = /^\/[^\s?#]*$/;
+const HOST_NAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const MAX_MEMORY = 4 * 1024 * 1024 * 1024;
+
+export const appName = z.string().regex(APP_NAME, { message: APP_NAME_HINT });
+
+export const routeSchema = z.strictObject({
+  path: z.string().regex(ROUTE_PATH, { message: 'must start with "/" and hold no spaces, "?" or "#"' }),
+  host: z.string().regex(HOST_NAME, { message: 'must be a host name without a port' }).transform((h) => h.toLowerCase()).optional(),
+});
+
+const routes = z.array(routeSchema).min(1, { message: 'must hold at least one route' }).max(64, { message: 'at most 64 routes' });
+const envName = z.string().regex(ENV_NAME, { message: 'environment names are letters, digits and "_", not starting with a digit' });
+const envValue = z.string().refine((v) => !v.includes('\0'), { message: 'must not contain NUL' });
+const env = z.record(envName, envValue);
+
+const positiveInt = z.number().int({ message: 'must be an integer' }).positive({ message: 'must be positive' });
+const nonNegativeInt = z.number().int({ message: 'must be an integer' }).nonnegative({ message: 'must not be negative' });
+
+/** Per-app limits; each one left out takes the image's value or the daemon default. */
+export const limitsSchema = z.strictObject({
+  memoryBytes: positiveInt.max(MAX_MEMORY, { message: `must be at most ${MAX_MEMORY} (4 GiB)` }).optional(),
+  timeoutMs: positiveInt.optional(),
+  concurrency: positiveInt.max(100_000, { message: 'must be at most 100000' }).optional(),
+  queue: nonNegativeInt.max(1_000_000, { message: 'must be at most 1000000' }).optional(),
+  maxBodyBytes: nonNegativeInt.optional(),
+});
+export type AppLimits = z.output<typeof limitsSchema>;
+
+/** `POST /v1/apps`. */
+export const createAppSchema = z.strictObject({
+  name: appName,
+  routes,
+  env: env.optional(),
+  secrets: env.optional(),
+  limits: limitsSchema.optional(),
+});
+export type CreateAppInput = z.output<typeof createAppSchema>;
+
+/**
+ * `PATCH /v1/apps/{name}`: `routes` and `env` replace the old ones; `secrets` and `limits` are
+ * merged by key, where `null` removes a secret or resets a limit to its default.
+ */
+export const updateAppSchema = z.strictObject({
+  routes: routes.optional(),
+  env: env.optional(),
+  secrets: z.record(envName, envValue.nullable()).optional(),
+  limits: z.strictObject({
+    memoryBytes: limitsSchema.shape.memoryBytes.nullable(),
+    timeoutMs: limitsSchema.shape.timeoutMs.nullable(),
+    concurrency: limitsSchema.shape.concurrency.nullable(),
+    queue: limitsSchema.shape.queue.nullable(),
+    maxBodyBytes: limitsSchema.shape.maxBodyBytes.nullable(),
+  }).optional(),
+});
+export type UpdateAppInput = z.output<typeof updateAppSchema>;
+
+/** `POST /v1/apps/{name}/versions`. */
+export const deploySchema = z.strictObject({
+  image: z.string().min(1, { message: 'must name an image: a digest, 6+ hex digits of one, or NAME[:TAG]' }),
+});
+
+/** `POST /v1/apps/{name}/rollback`; without `version`, the one before the current. */
+export const rollbackSchema = z.strictObject({
+  version: positiveInt.optional(),
+});
+
+/** `name.0.path` from a zod path, as `routes[0].path`. */
+function fieldName(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out;
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** Every problem of a failed parse, one per field; unknown keys become `x: unknown field`. */
+export function problemsOf(error: z.ZodError): FieldProblem[] {
+  const out: FieldProblem[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys) out.push({ field: fieldName([...issue.path, k]), message: 'unknown field' });
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      out.push({ field: fieldName(issue.path), message: 'is required' });
+    } else {
+      out.push({ field: fieldName(issue.path) || '(body)', message: issue.message });
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses `value` with `schema` or throws NV_API_BAD_REQUEST naming each bad field.
+ *
+ * @example
+ * const input = parseInput(createAppSchema, JSON.parse(body), 'body');
+ * // { routes: "x" } -> NV_API_BAD_REQUEST "body: name: is required; routes: Invalid input: expected array..."
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const problems = problemsOf(r.error);
+  throw new NanovisorError('NV_API_BAD_REQUEST', `${what}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, {
+    details: { problems },
+  });
+}
