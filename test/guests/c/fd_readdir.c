@@ -3,7 +3,7 @@
 // file. "." and ".." may or may not be listed; everything else must be listed exactly once.
 #include "common.h"
 
-struct seen { const char *name; int type; int count; __wasi_dircookie_t next; };
+struct seen { const char *name; int type; int count; __wasi_dircookie_t next; __wasi_inode_t ino; };
 
 static struct seen want[] = {
     {"alpha", __WASI_FILETYPE_REGULAR_FILE, 0, 0},
@@ -29,6 +29,7 @@ static int parse(size_t used, __wasi_dircookie_t *last_next, int *others) {
       if (d.d_namlen == strlen(want[i].name) && memcmp(name, want[i].name, d.d_namlen) == 0) {
         want[i].count++;
         want[i].next = d.d_next;
+        want[i].ino = d.d_ino;
         if (d.d_type != want[i].type) nv_fail(__FILE__, __LINE__, want[i].name, "wrong d_type");
         matched = 1;
       }
@@ -66,6 +67,9 @@ int main(int argc, char **argv) {
     check(want[i].count == 1, what);
   }
   check_eq(others, 0, "no other entries");
+  __wasi_filestat_t st;
+  check_ok(__wasi_path_filestat_get(dir, 0, "beta", &st), "stat beta");
+  check_eq(want[1].ino, st.ino, "d_ino is the file's inode (as path_filestat_get reports it)");
   check_ok(__wasi_fd_readdir(d, buf, sizeof buf, last, &used), "readdir from the last cookie");
   check_eq(used, 0, "nothing after the last entry");
 

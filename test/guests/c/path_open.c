@@ -74,6 +74,21 @@ int main(int argc, char **argv) {
   check_err(__wasi_fd_write(fd, &iov, 1, &n), __WASI_ERRNO_NOTCAPABLE, "write through a read-only fd");
   check_ok(__wasi_fd_close(fd), "close");
 
+  // The directory's rights gate the oflags: CREAT needs path_create_file, TRUNC
+  // path_filestat_set_size, any open path_open.
+  __wasi_fd_t d;
+  check_ok(open_at(dir, "d", __WASI_OFLAGS_DIRECTORY, 0, &d), "open d");
+  check_ok(__wasi_fd_fdstat_get(d, &st), "fdstat d");
+  __wasi_rights_t base = st.fs_rights_base, inh = st.fs_rights_inheriting;
+  check_ok(__wasi_fd_fdstat_set_rights(d, base & ~(__WASI_RIGHTS_PATH_CREATE_FILE | __WASI_RIGHTS_PATH_FILESTAT_SET_SIZE), inh), "drop path_create_file and path_filestat_set_size from d");
+  check_err(open_at(d, "new", __WASI_OFLAGS_CREAT, 0, &fd), __WASI_ERRNO_NOTCAPABLE, "CREAT without path_create_file");
+  check_err(open_at(d, "inner", __WASI_OFLAGS_TRUNC, 0, &fd), __WASI_ERRNO_NOTCAPABLE, "TRUNC without path_filestat_set_size");
+  check_ok(open_at(d, "inner", 0, 0, &fd), "a plain open still works");
+  check_ok(__wasi_fd_close(fd), "close");
+  check_ok(__wasi_fd_fdstat_set_rights(d, base & ~(__WASI_RIGHTS_PATH_OPEN | __WASI_RIGHTS_PATH_CREATE_FILE | __WASI_RIGHTS_PATH_FILESTAT_SET_SIZE), inh), "drop path_open from d");
+  check_err(open_at(d, "inner", 0, 0, &fd), __WASI_ERRNO_NOTCAPABLE, "open without path_open");
+  check_ok(__wasi_fd_close(d), "close d");
+
   check_err(open_at(BAD_FD, "f", 0, 0, &fd), __WASI_ERRNO_BADF, "open under a closed fd");
   check_ok(open_at(dir, "f", 0, 0, &fd2), "open f");
   check_err(open_at(fd2, "x", 0, 0, &fd), __WASI_ERRNO_NOTDIR, "open relative to a file fd");

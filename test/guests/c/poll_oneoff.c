@@ -92,7 +92,10 @@ int main(int argc, char **argv) {
   check_eq(n, 2, "two events (read and write), no clock");
   int sawr = 0, saww = 0;
   for (__wasi_size_t i = 0; i < n; i++) {
-    if (out[i].userdata == 0xF00D && out[i].type == __WASI_EVENTTYPE_FD_READ && out[i].error == 0) sawr = 1;
+    if (out[i].userdata == 0xF00D && out[i].type == __WASI_EVENTTYPE_FD_READ && out[i].error == 0) {
+      sawr = 1;
+      check_eq(out[i].fd_readwrite.nbytes, 10, "fd_read nbytes: the 10 bytes left to read");
+    }
     if (out[i].userdata == 0xBEEF && out[i].type == __WASI_EVENTTYPE_FD_WRITE && out[i].error == 0) saww = 1;
   }
   check(sawr, "fd_read event for the file");
