@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   NV_ROUTE_CONFLICT: { class: 'user', hint: 'Another app already serves this host and path; change one of the routes.' },
   NV_VERSION_NOT_FOUND: { class: 'user', hint: 'List the app\'s versions with `nanovisor versions <app>`.' },
   NV_APP_NO_VERSION: { class: 'user', hint: 'Deploy a version first (`nanovisor deploy`), or name a version that exists.' },
+  NV_API_UNREACHABLE: { class: 'system', hint: 'Is nanovisor serve running? Start it with `nanovisor serve`, or point the CLI at it with --server URL (or NANOVISOR_SERVER).' },
+  NV_API_RESPONSE_INVALID: { class: 'system', hint: 'The server answered something that is not the nanovisor API; check --server, or that the CLI and the daemon are the same version.' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
