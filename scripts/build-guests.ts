@@ -168,7 +168,7 @@ function command(job: Job, tmpOut: string): { cmd: string; args: string[]; tool:
     case 'cpp':
       return {
         tool: 'clang++', cmd: process.env['NANOVISOR_CXX'] ?? 'clang++',
-        args: ['--target=wasm32-wasi', '-O2', '-fno-exceptions', '-Wall', '-Werror', '-Wl,--strip-all', ...job.sources.map(rel), '-o', tmpOut],
+        args: ['--target=wasm32-wasi', '-O2', '-std=c++17', '-fno-exceptions', '-Wall', '-Werror', '-Wl,--strip-all', ...job.sources.map(rel), '-o', tmpOut],
       };
     case 'rust':
       return {

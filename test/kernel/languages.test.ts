@@ -1,5 +1,6 @@
 // Guests written in other languages than C, each through its own runtime library: Rust std
-// (wasm32-wasi), AssemblyScript with our small WASI binding, plus the plain C hello world.
+// (wasm32-wasi), C++ with libc++, AssemblyScript with our small WASI binding, plus the plain C
+// hello world.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
@@ -14,6 +15,13 @@ test('c/hello: wasi-libc stdio', async () => {
   const r = await runGuest('c', 'hello');
   exitedOk(r);
   assert.equal(r.out, 'hello from C\n');
+});
+
+test('cpp/fstream_roundtrip: libc++ fstreams, containers and iostream in a scratch preopen', async () => {
+  const r = await runGuest('cpp', 'fstream_roundtrip', { scratch: true });
+  exitedOk(r);
+  assert.match(r.out, /^PASS fstream_roundtrip$/m);
+  assert.deepEqual(readdirSync(r.scratchHost!), [], 'the file was removed on the host too');
 });
 
 test('rust/fs_roundtrip: std::fs in a scratch preopen (relative and absolute guest paths)', async () => {
