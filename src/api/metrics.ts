@@ -1,5 +1,5 @@
 /** `GET /metrics`: the Prometheus text exposition (src/observability/metrics.ts). */
-import { METRICS_CONTENT_TYPE } from '../observability/metrics.ts';
+import { METRICS_CONTENT_TYPE } from '../observability/index.ts';
 import type { Route } from './http.ts';
 
 export const metricsRoutes: Route[] = [

@@ -5,7 +5,7 @@
  * written once, in control.ts.
  */
 import type { ImageSummary } from '../image/index.ts';
-import type { LogEntry } from '../observability/request-log.ts';
+import type { LogEntry } from '../observability/index.ts';
 import type { AppLimits, CreateAppInput, UpdateAppInput } from './schemas.ts';
 
 export type Action =

@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { scriptName, type GatewayApp } from '../gateway/index.ts';
 import type { PreparedModule } from '../host/index.ts';
 import { buildImage, loadRunnable, type ImageStore, type RunnableImage } from '../image/index.ts';
-import type { NanovisorMetrics } from '../observability/metrics.ts';
-import type { RequestLog } from '../observability/request-log.ts';
+import type { NanovisorMetrics } from '../observability/index.ts';
+import type { RequestLog } from '../observability/index.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import type { Action, AppView, LogEntry, ResultOf, VersionView } from './actions.ts';
 import type { Row, StateDb } from './db.ts';
@@ -136,7 +136,7 @@ export class ControlPlane {
     if (token === undefined) {
       token = generateToken();
       writeTokenFile(tokenFile, token);
-      this.#log('info', 'created a new API token', { tokenFile });
+      this.#log('info', 'created a new API token', { file: tokenFile });
     } else if ((statSync(tokenFile).mode & 0o077) !== 0) {
       chmodSync(tokenFile, 0o600);
     }
@@ -543,7 +543,7 @@ export class ControlPlane {
       db.run('INSERT INTO tokens (sha256, created) VALUES (?, ?)', hash, now);
     });
     this.#tokenHash = hash;
-    this.#log('info', 'API token rotated', { tokenFile });
+    this.#log('info', 'API token rotated', { file: tokenFile });
     return { token };
   }
 

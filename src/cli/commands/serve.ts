@@ -18,8 +18,7 @@ import { createApi, type Api } from '../../api/index.ts';
 import { ControlPlane, StateDb, type Logger } from '../../control/index.ts';
 import { createGateway, type Gateway } from '../../gateway/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
-import { NanovisorMetrics } from '../../observability/metrics.ts';
-import { RequestLog } from '../../observability/request-log.ts';
+import { NanovisorMetrics, RequestLog, createLogger } from '../../observability/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagString, parseDuration, parseFlags, type FlagSpec } from '../flags.ts';
@@ -70,11 +69,10 @@ export function dataHome(flag: string | undefined, env: NodeJS.ProcessEnv, cwd: 
   return join(homedir(), '.nanovisor');
 }
 
-/** A logger writing one JSON object per line. */
+/** The daemon's structured logger (src/observability/logger.ts): one JSON object per line. */
 export function jsonLogger(write: (line: string) => void): Logger {
-  return (level, msg, fields) => {
-    write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
-  };
+  const logger = createLogger({ stream: { write }, component: 'serve' });
+  return (level, msg, fields) => logger.log(level, msg, fields);
 }
 
 /**
@@ -291,7 +289,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return closing;
     },
   };
-  log('info', 'nanovisor serve ready', { api: daemon.apiUrl, gateway: daemon.gatewayUrl, dataDir, tokenFile, apps: gw ? cp.gatewayApps().map((a) => a.name) : [] });
+  log('info', 'nanovisor serve ready', { api: daemon.apiUrl, gateway: daemon.gatewayUrl, dataDir, apps: cp.gatewayApps().map((a) => a.name) });
   return daemon;
 }
 
