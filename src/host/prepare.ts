@@ -3,6 +3,7 @@
  * limit enforced by the engine; where the module allows it, take its memory initialisation
  * into a snapshot and give it an instance pool so VMs boot without instantiating.
  */
+import { PREVIEW1_FUNCTIONS, WASI_MODULE } from '../kernel/abi.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import { WasmBinaryError } from '../shared/wasm-binary.ts';
 import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, memoryLimitsOf } from './memory-limit.ts';
@@ -11,7 +12,7 @@ import { INTERRUPT_IMPORT, NotInstrumentable, instrumentInterrupts } from './int
 import { watchdog } from './interrupt/watchdog.ts';
 import { InstancePool } from './pool.ts';
 import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from './snapshot/transform.ts';
-import type { Snapshot } from './snapshot/types.ts';
+import { MEMORY_IMPORT, type Snapshot } from './snapshot/types.ts';
 
 /**
  * A module compiled once with its limits applied; reusable for many VMs. With a snapshot,
@@ -46,11 +47,22 @@ function checkMagic(bytes: Uint8Array): void {
 }
 
 function compile(bytes: Uint8Array): WebAssembly.Module {
+  let module: WebAssembly.Module;
   try {
-    return new WebAssembly.Module(bytes);
+    module = new WebAssembly.Module(bytes);
   } catch (e) {
     throw new NanovisorError('NV_MODULE_MALFORMED', `invalid WebAssembly module: ${(e as Error).message}`, { cause: e });
   }
+  // Refuse what the host cannot link here, by name, rather than with the engine's LinkError at boot.
+  const unknown = WebAssembly.Module.imports(module)
+    .filter((i) => !(i.module === WASI_MODULE && i.kind === 'function' && PREVIEW1_FUNCTIONS.includes(i.name))
+      && !(i.module === MEMORY_IMPORT.module && i.name === MEMORY_IMPORT.name && i.kind === 'memory')
+      && !(i.module === INTERRUPT_IMPORT.module && i.name === INTERRUPT_IMPORT.name && i.kind === 'memory'))
+    .map((i) => `${i.module}.${i.name}`);
+  if (unknown.length > 0) {
+    throw new NanovisorError('NV_MODULE_UNKNOWN_IMPORTS', `module imports what the nanovisor kernel does not provide: ${unknown.join(', ')}`, { details: { imports: unknown } });
+  }
+  return module;
 }
 
 /** Validates and compiles module bytes with the memory limit enforced by the engine. */

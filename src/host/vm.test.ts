@@ -112,3 +112,8 @@ test('malformed and truncated modules are refused with NV_MODULE_MALFORMED', () 
     assert.throws(() => prepareModule(bad), (e: { code?: string }) => e.code === 'NV_MODULE_MALFORMED');
   }
 });
+
+test('imports the kernel does not provide are refused by name', () => {
+  const bytes = wat(`(module (import "env" "abort" (func (param i32 i32 i32 i32))) (import ${WASI} "nope" (func)) (memory (export "memory") 1) (func (export "_start")))`);
+  assert.throws(() => prepareModule(bytes), (e: { code?: string; message?: string }) => e.code === 'NV_MODULE_UNKNOWN_IMPORTS' && /env\.abort, wasi_snapshot_preview1\.nope/.test(e.message ?? ''));
+});
