@@ -10,6 +10,8 @@ export interface CliIo {
   /** Where relative paths are resolved. */
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** True when stderr is a terminal (progress bars are drawn only then, unless asked for). */
+  stderrIsTTY?: boolean;
 }
 
 export interface Command {

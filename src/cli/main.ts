@@ -20,6 +20,7 @@ function defaultIo(): CliIo {
     stderr: (t) => process.stderr.write(t),
     cwd: process.cwd(),
     env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
   };
 }
 

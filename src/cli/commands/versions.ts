@@ -1,0 +1,39 @@
+/** `nanovisor versions <name>`: an app's versions, newest first, the current one marked. */
+import { REMOTE_FLAGS, REMOTE_USAGE, clientFromFlags } from '../client.ts';
+import type { CliIo, Command } from '../command.ts';
+import { flagBool, parseFlags, type FlagSpec } from '../flags.ts';
+import { formatAge, shortDigest, table } from './image-format.ts';
+import { wantArgs } from './remote-format.ts';
+
+const USAGE = `Usage: nanovisor versions <NAME> [--json]
+
+Lists an app's versions: VERSION DIGEST IMAGE CREATED, "*" marking the one serving.
+
+Flags:
+  --json                 print the versions as the API returns them
+${REMOTE_USAGE}`;
+
+const SPECS: FlagSpec[] = [...REMOTE_FLAGS, { name: 'json', type: 'boolean' }];
+
+export const versionsCommand: Command = {
+  name: 'versions',
+  summary: 'List the versions of an app',
+  usage: USAGE,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const p = parseFlags(argv, SPECS, 'versions');
+    wantArgs(p.positionals, 1, 'versions <NAME> [--json]');
+    const versions = await clientFromFlags(p, io).versions(p.positionals[0]!);
+    if (flagBool(p, 'json')) {
+      io.stdout(`${JSON.stringify(versions, null, 2)}\n`);
+      return 0;
+    }
+    const rows = [...versions].sort((a, b) => b.version - a.version).map((v) => [
+      `${v.current ? '*' : ' '} ${v.version}`,
+      shortDigest(v.digest),
+      v.image.version === undefined ? v.image.name : `${v.image.name}:${v.image.version}`,
+      formatAge(v.created),
+    ]);
+    io.stdout(table(['  VERSION', 'DIGEST', 'IMAGE', 'CREATED'], rows));
+    return 0;
+  },
+};
