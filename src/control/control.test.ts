@@ -1,0 +1,106 @@
+// The control plane's state: migrations, transactions that commit all or nothing, token
+// adoption after a crash between the token file and the database, strict upload extraction.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ImageStore } from '../image/index.ts';
+import { writeTar } from '../image/tar.ts';
+import { tempDir, writeTree } from '../image/testing.ts';
+import { isNanovisorError } from '../shared/errors.ts';
+import { ControlPlane } from './control.ts';
+import { MIGRATIONS, StateDb } from './db.ts';
+import { hashToken, writeTokenFile } from './tokens.ts';
+import { extractAppTar, normaliseUploadPath } from './upload-tar.ts';
+
+test('the database: WAL, schema version, owner-only file, created once', () => {
+  using dir = tempDir('nv-db-');
+  const path = join(dir.path, 'nanovisor.db');
+  const db = StateDb.open(path);
+  assert.equal(db.created, true);
+  assert.equal(db.schemaVersion, MIGRATIONS.length);
+  assert.equal(db.get('PRAGMA journal_mode')?.['journal_mode'], 'wal');
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  db.close();
+  const again = StateDb.open(path);
+  assert.equal(again.created, false);
+  again.close();
+});
+
+test('a transaction commits all of its writes or none', () => {
+  const db = StateDb.open(':memory:');
+  const now = new Date().toISOString();
+  assert.throws(() => db.tx(() => {
+    db.run("INSERT INTO apps (name, routes, env, limits, created, updated) VALUES ('a', '[]', '{}', '{}', ?, ?)", now, now);
+    db.run("INSERT INTO secrets (app, name, value) VALUES ('a', 'K', 'v')");
+    throw new Error('boom');
+  }), /boom/);
+  assert.equal(db.all('SELECT * FROM apps').length, 0);
+  assert.equal(db.all('SELECT * FROM secrets').length, 0);
+  db.tx(() => {
+    db.run("INSERT INTO apps (name, routes, env, limits, created, updated) VALUES ('a', '[]', '{}', '{}', ?, ?)", now, now);
+    db.tx(() => db.run("INSERT INTO secrets (app, name, value) VALUES ('a', 'K', 'v')"));
+  });
+  assert.equal(db.all('SELECT * FROM secrets').length, 1);
+  // Deleting an app takes its secrets with it (foreign keys are on).
+  db.run("DELETE FROM apps WHERE name = 'a'");
+  assert.equal(db.all('SELECT * FROM secrets').length, 0);
+  db.close();
+});
+
+test('a newer schema than this nanovisor knows is refused with NV_STATE_IO', () => {
+  using dir = tempDir('nv-db-');
+  const path = join(dir.path, 'n.db');
+  const db = StateDb.open(path);
+  db.run('UPDATE schema_version SET version = 99');
+  db.close();
+  assert.throws(() => StateDb.open(path), (e) => isNanovisorError(e, 'NV_STATE_IO') && /newer/.test(e.message));
+});
+
+function open(dir: string, db = StateDb.open(join(dir, 'nanovisor.db'))): { cp: ControlPlane; db: StateDb } {
+  const cp = ControlPlane.open({ db, store: ImageStore.open(join(dir, 'images')), tokenFile: join(dir, 'token'), tmpDir: join(dir, 'tmp'), version: '0' });
+  return { cp, db };
+}
+
+test('tokens: created on first start; a token file written before a crash is adopted at the next start', () => {
+  using dir = tempDir('nv-tok-');
+  const { cp, db } = open(dir.path);
+  const first = readFileSync(join(dir.path, 'token'), 'utf8').trim();
+  assert.ok(cp.authenticate(`Bearer ${first}`));
+  assert.ok(!cp.authenticate(`Bearer ${first}x`));
+  assert.ok(!cp.authenticate(first));
+  assert.ok(!cp.authenticate(undefined));
+  db.close();
+  // A rotation that wrote the file and died before its commit.
+  writeTokenFile(join(dir.path, 'token'), 'nvt_newer');
+  const again = open(dir.path);
+  assert.ok(again.cp.authenticate('Bearer nvt_newer'));
+  assert.ok(!again.cp.authenticate(`Bearer ${first}`));
+  const rows = again.db.all('SELECT sha256, rotated FROM tokens ORDER BY id');
+  assert.deepEqual(rows.map((r) => [r['sha256'], r['rotated'] === null]), [[hashToken(first), false], [hashToken('nvt_newer'), true]]);
+  again.db.close();
+});
+
+test('upload paths: ./ is dropped, escapes are refused by name', () => {
+  assert.equal(normaliseUploadPath('./a/./b/'), 'a/b');
+  assert.equal(normaliseUploadPath('./'), '');
+  assert.throws(() => normaliseUploadPath('../x'), /climbs out/);
+  assert.throws(() => normaliseUploadPath('a/../../x'), /climbs out/);
+  assert.throws(() => normaliseUploadPath('/etc/passwd'), /absolute/);
+});
+
+test('upload extraction: GNU tar output is accepted; links and escapes are refused', () => {
+  using src = tempDir('nv-up-');
+  using dst = tempDir('nv-up-');
+  writeTree(src.path, { 'nanovisor.json': '{}', 'dir/deep/file.txt': 'deep', [`${'long-name-'.repeat(12)}.txt`]: 'long' });
+  const tar = new Uint8Array(execFileSync('tar', ['-C', src.path, '-cf', '-', '.']));
+  assert.equal(extractAppTar(tar, dst.path), 3);
+  assert.equal(readFileSync(join(dst.path, 'dir/deep/file.txt'), 'utf8'), 'deep');
+  assert.ok(existsSync(join(dst.path, `${'long-name-'.repeat(12)}.txt`)));
+  using dst2 = tempDir('nv-up-');
+  const link = writeTar([{ path: 'evil', kind: 'symlink', mode: 0o777, target: 'x' }]);
+  assert.throws(() => extractAppTar(link, dst2.path), (e) => isNanovisorError(e, 'NV_IMAGE_FILES_INVALID') && /symlink/.test(e.message));
+  assert.throws(() => extractAppTar(new Uint8Array(100), dst2.path), /truncated/);
+  assert.deepEqual(readdirSync(dst2.path), []);
+});
