@@ -358,3 +358,10 @@ test('token prints the token file; --rotate rotates through the API and rewrites
   assert.equal(state.seen.at(-1)!.method, 'DELETE');
   assert.equal(ok(await nv(['apps'])), 'NAME   VERSION   ROUTES   IMAGE\n');
 });
+
+test('docs/cli.md covers every command', async () => {
+  const { COMMANDS } = await import('../src/cli/commands/index.ts');
+  const doc = readFileSync(new URL('../docs/cli.md', import.meta.url), 'utf8');
+  const missing = COMMANDS.map((c) => c.name).filter((n) => !doc.includes(`| \`${n}`));
+  assert.deepEqual(missing, [], `commands missing from docs/cli.md: ${missing.join(', ')}`);
+});
