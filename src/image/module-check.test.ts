@@ -21,7 +21,10 @@ test('a C hello world compiled by clang passes and is described', () => {
   const info = checkModule(compileC(HELLO_C));
   assert.equal(info.kind, 'command');
   assert.ok(info.imports.some((i) => i.name === 'fd_write' && i.signature === '(i32, i32, i32, i32) -> i32'));
-  assert.ok(info.imports.some((i) => i.name === 'proc_exit' && i.signature === '(i32) -> ()'));
+  // clang runs wasm-opt when one is on PATH (npm scripts put binaryen's there), which may drop
+  // proc_exit from a program that always returns 0; when present, its signature must be right.
+  const procExit = info.imports.find((i) => i.name === 'proc_exit');
+  if (procExit !== undefined) assert.equal(procExit.signature, '(i32) -> ()');
   assert.equal(info.memory.imported, false);
   assert.ok(info.memory.minPages >= 1);
 });
