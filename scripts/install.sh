@@ -18,5 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ -f package-lock.json ]; then npm ci --no-fund --no-audit; else npm install --no-fund --no-audit; fi
+# `npm install` rather than `npm ci`: the lock file here cannot list workerd's optional
+# packages for other platforms (the registry mirror omits them), which `npm ci` refuses.
+npm install --no-fund --no-audit
 echo "nanovisor installed: try 'npx nanovisor demo'"
