@@ -155,6 +155,8 @@ test('deploy, call, redeploy, versions, rollback, logs, logs -f, metrics, rm, to
   const metrics = await api.metrics();
   assert.match(metrics, /^nanovisor_requests_total\{app="mark",status="200"\} 4$/m);
   assert.match(metrics, /^nanovisor_deploys_total\{app="mark"\} [45]$/m);
+  assert.match(metrics, /^nanovisor_vms_live 0$/m, 'no request in flight while scraping');
+  assert.match(metrics, /^nanovisor_pool_idle_instances [1-9]\d*$/m, 'served apps keep reset instances');
   assert.match(metrics, /^# TYPE nanovisor_request_duration_seconds histogram$/m);
 
   // rm: the route stops serving.

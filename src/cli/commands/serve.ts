@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi, type Api } from '../../api/index.ts';
 import { ControlPlane, StateDb, type Logger } from '../../control/index.ts';
-import { createGateway, type Gateway } from '../../gateway/index.ts';
+import { createGateway, runFreshVm, type Gateway, type GatewayApp } from '../../gateway/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
 import { NanovisorMetrics, RequestLog, createLogger } from '../../observability/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
@@ -210,27 +210,47 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const tokenFile = join(dataDir, 'token');
   let gateway: Gateway | undefined;
   let control: ControlPlane | undefined;
+  /** What the gateway serves now (for the pool gauge, without a database read per scrape). */
+  let servedApps: readonly GatewayApp[] = [];
   const metrics = new NanovisorMetrics();
   const requestLog = new RequestLog({ dir: join(dataDir, 'logs'), secretsOf: (app) => control?.secretValues(app) ?? [] });
   try {
     control = ControlPlane.open({
       db, store, tokenFile, tmpDir: join(dataDir, 'tmp'), version: VERSION, requestLog, metrics, log,
-      onAppsChanged: (apps) => gateway?.setApps(apps),
+      onAppsChanged: (apps) => {
+        servedApps = apps;
+        gateway?.setApps(apps);
+      },
     });
   } catch (e) {
     db.close();
     throw e;
   }
   const cp = control;
+  // Every VM the gateway boots goes through here, so the live count is exact.
+  let vmsLive = 0;
+  servedApps = cp.gatewayApps();
   gateway = createGateway({
-    apps: cp.gatewayApps(),
+    apps: servedApps,
+    runVm: (prepared, vmOptions) => {
+      vmsLive++;
+      try {
+        return runFreshVm(prepared, vmOptions);
+      } finally {
+        vmsLive--;
+      }
+    },
     onRequest: (record) => {
       requestLog.append(record);
       metrics.recordRequest(record);
     },
   });
   const gw = gateway;
-  metrics.setSources({ queueDepth: () => gw.queueDepth() });
+  metrics.setSources({
+    queueDepth: () => gw.queueDepth(),
+    vmsLive: () => vmsLive,
+    poolIdle: () => servedApps.reduce((n, a) => n + (a.prepared.pool?.stats.idle ?? 0), 0),
+  });
 
   let examples: string[] = [];
   if (db.get("SELECT value FROM meta WHERE key = 'examples'") === undefined) {
