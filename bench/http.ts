@@ -86,6 +86,11 @@ function peers(echo: { wasm: string; native: string }): Peer[] {
       start: node('nanovisor-server.ts', echo.wasm, [], { NV_BENCH_RUNNER: 'stub' }),
       variant: true,
     },
+    {
+      name: 'nanovisor serve (whole daemon: control plane, request log, metrics), fresh Nano-VM per request',
+      start: node('serve-server.ts', echo.wasm, ['--no-warnings']),
+      variant: true,
+    },
     { name: 'node:wasi, new WASI + Instance per request', start: node('node-wasi-server.ts', echo.wasm, ['--no-warnings']) },
     { name: 'new OS process per request (native echo, gcc)', start: node('process-server.ts', echo.native) },
     { name: 'workerd, warm isolate (JS echo)', start: workerd },
