@@ -10,7 +10,8 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { wat } from '../test/support/wat.ts';
-import { bootBench } from './boot.ts';
+import { bigApp } from './big-app.ts';
+import { bootBench, firstBootBench } from './boot.ts';
 import { densityBench } from './density.ts';
 import { httpBench, httpConfigFromEnv } from './http.ts';
 import { formatTable, type Row } from './stats.ts';
@@ -30,8 +31,11 @@ ensureGuests();
 const hello = join(root, 'build', 'examples', 'hello-c', 'hello-c.wasm');
 if (!existsSync(hello)) throw new Error(`missing ${hello}: run npm run guests`);
 
+const big = bigApp();
 const rows: Row[] = [
+  ...firstBootBench([{ name: 'C hello world', bytes: readFileSync(hello) }, { name: '~1 MB app', bytes: big }], 20),
   ...await bootBench([
+    { name: '~1 MB app', bytes: big },
     { name: 'trivial', bytes: TRIVIAL },
     { name: 'C hello world', bytes: readFileSync(hello) },
   ], iterations),
