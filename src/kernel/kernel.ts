@@ -39,8 +39,8 @@ export type ImportTable = Record<string, Record<string, unknown>>;
 export class Kernel {
   readonly #argStrings: readonly string[];
   readonly #envStrings: readonly string[];
-  #args: readonly Uint8Array[] | undefined;
-  #env: readonly Uint8Array[] | undefined;
+  #args: StringBlock | undefined;
+  #env: StringBlock | undefined;
   readonly fds: FdTable;
   #memory: GuestMemory | undefined;
   /** Monotonic clock origin, so guests see small, increasing values. */
@@ -59,14 +59,14 @@ export class Kernel {
     this.waiter = options.waiter;
   }
 
-  /** argv as UTF-8, encoded on first use (many guests never ask). */
-  get args(): readonly Uint8Array[] {
-    return (this.#args ??= this.#argStrings.map(encodeUtf8));
+  /** argv as one NUL-separated UTF-8 block, encoded on first use (many guests never ask). */
+  get args(): StringBlock {
+    return (this.#args ??= stringBlock(this.#argStrings));
   }
 
-  /** The environment as UTF-8 `KEY=VALUE` strings, encoded on first use. */
-  get env(): readonly Uint8Array[] {
-    return (this.#env ??= this.#envStrings.map(encodeUtf8));
+  /** The environment (`KEY=VALUE` strings) as one NUL-separated UTF-8 block, encoded on first use. */
+  get env(): StringBlock {
+    return (this.#env ??= stringBlock(this.#envStrings));
   }
 
   /** The guest's memory; bound after instantiation, before the guest runs. */
@@ -88,6 +88,28 @@ export class Kernel {
   shutdown(): void {
     this.fds.closeAll();
   }
+}
+
+/**
+ * A list of strings as the guest receives it: every string UTF-8 encoded and NUL-terminated,
+ * back to back, and where each starts. One encode per list instead of one per string: a CGI
+ * request carries a few dozen environment variables.
+ */
+export interface StringBlock {
+  readonly bytes: Uint8Array;
+  readonly starts: readonly number[];
+}
+
+function stringBlock(list: readonly string[]): StringBlock {
+  const bytes = encodeUtf8(list.length === 0 ? '' : `${list.join('\0')}\0`);
+  const starts: number[] = [];
+  let at = 0;
+  for (const s of list) {
+    starts.push(at);
+    // Lengths, not NUL positions: a string holding a NUL keeps the next string's start exact.
+    at += Buffer.byteLength(s, 'utf8') + 1;
+  }
+  return { bytes, starts };
 }
 
 /**

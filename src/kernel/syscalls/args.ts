@@ -1,30 +1,20 @@
 /** args_get, args_sizes_get, environ_get, environ_sizes_get: argv and environment out to the guest. */
-import type { Kernel } from '../kernel.ts';
+import type { Kernel, StringBlock } from '../kernel.ts';
 
-/** Writes a NUL-terminated string list: pointer array at `ptrs`, bytes at `buf`. */
-function writeStrings(k: Kernel, list: readonly Uint8Array[], ptrs: number, buf: number): void {
+/** Writes a NUL-terminated string list: pointer array at `ptrs`, the strings at `buf`. */
+function writeStrings(k: Kernel, list: StringBlock, ptrs: number, buf: number): void {
   const m = k.memory;
-  m.checkAligned(ptrs, list.length * 4, 4);
-  let size = 0;
-  for (const s of list) size += s.byteLength + 1;
-  m.check(buf, size);
-  let at = buf >>> 0;
-  for (let i = 0; i < list.length; i++) {
-    const s = list[i]!;
-    m.setU32(ptrs + i * 4, at);
-    m.write(at, s);
-    m.setU8(at + s.byteLength, 0);
-    at += s.byteLength + 1;
-  }
+  m.checkAligned(ptrs, list.starts.length * 4, 4);
+  m.write(buf, list.bytes);
+  const base = buf >>> 0;
+  for (let i = 0; i < list.starts.length; i++) m.setU32(ptrs + i * 4, base + list.starts[i]!);
 }
 
-function writeSizes(k: Kernel, list: readonly Uint8Array[], countPtr: number, sizePtr: number): void {
-  let size = 0;
-  for (const s of list) size += s.byteLength + 1;
+function writeSizes(k: Kernel, list: StringBlock, countPtr: number, sizePtr: number): void {
   k.memory.checkAligned(countPtr, 4, 4);
   k.memory.checkAligned(sizePtr, 4, 4);
-  k.memory.setU32(countPtr, list.length);
-  k.memory.setU32(sizePtr, size);
+  k.memory.setU32(countPtr, list.starts.length);
+  k.memory.setU32(sizePtr, list.bytes.byteLength);
 }
 
 export const argsCalls = {
