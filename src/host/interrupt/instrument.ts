@@ -6,6 +6,7 @@
  * watchdog thread per call. Only modules whose own memory is imported (the snapshot form)
  * are instrumented, so adding a memory import shifts no memory index.
  */
+import { concatBytes } from '../../shared/bytes.ts';
 import { ByteReader, SectionId, WasmBinaryError, encodeU32, readSections, sectionReader } from '../../shared/wasm-binary.ts';
 import { skipLocals, walkExpression } from '../../shared/wasm-code.ts';
 
@@ -19,19 +20,9 @@ const CHECK = Uint8Array.of(0x41, 0x00, 0x28, 0x42, 0x01, 0x00, 0x41, 0x00, 0x48
 
 export class NotInstrumentable extends Error {}
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
-
 function name(s: string): Uint8Array {
   const b = new TextEncoder().encode(s);
-  return concat([encodeU32(b.length), b]);
+  return concatBytes([encodeU32(b.length), b]);
 }
 
 /** Rewrites one function body with a check at entry and at the head of every loop. */
@@ -47,8 +38,8 @@ function instrumentBody(bytes: Uint8Array, start: number, end: number): Uint8Arr
   });
   if (r.pos !== end) throw new WasmBinaryError('function body has trailing bytes', r.pos);
   parts.push(bytes.subarray(copied, end));
-  const body = concat(parts);
-  return concat([encodeU32(body.length), body]);
+  const body = concatBytes(parts);
+  return concatBytes([encodeU32(body.length), body]);
 }
 
 /**
@@ -76,9 +67,9 @@ export function instrumentInterrupts(bytes: Uint8Array): Uint8Array {
           else if (kind === 3) { r.u8(); r.u8(); }
           else throw new NotInstrumentable(`unknown import kind ${kind}`);
         }
-        const added = concat([name(INTERRUPT_IMPORT.module), name(INTERRUPT_IMPORT.name), Uint8Array.of(0x02, 0x03, 0x01, 0x01)]);
-        const body = concat([encodeU32(n + 1), bytes.subarray(entriesStart, s.end), added]);
-        parts.push(concat([Uint8Array.of(SectionId.IMPORT), encodeU32(body.length), body]));
+        const added = concatBytes([name(INTERRUPT_IMPORT.module), name(INTERRUPT_IMPORT.name), Uint8Array.of(0x02, 0x03, 0x01, 0x01)]);
+        const body = concatBytes([encodeU32(n + 1), bytes.subarray(entriesStart, s.end), added]);
+        parts.push(concatBytes([Uint8Array.of(SectionId.IMPORT), encodeU32(body.length), body]));
       } else if (s.id === SectionId.CODE) {
         const n = r.u32();
         const bodies: Uint8Array[] = [encodeU32(n)];
@@ -87,8 +78,8 @@ export function instrumentInterrupts(bytes: Uint8Array): Uint8Array {
           bodies.push(instrumentBody(bytes, r.pos, r.pos + size));
           r.pos += size;
         }
-        const body = concat(bodies);
-        parts.push(concat([Uint8Array.of(SectionId.CODE), encodeU32(body.length), body]));
+        const body = concatBytes(bodies);
+        parts.push(concatBytes([Uint8Array.of(SectionId.CODE), encodeU32(body.length), body]));
       } else {
         parts.push(bytes.subarray(s.headerStart, s.end));
       }
@@ -98,5 +89,5 @@ export function instrumentInterrupts(bytes: Uint8Array): Uint8Array {
     throw e;
   }
   if (memories !== 1) throw new NotInstrumentable(`module imports ${memories} memories`);
-  return concat(parts);
+  return concatBytes(parts);
 }

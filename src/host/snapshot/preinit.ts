@@ -8,6 +8,7 @@ import { Kernel, slotImports } from '../../kernel/kernel.ts';
 import { BufferInput, OutputBudget, OutputStream } from '../../kernel/stdio.ts';
 import { ProcExit } from '../../kernel/unwind.ts';
 import { NanovisorError } from '../../shared/errors.ts';
+import { concatBytes } from '../../shared/bytes.ts';
 import { ByteReader, SectionId, encodeU32, readSections, sectionReader } from '../../shared/wasm-binary.ts';
 import { MAX_PAGES, WASM_PAGE } from '../memory-limit.ts';
 import { PAGE, nonZeroRuns, type SnapshotModule } from './transform.ts';
@@ -17,16 +18,6 @@ import { MEMORY_IMPORT, TABLE_EXPORT_PREFIX, type SnapshotGlobal } from './types
 export const INIT_EXPORTS = ['wizer.initialize', '_initialize'] as const;
 /** What `_initialize` is renamed to once it has run, so no boot runs it again. */
 export const INITIALIZED_EXPORT = '__nv_initialized';
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
 
 function encodeS64(value: bigint): Uint8Array {
   const out: number[] = [];
@@ -43,17 +34,17 @@ function encodeS64(value: bigint): Uint8Array {
 /** A constant expression producing `g`'s captured value. */
 function constExpr(g: SnapshotGlobal): Uint8Array {
   switch (g.type) {
-    case 'i32': return concat([Uint8Array.of(0x41), encodeS64(BigInt(g.value as number)), Uint8Array.of(0x0b)]);
-    case 'i64': return concat([Uint8Array.of(0x42), encodeS64(BigInt(g.value as string)), Uint8Array.of(0x0b)]);
+    case 'i32': return concatBytes([Uint8Array.of(0x41), encodeS64(BigInt(g.value as number)), Uint8Array.of(0x0b)]);
+    case 'i64': return concatBytes([Uint8Array.of(0x42), encodeS64(BigInt(g.value as string)), Uint8Array.of(0x0b)]);
     case 'f32': {
       const b = new Uint8Array(4);
       new DataView(b.buffer).setFloat32(0, g.value as number, true);
-      return concat([Uint8Array.of(0x43), b, Uint8Array.of(0x0b)]);
+      return concatBytes([Uint8Array.of(0x43), b, Uint8Array.of(0x0b)]);
     }
     case 'f64': {
       const b = new Uint8Array(8);
       new DataView(b.buffer).setFloat64(0, g.value as number, true);
-      return concat([Uint8Array.of(0x44), b, Uint8Array.of(0x0b)]);
+      return concatBytes([Uint8Array.of(0x44), b, Uint8Array.of(0x0b)]);
     }
   }
 }
@@ -76,7 +67,7 @@ function rewrite(bytes: Uint8Array, initialPages: number, globals: ReadonlyMap<n
   let importedGlobals = 0;
   for (const s of readSections(bytes)) {
     const r = sectionReader(bytes, s);
-    const section = (body: Uint8Array) => parts.push(concat([Uint8Array.of(s.id), encodeU32(body.byteLength), body]));
+    const section = (body: Uint8Array) => parts.push(concatBytes([Uint8Array.of(s.id), encodeU32(body.byteLength), body]));
     if (s.id === SectionId.IMPORT) {
       const n = r.u32();
       const entries: Uint8Array[] = [];
@@ -90,8 +81,8 @@ function rewrite(bytes: Uint8Array, initialPages: number, globals: ReadonlyMap<n
           const flags = r.u8();
           r.u32();
           const max = flags === 1 ? r.u32() : undefined;
-          const limits = max === undefined ? concat([Uint8Array.of(0), encodeU32(initialPages)]) : concat([Uint8Array.of(1), encodeU32(initialPages), encodeU32(Math.max(max, initialPages))]);
-          entries.push(concat([head, limits]));
+          const limits = max === undefined ? concatBytes([Uint8Array.of(0), encodeU32(initialPages)]) : concatBytes([Uint8Array.of(1), encodeU32(initialPages), encodeU32(Math.max(max, initialPages))]);
+          entries.push(concatBytes([head, limits]));
           continue;
         }
         if (kind === 0 || kind === 4) { if (kind === 4) r.u8(); r.u32(); }
@@ -100,7 +91,7 @@ function rewrite(bytes: Uint8Array, initialPages: number, globals: ReadonlyMap<n
         else if (kind === 3) { r.u8(); r.u8(); importedGlobals++; }
         entries.push(bytes.subarray(start, r.pos));
       }
-      section(concat([encodeU32(n), ...entries]));
+      section(concatBytes([encodeU32(n), ...entries]));
     } else if (s.id === SectionId.GLOBAL) {
       const n = r.u32();
       const entries: Uint8Array[] = [];
@@ -112,9 +103,9 @@ function rewrite(bytes: Uint8Array, initialPages: number, globals: ReadonlyMap<n
         const head = bytes.subarray(start, r.pos);
         skipConstExpr(r);
         const captured = globals.get(importedGlobals + i);
-        entries.push(captured === undefined || mut !== 1 ? bytes.subarray(start, r.pos) : concat([head, constExpr(captured)]));
+        entries.push(captured === undefined || mut !== 1 ? bytes.subarray(start, r.pos) : concatBytes([head, constExpr(captured)]));
       }
-      section(concat([encodeU32(n), ...entries]));
+      section(concatBytes([encodeU32(n), ...entries]));
     } else if (s.id === SectionId.EXPORT && renameInit !== undefined) {
       const n = r.u32();
       const entries: Uint8Array[] = [];
@@ -126,15 +117,15 @@ function rewrite(bytes: Uint8Array, initialPages: number, globals: ReadonlyMap<n
         r.u32();
         if (name === renameInit) {
           const renamed = new TextEncoder().encode(INITIALIZED_EXPORT);
-          entries.push(concat([encodeU32(renamed.length), renamed, bytes.subarray(rest, r.pos)]));
+          entries.push(concatBytes([encodeU32(renamed.length), renamed, bytes.subarray(rest, r.pos)]));
         } else entries.push(bytes.subarray(start, r.pos));
       }
-      section(concat([encodeU32(n), ...entries]));
+      section(concatBytes([encodeU32(n), ...entries]));
     } else {
       parts.push(bytes.subarray(s.headerStart, s.end));
     }
   }
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 function tableEntries(instance: WebAssembly.Instance): unknown[][] {

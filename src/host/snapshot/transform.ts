@@ -13,6 +13,7 @@
 import {
   ByteReader, SectionId, WasmBinaryError, encodeU32, readSections, sectionReader, type Section,
 } from '../../shared/wasm-binary.ts';
+import { concatBytes } from '../../shared/bytes.ts';
 import { GLOBAL_EXPORT_PREFIX, MEMORY_IMPORT, TABLE_EXPORT_PREFIX, type GlobalValueType, type Snapshot, type SnapshotGlobal, type SnapshotSegment } from './types.ts';
 
 export const PAGE = 65536;
@@ -242,27 +243,17 @@ export function nonZeroRuns(image: Uint8Array, gap = 64): SnapshotSegment[] {
   return out;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
-
 function section(id: number, body: Uint8Array): Uint8Array {
-  return concat([Uint8Array.of(id), encodeU32(body.byteLength), body]);
+  return concatBytes([Uint8Array.of(id), encodeU32(body.byteLength), body]);
 }
 
 function nameBytes(s: string): Uint8Array {
   const b = new TextEncoder().encode(s);
-  return concat([encodeU32(b.byteLength), b]);
+  return concatBytes([encodeU32(b.byteLength), b]);
 }
 
 function limitsBytes(min: number, max: number | undefined): Uint8Array {
-  return max === undefined ? concat([Uint8Array.of(0), encodeU32(min)]) : concat([Uint8Array.of(1), encodeU32(min), encodeU32(max)]);
+  return max === undefined ? concatBytes([Uint8Array.of(0), encodeU32(min)]) : concatBytes([Uint8Array.of(1), encodeU32(min), encodeU32(max)]);
 }
 
 export interface SnapshotModule {
@@ -314,13 +305,13 @@ export function extractSnapshot(bytes: Uint8Array): SnapshotModule {
 
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   let importWritten = false;
-  const memoryImport = concat([
+  const memoryImport = concatBytes([
     nameBytes(MEMORY_IMPORT.module), nameBytes(MEMORY_IMPORT.name), Uint8Array.of(2), limitsBytes(p.memory.min, p.memory.max),
   ]);
   const writeImports = (existing: Uint8Array | undefined) => {
     const body = existing === undefined
-      ? concat([encodeU32(1), memoryImport])
-      : concat([encodeU32(p.importCount + 1), existing, memoryImport]);
+      ? concatBytes([encodeU32(1), memoryImport])
+      : concatBytes([encodeU32(p.importCount + 1), existing, memoryImport]);
     parts.push(section(SectionId.IMPORT, body));
     importWritten = true;
   };
@@ -341,19 +332,19 @@ export function extractSnapshot(bytes: Uint8Array): SnapshotModule {
         const r = sectionReader(bytes, s);
         r.u32();
         const added = [
-          ...globals.map((g) => concat([nameBytes(g.exportName), Uint8Array.of(3), encodeU32(g.index)])),
-          ...tableExports.map((name, t) => concat([nameBytes(name), Uint8Array.of(1), encodeU32(p.importedTables + t)])),
+          ...globals.map((g) => concatBytes([nameBytes(g.exportName), Uint8Array.of(3), encodeU32(g.index)])),
+          ...tableExports.map((name, t) => concatBytes([nameBytes(name), Uint8Array.of(1), encodeU32(p.importedTables + t)])),
         ];
-        parts.push(section(SectionId.EXPORT, concat([encodeU32(p.exportCount + added.length), bytes.subarray(r.pos, s.end), ...added])));
+        parts.push(section(SectionId.EXPORT, concatBytes([encodeU32(p.exportCount + added.length), bytes.subarray(r.pos, s.end), ...added])));
         break;
       }
       case SectionId.DATA: {
         // Keep the segment count (a data-count section and memory.init indices rely on it);
         // active segments become empty, passive ones keep their bytes.
         const segs = p.data.map((d) => d.mode === 'passive'
-          ? concat([Uint8Array.of(1), encodeU32(d.data.byteLength), d.data])
+          ? concatBytes([Uint8Array.of(1), encodeU32(d.data.byteLength), d.data])
           : Uint8Array.of(0, 0x41, 0, 0x0b, 0));
-        parts.push(section(SectionId.DATA, concat([encodeU32(segs.length), ...segs])));
+        parts.push(section(SectionId.DATA, concatBytes([encodeU32(segs.length), ...segs])));
         break;
       }
       default:
@@ -365,7 +356,7 @@ export function extractSnapshot(bytes: Uint8Array): SnapshotModule {
     throw new SnapshotUnsupported('module has no export section');
   }
   return {
-    module: concat(parts),
+    module: concatBytes(parts),
     snapshot: {
       initialPages: p.memory.min,
       maximumPages: p.memory.max,
