@@ -10,7 +10,10 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createGateway, type GatewayApp, type VmRunner } from '../../src/gateway/index.ts';
-import { prepareModule } from '../../src/host/index.ts';
+import { enableEagerCompilation, prepareModule } from '../../src/host/index.ts';
+
+// As `nanovisor serve` does: compile at registration, not on an app's first request.
+enableEagerCompilation();
 
 const wasm = readFileSync(process.argv[2]!);
 // NV_BENCH_TIMEOUT=none serves without a per-request time limit (to show what the limit costs).

@@ -9,7 +9,7 @@ export {
   DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP,
 } from './options.ts';
 export type { Mount, Outcome, OutputTarget, RunResult, VmOptions } from './options.ts';
-export { prepareModule, prepareSnapshot } from './prepare.ts';
+export { enableEagerCompilation, prepareModule, prepareSnapshot } from './prepare.ts';
 export type { PrepareOptions, PreparedModule } from './prepare.ts';
 export { NanoVm } from './vm.ts';
 export { extractSnapshot, SnapshotUnsupported } from './snapshot/transform.ts';

@@ -18,6 +18,7 @@ import { createApi, type Api } from '../../api/index.ts';
 import { ControlPlane, StateDb, type Logger } from '../../control/index.ts';
 import { createGateway, runFreshVm, type Gateway, type GatewayApp } from '../../gateway/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
+import { enableEagerCompilation } from '../../host/index.ts';
 import { NanovisorMetrics, RequestLog, createLogger } from '../../observability/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo, Command } from '../command.ts';
@@ -199,6 +200,8 @@ function deployExamples(control: ControlPlane, store: ImageStore, log: Logger, n
  * await d.close();
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  // Compile at deploy, not on a version's first request.
+  enableEagerCompilation();
   const log = options.log ?? (() => {});
   const note = options.note ?? (() => {});
   const dataDir = resolve(options.dataDir);
