@@ -87,6 +87,7 @@ test('the token file is created with mode 0600; health needs no token, everythin
   const h = await api('GET', '/healthz', { token: null });
   assert.equal(h.status, 200);
   assert.equal(h.json.status, 'ok');
+  assert.equal(h.json.gateway, d.gatewayUrl, 'clients learn where apps are called');
   assert.ok(h.headers.get('x-request-id'));
   const none = await api('GET', '/v1/apps', { token: null });
   assert.equal(none.status, 401);

@@ -140,7 +140,7 @@ export const OPENAPI = {
       get: {
         summary: 'Liveness (no token).',
         security: [],
-        responses: { 200: jsonBody({ type: 'object', properties: { status: { const: 'ok' }, version: { type: 'string' } } }, 'Up.') },
+        responses: { 200: jsonBody({ type: 'object', properties: { status: { const: 'ok' }, version: { type: 'string' }, gateway: { type: 'string', description: 'URL the gateway listens on' } } }, 'Up.') },
       },
     },
     '/openapi.json': {

@@ -68,7 +68,7 @@ export interface ActionResults {
   ListImages: ImageSummary[];
   RotateToken: { token: string };
   GetLogs: LogEntry[];
-  GetHealth: { status: 'ok'; version: string };
+  GetHealth: { status: 'ok'; version: string; gateway?: string };
   GetMetrics: string;
 }
 

@@ -52,6 +52,8 @@ export interface ControlPlaneOptions {
   metrics?: NanovisorMetrics;
   /** Receives the gateway apps after every change of what is served. */
   onAppsChanged?: (apps: GatewayApp[]) => void;
+  /** Where the gateway listens, once it does (reported by `GET /healthz` so clients print right URLs). */
+  gatewayUrl?: () => string | undefined;
   log?: Logger;
 }
 
@@ -344,7 +346,10 @@ export class ControlPlane {
       case 'ListImages': return this.#o.store.list();
       case 'RotateToken': return this.#rotate();
       case 'GetLogs': return this.#logs(a.app, a.since);
-      case 'GetHealth': return { status: 'ok', version: this.#o.version };
+      case 'GetHealth': {
+        const gateway = this.#o.gatewayUrl?.();
+        return { status: 'ok', version: this.#o.version, ...(gateway === undefined ? {} : { gateway }) };
+      }
       case 'GetMetrics': return this.#o.metrics?.render() ?? '';
     }
   }

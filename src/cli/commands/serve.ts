@@ -213,6 +213,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const tokenFile = join(dataDir, 'token');
   let gateway: Gateway | undefined;
   let control: ControlPlane | undefined;
+  /** Where the gateway listens, once it does (for GET /healthz). */
+  let servedGatewayUrl: string | undefined;
   /** What the gateway serves now (for the pool gauge, without a database read per scrape). */
   let servedApps: readonly GatewayApp[] = [];
   const metrics = new NanovisorMetrics();
@@ -220,6 +222,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   try {
     control = ControlPlane.open({
       db, store, tokenFile, tmpDir: join(dataDir, 'tmp'), version: VERSION, requestLog, metrics, log,
+      gatewayUrl: () => servedGatewayUrl,
       onAppsChanged: (apps) => {
         servedApps = apps;
         gateway?.setApps(apps);
@@ -279,6 +282,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     throw new NanovisorError('NV_USAGE', `cannot listen: ${err.message}${err.code === 'EADDRINUSE' ? ' (another nanovisor serve running? pick another port with --api / --listen)' : ''}`, { cause: e });
   }
 
+  servedGatewayUrl = url(gwAddress);
   let closing: Promise<void> | undefined;
   const grace = options.graceMs ?? DEFAULT_GRACE_MS;
   const daemon: Daemon = {
