@@ -4,100 +4,71 @@
  * instead of the host allocating. Works on the binary's memory section (or the memory
  * import), rewriting only the limits.
  */
+import { concatBytes } from '../shared/bytes.ts';
 import { NanovisorError } from '../shared/errors.ts';
+import { ByteReader, SectionId, WasmBinaryError, encodeU32, readSections, sectionReader, type Section } from '../shared/wasm-binary.ts';
 
 export const WASM_PAGE = 65536;
 /** wasm32 cannot address more than 4 GiB = 65536 pages. */
 export const MAX_PAGES = 65536;
 
-interface Leb {
-  value: number;
-  next: number;
-}
-
-function readU32(b: Uint8Array, at: number): Leb {
-  let result = 0;
-  let shift = 0;
-  let i = at;
-  for (;;) {
-    if (i >= b.length) throw new NanovisorError('NV_MODULE_MALFORMED', 'module is truncated (inside a LEB128 number)');
-    const byte = b[i++]!;
-    result += (byte & 0x7f) * 2 ** shift;
-    if ((byte & 0x80) === 0) break;
-    shift += 7;
-    if (shift > 35) throw new NanovisorError('NV_MODULE_MALFORMED', 'module has an overlong LEB128 number');
-  }
-  return { value: result, next: i };
-}
-
-function encodeU32(v: number): number[] {
-  const out: number[] = [];
-  let x = v;
-  do {
-    let byte = x & 0x7f;
-    x = Math.floor(x / 128);
-    if (x !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (x !== 0);
-  return out;
-}
-
-function skipName(b: Uint8Array, at: number): number {
-  const len = readU32(b, at);
-  return len.next + len.value;
-}
-
 interface Limits {
   min: number;
   max: number | undefined;
-  /** Byte range of the limits inside the module. */
+  /** Byte range of the limits inside the module, and the section holding them. */
   start: number;
   end: number;
+  section: Section;
 }
 
-function readLimits(b: Uint8Array, at: number): Limits {
-  const flag = b[at];
-  if (flag === undefined) throw new NanovisorError('NV_MODULE_MALFORMED', 'module is truncated (memory limits)');
+function readLimits(r: ByteReader, section: Section): Limits {
+  const start = r.pos;
+  const flag = r.u8();
   if (flag !== 0 && flag !== 1) {
     throw new NanovisorError('NV_MODULE_BAD_MEMORY', 'shared or 64-bit memories are not supported');
   }
-  const min = readU32(b, at + 1);
-  if (flag === 0) return { min: min.value, max: undefined, start: at, end: min.next };
-  const max = readU32(b, min.next);
-  return { min: min.value, max: max.value, start: at, end: max.next };
+  const min = r.u32();
+  const max = flag === 1 ? r.u32() : undefined;
+  return { min, max, start, end: r.pos, section };
 }
 
-/** Finds the one memory's limits, defined (section 5) or imported (section 2). */
+function skipLimits(r: ByteReader): void {
+  const flag = r.u8();
+  r.u32();
+  if ((flag & 1) !== 0) r.u32();
+}
+
+/** Finds the one memory's limits, defined (memory section) or imported (import section). */
 function findMemoryLimits(b: Uint8Array): Limits | undefined {
-  let at = 8;
-  while (at < b.length) {
-    const id = b[at]!;
-    const size = readU32(b, at + 1);
-    const body = size.next;
-    const end = body + size.value;
-    if (id === 2) {
-      const count = readU32(b, body);
-      let p = count.next;
-      for (let i = 0; i < count.value; i++) {
-        p = skipName(b, p);
-        p = skipName(b, p);
-        const kind = b[p++];
-        if (kind === 0) p = readU32(b, p).next; // function: type index
-        else if (kind === 1) {
-          p += 1; // table: reftype then limits
-          p = readLimits(b, p).end;
-        } else if (kind === 2) return readLimits(b, p);
-        else if (kind === 3) p += 2; // global: valtype, mut
-        else throw new NanovisorError('NV_MODULE_MALFORMED', `unknown import kind ${kind}`);
+  for (const s of readSections(b)) {
+    const r = sectionReader(b, s);
+    if (s.id === SectionId.IMPORT) {
+      const count = r.u32();
+      for (let i = 0; i < count; i++) {
+        r.name();
+        r.name();
+        const kind = r.u8();
+        if (kind === 0) r.u32(); // function: type index
+        else if (kind === 1) { r.u8(); skipLimits(r); } // table: reftype, limits
+        else if (kind === 2) return readLimits(r, s);
+        else if (kind === 3) { r.u8(); r.u8(); } // global: valtype, mutability
+        else if (kind === 4) { r.u8(); r.u32(); } // tag
+        else throw new WasmBinaryError(`unknown import kind ${kind}`, r.pos);
       }
-    } else if (id === 5) {
-      const count = readU32(b, body);
-      if (count.value === 0) return undefined;
-      return readLimits(b, count.next);
+    } else if (s.id === SectionId.MEMORY) {
+      return r.u32() === 0 ? undefined : readLimits(r, s);
     }
-    at = end;
   }
   return undefined;
+}
+
+function limitsOf(bytes: Uint8Array): Limits | undefined {
+  try {
+    return findMemoryLimits(bytes);
+  } catch (e) {
+    if (e instanceof WasmBinaryError) throw new NanovisorError('NV_MODULE_MALFORMED', `invalid WebAssembly module: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 /**
@@ -106,7 +77,7 @@ function findMemoryLimits(b: Uint8Array): Limits | undefined {
  */
 export function applyMemoryLimit(bytes: Uint8Array, limitBytes: number): Uint8Array {
   const limitPages = Math.min(MAX_PAGES, Math.floor(limitBytes / WASM_PAGE));
-  const limits = findMemoryLimits(bytes);
+  const limits = limitsOf(bytes);
   if (limits === undefined) return bytes;
   if (limits.min > limitPages) {
     throw new NanovisorError(
@@ -116,42 +87,22 @@ export function applyMemoryLimit(bytes: Uint8Array, limitBytes: number): Uint8Ar
   }
   const newMax = limits.max === undefined ? limitPages : Math.min(limits.max, limitPages);
   if (limits.max === newMax) return bytes;
-  const encoded = [1, ...encodeU32(limits.min), ...encodeU32(newMax)];
-  const delta = encoded.length - (limits.end - limits.start);
-  // The enclosing section's size changes by `delta`; re-encode its size field.
-  return spliceInSection(bytes, limits.start, limits.end, Uint8Array.from(encoded), delta);
-}
-
-function spliceInSection(b: Uint8Array, start: number, end: number, insert: Uint8Array, delta: number): Uint8Array {
-  let at = 8;
-  while (at < b.length) {
-    const size = readU32(b, at + 1);
-    const body = size.next;
-    const sectionEnd = body + size.value;
-    if (start >= body && end <= sectionEnd) {
-      const newSize = Uint8Array.from(encodeU32(size.value + delta));
-      const parts = [
-        b.subarray(0, at + 1),
-        newSize,
-        b.subarray(body, start),
-        insert,
-        b.subarray(end),
-      ];
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.byteLength;
-      }
-      return out;
-    }
-    at = sectionEnd;
-  }
-  throw new Error('memory limits not inside any section');
+  // Re-encode the limits, then the enclosing section's size, which changes with them.
+  const s = limits.section;
+  const body = concatBytes([
+    bytes.subarray(s.start, limits.start),
+    Uint8Array.of(1), encodeU32(limits.min), encodeU32(newMax),
+    bytes.subarray(limits.end, s.end),
+  ]);
+  return concatBytes([
+    bytes.subarray(0, s.headerStart),
+    Uint8Array.of(s.id), encodeU32(body.byteLength), body,
+    bytes.subarray(s.end),
+  ]);
 }
 
 /** Initial and maximum pages of the module's memory, if it has one. */
 export function memoryLimitsOf(bytes: Uint8Array): { min: number; max: number | undefined } | undefined {
-  const l = findMemoryLimits(bytes);
+  const l = limitsOf(bytes);
   return l === undefined ? undefined : { min: l.min, max: l.max };
 }
