@@ -39,4 +39,7 @@ export async function runWasmAsync(module: Uint8Array | PreparedModule, options:
   const prepared = module instanceof Uint8Array ? prepareModule(module, options.memoryLimitBytes) : module;
   return NanoVm.createAsync(prepared, options).runAsync();
 }
-export { Supervisor } from './shards/index.ts';
+export { ShardedHost, Supervisor } from './shards/index.ts';
+export { InProcessHost } from './in-process-host.ts';
+export { imageKey } from './vm-host.ts';
+export type { HostImage, HostRunOptions, HostStats, VmHandle, VmHost } from './vm-host.ts';

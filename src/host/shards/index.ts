@@ -1,7 +1,9 @@
 /**
  * Hosts as shards: a supervisor that runs several host processes and spreads Nano-VMs
- * across them. Public surface of src/host/shards; see docs/shards.md.
+ * across them, and the sharded VmHost over it. Public surface of src/host/shards; see
+ * docs/shards.md.
  */
+export { ShardedHost } from './sharded-host.ts';
 export { Supervisor } from './supervisor.ts';
 export type {
   HoldResult, ShardExitEvent, ShardInfo, ShardStartEvent, ShardState, SupervisorOptions, SupervisorStats,

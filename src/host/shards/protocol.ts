@@ -5,6 +5,7 @@
  * one exactly once, in the order it received them.
  */
 import type { RunResult, VmOptions } from '../options.ts';
+import type { HostImage } from '../vm-host.ts';
 
 /**
  * What a run on a shard may be given: the VmOptions that can cross a process boundary.
@@ -15,7 +16,10 @@ export interface ShardRunOptions extends Omit<VmOptions, 'stdin' | 'stdout' | 's
   stdin?: Uint8Array | string;
   stdout?: 'capture' | 'inherit';
   stderr?: 'capture' | 'inherit';
-  /** Run on the asynchronous (JSPI) path, so guests blocked in poll_oneoff share the shard. */
+  /**
+   * Run on the asynchronous (JSPI) path, so guests blocked in poll_oneoff share the shard
+   * (what the sharded VmHost always does). Default: the synchronous path.
+   */
   async?: boolean;
 }
 
@@ -29,7 +33,7 @@ export interface WireError {
 export type WireRunResult = Omit<RunResult, 'error'> & { error?: WireError };
 
 export type ShardRequest =
-  | { id: number; op: 'load'; key: string; bytes: Uint8Array; memoryLimitBytes?: number }
+  | { id: number; op: 'load'; key: string; image: HostImage }
   | { id: number; op: 'unload'; key: string }
   | { id: number; op: 'run'; key: string; options: ShardRunOptions }
   | { id: number; op: 'hold'; key: string; count: number; options: ShardRunOptions }
@@ -43,6 +47,8 @@ export interface ShardStats {
   pid: number;
   /** VMs alive now: held ones plus asynchronous runs in progress. */
   liveVms: number;
+  /** Idle pooled instances over the shard's loaded images. */
+  poolIdle: number;
   heldVms: number;
   modules: number;
   /** Runs completed since the process started. */

@@ -70,7 +70,7 @@ test('runs spread over two shards; options, output and guest errors cross the pr
     assert.ok(pids.every((p) => p !== process.pid && alive(p)));
 
     const hello = await sup.load(HELLO);
-    assert.match(hello, /^[0-9a-f]{64}$/);
+    assert.match(hello, /^sha256:[0-9a-f]{64}$/);
     assert.equal(await sup.load(HELLO), hello, 'same bytes, same key');
     const results = await Promise.all(Array.from({ length: 40 }, () => sup.run(hello)));
     for (const r of results) {

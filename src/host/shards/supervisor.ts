@@ -11,12 +11,12 @@
  * node:diagnostics_channel. See docs/shards.md.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES, NanovisorError, type ErrorCode } from '../../shared/errors.ts';
 import type { RunResult } from '../options.ts';
+import { imageKey, type HostImage } from '../vm-host.ts';
 import type {
   HoldReply, ReleaseReply, ShardReady, ShardReply, ShardRequest, ShardRunOptions, ShardStats, WireError, WireRunResult,
 } from './protocol.ts';
@@ -101,11 +101,6 @@ interface Pending {
   sentTo: ChildProcess | undefined;
 }
 
-interface LoadedModule {
-  bytes: Uint8Array;
-  memoryLimitBytes: number | undefined;
-}
-
 class Shard {
   readonly index: number;
   child: ChildProcess | undefined;
@@ -169,7 +164,7 @@ export class Supervisor {
   readonly #shards: Shard[];
   readonly #execArgv: string[];
   readonly #restartDelayMs: number;
-  readonly #modules = new Map<string, LoadedModule>();
+  readonly #modules = new Map<string, HostImage>();
   readonly #inflight = new Set<Promise<unknown>>();
   #nextId = 1;
   #rotate = 0;
@@ -219,18 +214,25 @@ export class Supervisor {
    * Sends a module to every shard, which compiles it once; resolves to its key (sha256 of
    * the bytes, plus the memory limit when one is given). Loading the same bytes again is free.
    */
-  async load(bytes: Uint8Array, options: { memoryLimitBytes?: number } = {}): Promise<string> {
+  load(bytes: Uint8Array, options: { memoryLimitBytes?: number } = {}): Promise<string> {
+    return this.loadImage({ module: bytes, ...(options.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: options.memoryLimitBytes }) });
+  }
+
+  /**
+   * Sends an image (module, snapshot, files) to every shard, which compiles it once; resolves
+   * to its key (see imageKey). Loading the same image again is free. Rejects with the image's
+   * error when a shard cannot load it.
+   */
+  async loadImage(image: HostImage): Promise<string> {
     this.#checkOpen();
-    const hash = createHash('sha256').update(bytes).digest('hex');
-    const key = options.memoryLimitBytes === undefined ? hash : `${hash}-m${options.memoryLimitBytes}`;
+    const key = imageKey(image);
     if (this.#modules.has(key)) return key;
-    const module: LoadedModule = { bytes, memoryLimitBytes: options.memoryLimitBytes };
-    this.#modules.set(key, module);
-    const results = await Promise.allSettled(this.#shards.map((s) => this.#send(s, this.#loadRequest(key, module))));
+    this.#modules.set(key, image);
+    const results = await Promise.allSettled(this.#shards.map((s) => this.#send(s, this.#loadRequest(key, image))));
     for (const r of results) {
       // A shard that crashes meanwhile gets the module again when it restarts.
       if (r.status === 'rejected' && (r.reason as NanovisorError).code !== 'NV_HOST_SHARD_CRASHED') {
-        if (this.#modules.get(key) === module) this.unload(key);
+        if (this.#modules.get(key) === image) this.unload(key);
         throw r.reason;
       }
     }
@@ -418,11 +420,8 @@ export class Supervisor {
     return best!;
   }
 
-  #loadRequest(key: string, m: LoadedModule): ShardRequest {
-    return {
-      id: this.#nextId++, op: 'load', key, bytes: m.bytes,
-      ...(m.memoryLimitBytes === undefined ? {} : { memoryLimitBytes: m.memoryLimitBytes }),
-    };
+  #loadRequest(key: string, image: HostImage): ShardRequest {
+    return { id: this.#nextId++, op: 'load', key, image };
   }
 
   #send(shard: Shard, req: ShardRequest): Promise<unknown> {

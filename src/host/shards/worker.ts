@@ -1,12 +1,15 @@
 /**
  * A shard: one host process started by the Supervisor (child_process.fork, IPC with the V8
- * serializer). It keeps compiled modules by key (the bytes are sent once, `load`), runs VMs
- * (`run`), boots VMs and keeps them alive without running them (`hold`/`release`, for
- * density), and reports on itself (`stats`). It exits when its parent disconnects, so a
- * shard never outlives its supervisor.
+ * serializer). It runs an InProcessHost: images are sent once (`load`, by key) and compiled
+ * here, every `run` boots a fresh VM of one (asynchronous runs share the thread while their
+ * guests wait); `hold`/`release` boot VMs and keep them alive without running them (for
+ * density); `stats` reports on the process. It exits when its parent disconnects, so a shard
+ * never outlives its supervisor.
  */
-import { NanoVm, prepareModule, type PreparedModule, type RunResult, type VmOptions } from '../index.ts';
+import { InProcessHost } from '../in-process-host.ts';
+import { NanoVm, type RunResult, type VmOptions } from '../index.ts';
 import { NanovisorError, isNanovisorError, type ErrorCode } from '../../shared/errors.ts';
+import type { HostImage, VmHandle } from '../vm-host.ts';
 import type {
   HoldReply, ReleaseReply, ShardReady, ShardReply, ShardRequest, ShardRunOptions, ShardStats, WireError, WireRunResult,
 } from './protocol.ts';
@@ -15,13 +18,14 @@ if (process.send === undefined) {
   throw new Error('src/host/shards/worker.ts is a shard process: start it through the Supervisor');
 }
 
-const modules = new Map<string, PreparedModule>();
+const host = new InProcessHost();
+/** Handles by the supervisor's key (one reference each: the supervisor counts the rest). */
+const handles = new Map<string, VmHandle>();
 /** Keys whose load failed: runs by them get the load's error. */
 const failedLoads = new Map<string, WireError>();
 const held = new Map<string, NanoVm[]>();
 let heldCount = 0;
-let asyncRunning = 0;
-let runs = 0;
+let syncRuns = 0;
 
 function toWire(e: unknown): WireError {
   if (isNanovisorError(e)) {
@@ -38,12 +42,12 @@ function toWireResult(r: RunResult): WireRunResult {
   return error === undefined ? rest : { ...rest, error: toWire(error) };
 }
 
-function prepared(key: string): PreparedModule {
-  const p = modules.get(key);
-  if (p !== undefined) return p;
+function handleOf(key: string): VmHandle {
+  const h = handles.get(key);
+  if (h !== undefined) return h;
   const failed = failedLoads.get(key);
   if (failed !== undefined) throw new NanovisorError(failed.code as ErrorCode, failed.message, failed.details === undefined ? {} : { details: failed.details });
-  throw new NanovisorError('NV_HOST_FAULT', `module ${key} is not loaded in this shard`);
+  throw new NanovisorError('NV_HOST_FAULT', `image ${key} is not loaded in this shard`);
 }
 
 function vmOptions(o: ShardRunOptions): VmOptions {
@@ -51,10 +55,10 @@ function vmOptions(o: ShardRunOptions): VmOptions {
   return rest;
 }
 
-function load(key: string, bytes: Uint8Array, memoryLimitBytes: number | undefined): null {
-  if (modules.has(key)) return null;
+function load(key: string, image: HostImage): null {
+  if (handles.has(key)) return null;
   try {
-    modules.set(key, prepareModule(bytes, memoryLimitBytes));
+    handles.set(key, host.loadSync(image));
     failedLoads.delete(key);
   } catch (e) {
     failedLoads.set(key, toWire(e));
@@ -63,8 +67,16 @@ function load(key: string, bytes: Uint8Array, memoryLimitBytes: number | undefin
   return null;
 }
 
+function unload(key: string): null {
+  const h = handles.get(key);
+  handles.delete(key);
+  failedLoads.delete(key);
+  if (h !== undefined) void host.unload(h);
+  return null;
+}
+
 function hold(key: string, count: number, options: ShardRunOptions): HoldReply {
-  const p = prepared(key);
+  const p = host.prepared(handleOf(key));
   const list = held.get(key) ?? [];
   held.set(key, list);
   const opts = vmOptions(options);
@@ -95,12 +107,14 @@ function release(key: string | undefined): ReleaseReply {
 
 function stats(): ShardStats {
   const m = process.memoryUsage();
+  const h = host.statsSync();
   return {
     pid: process.pid,
-    liveVms: heldCount + asyncRunning,
+    liveVms: heldCount + h.liveVms,
+    poolIdle: h.poolIdle,
     heldVms: heldCount,
-    modules: modules.size,
-    runs,
+    modules: h.loaded,
+    runs: h.runs + syncRuns,
     rss: m.rss,
     heapUsed: m.heapUsed,
     heapTotal: m.heapTotal,
@@ -113,22 +127,17 @@ function stats(): ShardStats {
 function handle(req: ShardRequest): unknown {
   switch (req.op) {
     case 'load':
-      return load(req.key, req.bytes, req.memoryLimitBytes);
+      return load(req.key, req.image);
     case 'unload':
-      modules.delete(req.key);
-      failedLoads.delete(req.key);
-      return null;
+      return unload(req.key);
     case 'run': {
-      const p = prepared(req.key);
-      const opts = vmOptions(req.options);
+      const h = handleOf(req.key);
       if (req.options.async === true) {
-        asyncRunning++;
-        return NanoVm.createAsync(p, opts).runAsync().then(
-          (r) => { runs++; return toWireResult(r); },
-        ).finally(() => { asyncRunning--; });
+        const { async: _a, stdout: _o, stderr: _e, ...opts } = req.options;
+        return host.run(h, opts).then(toWireResult);
       }
-      const r = NanoVm.create(p, opts).run();
-      runs++;
+      const r = NanoVm.create(host.prepared(h), vmOptions(req.options)).run();
+      syncRuns++;
       return toWireResult(r);
     }
     case 'hold':

@@ -1,0 +1,139 @@
+/**
+ * The in-process VmHost: images compiled once on this thread, every run a fresh Nano-VM on
+ * the asynchronous (JSPI) path, so a guest that waits (a clock in poll_oneoff) is suspended
+ * while the others run. The shard processes run one of these each; an embedder that wants
+ * no extra processes uses it directly.
+ */
+import { buildImageTree, type ImageTree } from '../kernel/vfs/index.ts';
+import { NanovisorError } from '../shared/errors.ts';
+import { prepareModule, prepareSnapshot, type PreparedModule } from './prepare.ts';
+import { decodeSnapshot } from './snapshot/format.ts';
+import type { RunResult, VmOptions } from './options.ts';
+import { imageKey, type HostImage, type HostRunOptions, type HostStats, type VmHandle, type VmHost } from './vm-host.ts';
+import { NanoVm } from './vm.ts';
+
+interface Loaded {
+  readonly prepared: PreparedModule;
+  readonly tree: ImageTree | undefined;
+  refs: number;
+}
+
+/** Compiles an image into what NanoVm boots. */
+function prepareImage(image: HostImage): { prepared: PreparedModule; tree: ImageTree | undefined } {
+  const prepared = image.snapshot === undefined
+    ? prepareModule(image.module, image.memoryLimitBytes)
+    : prepareSnapshot(image.module, decodeSnapshot(image.snapshot), image.memoryLimitBytes);
+  const tree = image.files === undefined || image.files.length === 0 ? undefined : buildImageTree(image.files);
+  return { prepared, tree };
+}
+
+/**
+ * VMs on this thread behind the VmHost interface.
+ *
+ * @example
+ * const host = new InProcessHost();
+ * const h = await host.load({ module: readFileSync('hello.wasm') });
+ * const r = await host.run(h, { args: ['hello'], timeoutMs: 1000 });
+ * await host.close();
+ */
+export class InProcessHost implements VmHost {
+  readonly #loaded = new Map<string, Loaded>();
+  readonly #inflight = new Set<Promise<RunResult>>();
+  #live = 0;
+  #runs = 0;
+  #closed = false;
+  #adopted = 0;
+
+  load(image: HostImage): Promise<VmHandle> {
+    try {
+      return Promise.resolve(this.loadSync(image));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** `load` without the promise (a shard answers its supervisor from it). */
+  loadSync(image: HostImage): VmHandle {
+    this.#checkOpen();
+    const key = imageKey(image);
+    const hit = this.#loaded.get(key);
+    if (hit !== undefined) {
+      hit.refs++;
+      return { key };
+    }
+    const { prepared, tree } = prepareImage(image);
+    this.#loaded.set(key, { prepared, tree, refs: 1 });
+    return { key };
+  }
+
+  /** A handle for a module prepared by the caller (embedding, tests), with an optional file tree. */
+  adopt(prepared: PreparedModule, tree?: ImageTree): VmHandle {
+    this.#checkOpen();
+    const key = `adopted:${++this.#adopted}`;
+    this.#loaded.set(key, { prepared, tree, refs: 1 });
+    return { key };
+  }
+
+  /** The compiled module behind a handle (for hosts that hold VMs without running them). */
+  prepared(handle: VmHandle): PreparedModule {
+    return this.#get(handle).prepared;
+  }
+
+  run(handle: VmHandle, options: HostRunOptions = {}): Promise<RunResult> {
+    let vm: NanoVm;
+    try {
+      this.#checkOpen();
+      const loaded = this.#get(handle);
+      const vmOptions: VmOptions = {
+        ...options,
+        ...(loaded.tree === undefined ? {} : { image: loaded.tree }),
+        stdout: 'capture',
+        stderr: 'capture',
+      };
+      vm = NanoVm.createAsync(loaded.prepared, vmOptions);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.#live++;
+    const p = vm.runAsync().finally(() => {
+      this.#live--;
+      this.#runs++;
+      this.#inflight.delete(p);
+    });
+    this.#inflight.add(p);
+    return p;
+  }
+
+  unload(handle: VmHandle): Promise<void> {
+    const loaded = this.#loaded.get(handle.key);
+    if (loaded !== undefined && --loaded.refs <= 0) this.#loaded.delete(handle.key);
+    return Promise.resolve();
+  }
+
+  /** Synchronous stats (the shard reports them; the in-process daemon reads them per scrape). */
+  statsSync(): HostStats {
+    let poolIdle = 0;
+    for (const l of this.#loaded.values()) poolIdle += l.prepared.pool?.stats.idle ?? 0;
+    return { liveVms: this.#live, poolIdle, loaded: this.#loaded.size, runs: this.#runs, processes: 1 };
+  }
+
+  stats(): Promise<HostStats> {
+    return Promise.resolve(this.statsSync());
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#inflight]);
+    this.#loaded.clear();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new NanovisorError('NV_HOST_CLOSED', 'the host is closed');
+  }
+
+  #get(handle: VmHandle): Loaded {
+    const loaded = this.#loaded.get(handle.key);
+    if (loaded === undefined) throw new NanovisorError('NV_HOST_FAULT', `image ${handle.key} is not loaded on this host (load it first)`);
+    return loaded;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The sharded VmHost: the same interface as InProcessHost, with the VMs in host processes
+ * (shards, one per core by default) run by a Supervisor. Images are sent to every shard once
+ * and compiled there; each run goes to the least busy shard on the asynchronous path, so
+ * guests that wait share their shard. No guest code runs in this process: a spinning or
+ * crashing guest costs its shard, never the caller's event loop.
+ */
+import { NanovisorError } from '../../shared/errors.ts';
+import type { RunResult } from '../options.ts';
+import type { HostImage, HostRunOptions, HostStats, VmHandle, VmHost } from '../vm-host.ts';
+import { Supervisor, type SupervisorOptions } from './supervisor.ts';
+
+/**
+ * VMs on shards behind the VmHost interface.
+ *
+ * @example
+ * const host = await ShardedHost.start({ shards: 2 });
+ * const h = await host.load({ module: readFileSync('hello.wasm') });
+ * const r = await host.run(h, { args: ['hello'], timeoutMs: 1000 });
+ * await host.close();
+ */
+export class ShardedHost implements VmHost {
+  readonly supervisor: Supervisor;
+  readonly #refs = new Map<string, number>();
+  #live = 0;
+  #runs = 0;
+
+  private constructor(supervisor: Supervisor) {
+    this.supervisor = supervisor;
+  }
+
+  /** Starts the shard processes; resolves when every one is ready. */
+  static async start(options: SupervisorOptions = {}): Promise<ShardedHost> {
+    return new ShardedHost(await Supervisor.start(options));
+  }
+
+  async load(image: HostImage): Promise<VmHandle> {
+    const key = await this.supervisor.loadImage(image);
+    this.#refs.set(key, (this.#refs.get(key) ?? 0) + 1);
+    return { key };
+  }
+
+  run(handle: VmHandle, options: HostRunOptions = {}): Promise<RunResult> {
+    if (!this.#refs.has(handle.key)) {
+      return Promise.reject(new NanovisorError('NV_HOST_FAULT', `image ${handle.key} is not loaded on this host (load it first)`));
+    }
+    this.#live++;
+    return this.supervisor.run(handle.key, { ...options, async: true }).finally(() => {
+      this.#live--;
+      this.#runs++;
+    });
+  }
+
+  async unload(handle: VmHandle): Promise<void> {
+    const n = this.#refs.get(handle.key);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.#refs.set(handle.key, n - 1);
+      return;
+    }
+    this.#refs.delete(handle.key);
+    this.supervisor.unload(handle.key);
+  }
+
+  async stats(): Promise<HostStats> {
+    const s = await this.supervisor.stats();
+    let poolIdle = 0;
+    let processes = 0;
+    for (const shard of s.shards) {
+      if (shard.process === undefined) continue;
+      processes++;
+      poolIdle += shard.process.poolIdle;
+    }
+    return { liveVms: this.#live, poolIdle, loaded: this.#refs.size, runs: this.#runs, processes };
+  }
+
+  close(options?: { graceMs?: number }): Promise<void> {
+    return this.supervisor.close(options);
+  }
+}
