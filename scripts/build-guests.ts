@@ -5,6 +5,7 @@
  *   test/guests/cpp/<name>.cpp  -> build/guests/cpp/<name>.wasm   (clang++, libc++)
  *   test/guests/rust/<name>.rs  -> build/guests/rust/<name>.wasm  (Debian rustc, plain std)
  *   test/guests/as/<name>.ts    -> build/guests/as/<name>.wasm    (AssemblyScript; lib/ is shared code)
+ *   test/guests/wat/<name>.wat  -> build/guests/wat/<name>.wasm   (wabt's wat2wasm, from npm)
  *   examples/<app>/             -> build/examples/<app>/<app>.wasm, plus a copy of the app's
  *                                  manifest and other non-source files, so that
  *                                  `nanovisor build build/examples/<app>` works as it is.
@@ -25,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 
-type Lang = 'c' | 'cpp' | 'rust' | 'as';
+type Lang = 'c' | 'cpp' | 'rust' | 'as' | 'wat';
 
 interface Job {
   /** Short name in progress lines and filters, e.g. `c/fd_read` or `examples/hello-c`. */
@@ -40,7 +41,7 @@ interface Job {
   asAbort?: string;
 }
 
-const SOURCE_EXT = new Set(['.c', '.h', '.cpp', '.cc', '.hpp', '.rs', '.ts']);
+const SOURCE_EXT = new Set(['.c', '.h', '.cpp', '.cc', '.hpp', '.rs', '.ts', '.wat']);
 
 function listFiles(dir: string, exts: string[]): string[] {
   if (!existsSync(dir)) return [];
@@ -87,6 +88,9 @@ function guestJobs(): Job[] {
       label: `as/${baseName(src)}`, lang: 'as', sources: [src], inputs: [src, ...asLib],
       output: join(out, 'as', `${baseName(src)}.wasm`), ...(usesBinding ? { asAbort: 'test/guests/as/lib/wasi/abort' } : {}),
     });
+  }
+  for (const src of listFiles(join(g, 'wat'), ['.wat'])) {
+    jobs.push({ label: `wat/${baseName(src)}`, lang: 'wat', sources: [src], inputs: [src], output: join(out, 'wat', `${baseName(src)}.wasm`) });
   }
   return jobs;
 }
@@ -174,6 +178,11 @@ function command(job: Job, tmpOut: string): { cmd: string; args: string[]; tool:
       return {
         tool: 'rustc', cmd: rustc(),
         args: ['--target', 'wasm32-wasi', '--edition', '2021', '-O', '-C', 'strip=symbols', '--crate-name', 'guest', rel(job.sources[0]!), '-o', tmpOut],
+      };
+    case 'wat':
+      return {
+        tool: 'wat2wasm', cmd: process.execPath,
+        args: [join(root, 'node_modules', 'wabt', 'bin', 'wat2wasm'), rel(job.sources[0]!), '-o', tmpOut],
       };
     case 'as':
       return {

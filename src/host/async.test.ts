@@ -34,7 +34,8 @@ test('the same module runs on both paths, and pooled async instances are reused'
   const prepared = prepareModule(sleeper(1));
   assert.equal(NanoVm.create(prepared).run().exitCode, 1);
   for (let i = 0; i < 3; i++) assert.equal((await runWasmAsync(prepared)).exitCode, 1);
-  assert.ok(prepared.pool!.stats.reused >= 2);
+  // Under NANOVISOR_SNAPSHOT=off (npm run test:fresh-instances) there is no pool to reuse from.
+  if (prepared.pool !== undefined) assert.ok(prepared.pool.stats.reused >= 2);
 });
 
 test('a guest that spins after being resumed is still stopped at its timeout', async () => {

@@ -7,7 +7,7 @@
  * Modules whose state cannot be fully reset (a start function, passive segments) still
  * use the pool for memories: each boot instantiates against a reset pooled memory.
  */
-import { slotImports, type KernelSlot } from '../kernel/kernel.ts';
+import { slotImports, type Kernel, type KernelSlot } from '../kernel/kernel.ts';
 import { realm } from './async-realm.ts';
 import { MEMORY_IMPORT, TABLE_EXPORT_PREFIX, type Snapshot } from './snapshot/types.ts';
 import { PAGE } from './snapshot/transform.ts';
@@ -63,23 +63,32 @@ export class InstancePool {
     return { idle: this.#idle.sync.length + this.#idle.async.length, created: this.#created, reused: this.#reused };
   }
 
-  /** An instance in the snapshot state, ready for `slot.kernel` to be set. */
-  acquire(mode: PoolMode = 'sync'): PooledInstance {
-    const idle = this.#idle[mode].pop();
+  /**
+   * An instance in the snapshot state. With `kernel`, the instance serves it (its slot and
+   * memory are bound) before any guest code runs: a new instance of a module with a start
+   * section runs that code here, so the caller runs `acquire` under the VM's time limit.
+   */
+  acquire(mode: PoolMode = 'sync', kernel?: Kernel): PooledInstance {
+    const idle = this.#idle[mode].pop() ?? this.#cleanedDirty(mode);
     if (idle !== undefined) {
       this.#reused++;
+      if (kernel !== undefined) {
+        idle.slot.kernel = kernel;
+        kernel.bindMemory(idle.memory);
+      }
       return idle;
     }
-    // No clean instance: clean a released one now rather than instantiate.
+    return this.#instantiate(this.#idleMemories.pop() ?? this.#freshMemory(), mode, kernel);
+  }
+
+  /** No clean instance: clean a released one now rather than instantiate. */
+  #cleanedDirty(mode: PoolMode): PooledInstance | undefined {
     const dirty = this.#dirty[mode];
     while (dirty.length > 0) {
       const d = dirty.pop()!;
-      if (this.#reset(d)) {
-        this.#reused++;
-        return d;
-      }
+      if (this.#reset(d)) return d;
     }
-    return this.#instantiate(this.#idleMemories.pop() ?? this.#freshMemory(), mode);
+    return undefined;
   }
 
   /** Drops an instance that may not be reset (its guest was stopped mid-flight). */
@@ -137,8 +146,9 @@ export class InstancePool {
     return memory;
   }
 
-  #instantiate(memory: WebAssembly.Memory, mode: PoolMode): PooledInstance {
-    const slot: KernelSlot = { kernel: undefined };
+  #instantiate(memory: WebAssembly.Memory, mode: PoolMode, kernel: Kernel | undefined): PooledInstance {
+    const slot: KernelSlot = { kernel };
+    kernel?.bindMemory(memory);
     const imports = slotImports(slot, mode === 'async' ? realm.suspending : undefined) as WebAssembly.Imports;
     imports[MEMORY_IMPORT.module] = { [MEMORY_IMPORT.name]: memory };
     if (this.#extraImports !== undefined) Object.assign(imports, this.#extraImports);

@@ -129,6 +129,7 @@ export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, mem
     instrumented = undefined;
     module = compile(moduleBytes);
   }
+  if (instrumented !== undefined) watchdog().start();
   const extraImports = instrumented === undefined ? undefined : { [INTERRUPT_IMPORT.module]: { [INTERRUPT_IMPORT.name]: watchdog().memory } };
   return {
     module, memoryLimitBytes, snapshot, interruptible: instrumented !== undefined,

@@ -32,9 +32,10 @@ interface Booted {
   kernel: Kernel;
   stdout: CaptureSink;
   stderr: CaptureSink;
+  waiter?: RealmWaiter;
 }
 
-function bootKernel(options: VmOptions, waiter?: () => RealmWaiter): Booted & { waiter?: RealmWaiter } {
+function bootKernel(options: VmOptions, waiter?: () => RealmWaiter): Booted {
   const budget = new OutputBudget(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT);
   const stdout = new CaptureSink();
   const stderr = new CaptureSink();
@@ -70,35 +71,32 @@ function remainingMs(k: Kernel): number | undefined {
 
 export class NanoVm {
   readonly kernel: Kernel;
-  readonly instance: WebAssembly.Instance;
   readonly #options: VmOptions;
   readonly #booted: Booted;
   readonly #startedAt: number;
   readonly #mode: PoolMode;
   readonly #interruptible: boolean;
   readonly #waiter: RealmWaiter | undefined;
+  #instance: WebAssembly.Instance | undefined;
   /** Set when the instance came from a pool; it goes back when the VM ends. */
-  readonly #pooled: { pool: InstancePool; instance: PooledInstance } | undefined;
+  #pooled: { pool: InstancePool; instance: PooledInstance } | undefined;
+  /** Why instantiation failed (a start section that trapped or ran past the time limit); `run` reports it. */
+  #bootFailure: { error: unknown } | undefined;
   #ran = false;
   /** Generation of the guest's current slice under the interrupt watchdog (0: none yet). */
   #sliceGen = 0;
 
-  private constructor(
-    booted: Booted, instance: WebAssembly.Instance, options: VmOptions, startedAt: number, mode: PoolMode,
-    waiter: RealmWaiter | undefined, pooled: { pool: InstancePool; instance: PooledInstance } | undefined, interruptible: boolean,
-  ) {
+  private constructor(booted: Booted, options: VmOptions, startedAt: number, mode: PoolMode, interruptible: boolean) {
     this.#interruptible = interruptible;
     this.kernel = booted.kernel;
     this.#booted = booted;
-    this.instance = instance;
     this.#options = options;
     this.#startedAt = startedAt;
     this.#mode = mode;
-    this.#waiter = waiter;
-    this.#pooled = pooled;
+    this.#waiter = booted.waiter;
   }
 
-  /** Boots a VM for the synchronous path (the guest has not run yet). */
+  /** Boots a VM for the synchronous path (the guest has not run yet, but for its start section). */
   static create(prepared: PreparedModule, options: VmOptions = {}): NanoVm {
     return NanoVm.#boot(prepared, options, 'sync');
   }
@@ -111,6 +109,11 @@ export class NanoVm {
     return NanoVm.#boot(prepared, options, 'async');
   }
 
+  /**
+   * Boots the kernel and instantiates the module. Instantiation runs the module's start
+   * section, which is guest code: it runs as the run's first slice, under the same time
+   * limit, and a trap or timeout there is kept for `run` to report like any other.
+   */
   static #boot(prepared: PreparedModule, options: VmOptions, mode: PoolMode): NanoVm {
     const startedAt = performance.now();
     let vm: NanoVm | undefined;
@@ -118,30 +121,49 @@ export class NanoVm {
       ? () => new RealmWaiter((fn) => vm!.#runSlice(fn, true), (e) => { if (vm !== undefined) vm.#failAsync(e); })
       : undefined;
     const booted = bootKernel(options, makeWaiter);
-    const { kernel } = booted;
-    if (prepared.pool !== undefined) {
-      const pooled = prepared.pool.acquire(mode);
-      pooled.slot.kernel = kernel;
-      kernel.bindMemory(pooled.memory);
-      vm = new NanoVm(booted, pooled.instance, options, startedAt, mode, booted.waiter, { pool: prepared.pool, instance: pooled }, prepared.interruptible === true);
-      return vm;
+    vm = new NanoVm(booted, options, startedAt, mode, prepared.pool !== undefined && prepared.interruptible === true);
+    const created = vm;
+    try {
+      created.#runSlice(() => created.#instantiate(prepared), mode === 'async');
+    } catch (e) {
+      if (isNanovisorError(e) && e.code === 'NV_MODULE_BAD_MEMORY') throw e;
+      created.#bootFailure = { error: e };
     }
-    const imports = mode === 'async' ? kernel.imports(realm.suspending) : kernel.imports();
+    return created;
+  }
+
+  /** Takes an instance from the pool, or instantiates the module afresh. */
+  #instantiate(prepared: PreparedModule): void {
+    const { kernel } = this;
+    if (prepared.pool !== undefined) {
+      const pooled = prepared.pool.acquire(this.#mode, kernel);
+      this.#pooled = { pool: prepared.pool, instance: pooled };
+      this.#instance = pooled.instance;
+      return;
+    }
+    const imports = this.#mode === 'async' ? kernel.imports(realm.suspending) : kernel.imports();
     let memory: WebAssembly.ExportValue | undefined;
     if (prepared.importedMemory !== undefined) {
       memory = new WebAssembly.Memory(prepared.importedMemory);
       imports[MEMORY_IMPORT.module] = { [MEMORY_IMPORT.name]: memory };
+      kernel.bindMemory(memory);
     }
-    const instance = mode === 'async'
+    const instance = this.#mode === 'async'
       ? realm.instantiate(prepared.module, imports as WebAssembly.Imports)
       : new WebAssembly.Instance(prepared.module, imports as WebAssembly.Imports);
     memory ??= instance.exports['memory'];
-    if (!(memory instanceof WebAssembly.Memory)) {
+    // Memories from the guest realm are not instances of this realm's class: test by shape.
+    if (typeof (memory as WebAssembly.Memory | undefined)?.grow !== 'function') {
       throw new NanovisorError('NV_MODULE_BAD_MEMORY', 'module does not export its memory as "memory"');
     }
-    kernel.bindMemory(memory);
-    vm = new NanoVm(booted, instance, options, startedAt, mode, booted.waiter, undefined, false);
-    return vm;
+    if (prepared.importedMemory === undefined) kernel.bindMemory(memory as WebAssembly.Memory);
+    this.#instance = instance;
+  }
+
+  /** The guest's WebAssembly instance. Throws when instantiation failed (run() reports why). */
+  get instance(): WebAssembly.Instance {
+    if (this.#instance === undefined) throw new NanovisorError('NV_HOST_FAULT', 'this Nano-VM failed to instantiate; run() reports why');
+    return this.#instance;
   }
 
   #entries(): { init: Function | undefined; entry: Function } {
@@ -213,6 +235,7 @@ export class NanoVm {
   run(): RunResult {
     this.#claim('sync');
     try {
+      if (this.#bootFailure !== undefined) throw this.#bootFailure.error;
       const { init, entry } = this.#entries();
       this.#runSlice(() => {
         if (init !== undefined) init();
@@ -251,6 +274,7 @@ export class NanoVm {
         settle(result);
       };
       try {
+        if (this.#bootFailure !== undefined) throw this.#bootFailure.error;
         const { init, entry } = this.#entries();
         const start = realm.promising(entry);
         const startInit = init === undefined ? undefined : realm.promising(init);

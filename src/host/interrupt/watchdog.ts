@@ -23,7 +23,12 @@ export class InterruptWatchdog {
     this.#wide = new BigInt64Array(buffer, 0, 4);
   }
 
-  #start(): void {
+  /**
+   * Starts the watchdog thread if it is not running. Called when an instrumented module is
+   * prepared, so the first time-limited run does not wait for the thread to boot (~tens of ms).
+   */
+  start(): void {
+    if (this.#worker !== undefined) return;
     this.#worker = new Worker(workerFile, { workerData: { buffer: this.memory.buffer } });
     this.#worker.unref();
   }
@@ -32,9 +37,11 @@ export class InterruptWatchdog {
   begin(deadlineNs: bigint | undefined): number {
     this.#gen = (this.#gen % GEN_MASK) + 1;
     Atomics.store(this.#wide, DEADLINE, deadlineNs ?? 0n);
-    Atomics.store(this.#words, STATE, this.#gen);
+    // After an interrupt the watchdog waits on the state word: wake it for this slice. Only
+    // the first slice after a timeout pays this notify.
+    if (Atomics.exchange(this.#words, STATE, this.#gen) < 0) Atomics.notify(this.#words, STATE);
     if (deadlineNs !== undefined) {
-      if (this.#worker === undefined) this.#start();
+      if (this.#worker === undefined) this.start();
       // The watchdog sleeps until its last known deadline; wake it only if this one is sooner.
       else if (deadlineNs < Atomics.load(this.#wide, WAKE_AT)) {
         Atomics.add(this.#words, DOORBELL, 1);
