@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createGateway } from '../src/gateway/index.ts';
+import { InProcessHost } from '../src/host/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../src/image/index.ts';
 import { describeRun, exampleDir, makeScratch, prepared, root, runFile, type GuestRun, type RunGuestOptions } from './helpers.ts';
 
@@ -141,12 +142,13 @@ for (const app of ['cgi-echo-c', 'cgi-echo-rust']) {
 }
 
 test('cgi-echo-c and cgi-echo-rust behind the real gateway over loopback', async () => {
+  const host = new InProcessHost();
   const apps = ['cgi-echo-c', 'cgi-echo-rust'].map((app) => {
     const m = manifestOf(app);
     const route = app === 'cgi-echo-c' ? '/echo-c' : '/echo-rust';
-    return { name: app, routes: [{ path: route }], prepared: prepared(join(exampleDir(app), m.module)), options: { timeoutMs: 5000 } };
+    return { name: app, routes: [{ path: route }], handle: host.adopt(prepared(join(exampleDir(app), m.module))), options: { timeoutMs: 5000 } };
   });
-  const gw = createGateway({ apps });
+  const gw = createGateway({ host, apps });
   const { port } = await gw.listen(0, '127.0.0.1');
   try {
     for (const prefix of ['/echo-c', '/echo-rust']) {

@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createGateway, type GatewayApp, type VmRunner } from '../../src/gateway/index.ts';
-import { enableEagerCompilation, prepareModule } from '../../src/host/index.ts';
+import { createGateway, type GatewayApp } from '../../src/gateway/index.ts';
+import { InProcessHost, enableEagerCompilation, type RunResult, type VmHost } from '../../src/host/index.ts';
 
 // As `nanovisor serve` does: compile at registration, not on an app's first request.
 enableEagerCompilation();
@@ -18,17 +18,19 @@ enableEagerCompilation();
 const wasm = readFileSync(process.argv[2]!);
 // NV_BENCH_TIMEOUT=none serves without a per-request time limit (to show what the limit costs).
 const timeoutMs = process.env['NV_BENCH_TIMEOUT'] === 'none' ? Infinity : 10_000;
-const apps: GatewayApp[] = [{ name: 'echo', routes: [{ path: '/echo' }], prepared: prepareModule(wasm), options: { timeoutMs } }];
+const inProcess = new InProcessHost();
+const apps: GatewayApp[] = [{ name: 'echo', routes: [{ path: '/echo' }], handle: await inProcess.load({ module: wasm }), options: { timeoutMs } }];
 // Time the gateway spends on a request outside the VM (from the handler's start until the
 // response is queued): what the gateway adds over the raw boot path. Reported on request.
 const outsideVmUs: number[] = [];
 // NV_BENCH_RUNNER=stub answers every request with the echo's output without booting a VM:
 // the ceiling of the gateway's HTTP + CGI work on one core.
 const stubOutput = new TextEncoder().encode('Content-Type: text/plain\n\nPOST /hello?name=world\nThe quick brown fox jumps over the lazy dog.\n');
-const stub: VmRunner = () => ({ outcome: 'exit', exitCode: 0, stdout: stubOutput, stderr: new Uint8Array(), durationMs: 0 });
+const stubResult: RunResult = { outcome: 'exit', exitCode: 0, stdout: stubOutput, stderr: new Uint8Array(), durationMs: 0 };
+const stub: VmHost = { load: (i) => inProcess.load(i), run: async () => stubResult, unload: async () => {}, stats: () => inProcess.stats(), close: async () => {} };
 const gateway = createGateway({
   apps,
-  ...(process.env['NV_BENCH_RUNNER'] === 'stub' ? { runVm: stub } : {}),
+  host: process.env['NV_BENCH_RUNNER'] === 'stub' ? stub : inProcess,
   onRequest: (r) => {
     if (r.vmMs !== undefined && outsideVmUs.length < 1_000_000) outsideVmUs.push((r.durationMs - r.vmMs) * 1000);
   },
@@ -54,9 +56,11 @@ process.on('message', (m: { register?: number; stats?: boolean }) => {
   }
   if (typeof m.register !== 'number') return;
   const name = `cold-${m.register}`;
-  apps.push({ name, routes: [{ path: `/${name}` }], prepared: prepareModule(withCustomSection(wasm, `nv-bench-${m.register}-${process.pid}`)), options: { timeoutMs } });
-  gateway.setApps(apps);
-  process.send!({ registered: m.register });
+  void inProcess.load({ module: withCustomSection(wasm, `nv-bench-${m.register}-${process.pid}`) }).then((handle) => {
+    apps.push({ name, routes: [{ path: `/${name}` }], handle, options: { timeoutMs } });
+    gateway.setApps(apps);
+    process.send!({ registered: m.register });
+  });
 });
 
 // A clean exit on SIGINT lets `--cpu-prof` write its profile when profiling this server.

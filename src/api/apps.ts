@@ -18,14 +18,14 @@ export const appRoutes: Route[] = [
     method: 'PATCH',
     path: '/v1/apps/{name}',
     auth: true,
-    handler: async (req, ctx) => json(200, ctx.control.execute({ kind: 'UpdateApp', name: req.params['name']!, input: await readJson(req, ctx, updateAppSchema) })),
+    handler: async (req, ctx) => json(200, await ctx.control.perform({ kind: 'UpdateApp', name: req.params['name']!, input: await readJson(req, ctx, updateAppSchema) })),
   },
   {
     method: 'DELETE',
     path: '/v1/apps/{name}',
     auth: true,
-    handler: (req, ctx) => {
-      ctx.control.execute({ kind: 'DeleteApp', name: req.params['name']! });
+    handler: async (req, ctx) => {
+      await ctx.control.perform({ kind: 'DeleteApp', name: req.params['name']! });
       return { status: 204 };
     },
   },

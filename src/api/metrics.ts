@@ -7,6 +7,6 @@ export const metricsRoutes: Route[] = [
     method: 'GET',
     path: '/metrics',
     auth: true,
-    handler: (_req, ctx) => ({ status: 200, headers: { 'content-type': METRICS_CONTENT_TYPE }, body: ctx.control.execute({ kind: 'GetMetrics' }) }),
+    handler: async (_req, ctx) => ({ status: 200, headers: { 'content-type': METRICS_CONTENT_TYPE }, body: await ctx.control.perform({ kind: 'GetMetrics' }) }),
   },
 ];

@@ -1,6 +1,8 @@
 /**
  * Versions: `POST /v1/apps/{name}/versions` (deploy: the new version becomes current),
- * `GET /v1/apps/{name}/versions`, `POST /v1/apps/{name}/rollback`.
+ * `GET /v1/apps/{name}/versions`, `POST /v1/apps/{name}/rollback`. A deploy or rollback
+ * answers once the version is served (its image loaded on the host shards); an image that
+ * cannot serve is refused before anything changes.
  */
 import { deploySchema, rollbackSchema } from '../control/index.ts';
 import { json, readJson, type Route } from './http.ts';
@@ -12,7 +14,7 @@ export const versionRoutes: Route[] = [
     auth: true,
     handler: async (req, ctx) => {
       const { image } = await readJson(req, ctx, deploySchema);
-      return json(201, ctx.control.execute({ kind: 'DeployVersion', app: req.params['name']!, image }));
+      return json(201, await ctx.control.perform({ kind: 'DeployVersion', app: req.params['name']!, image }));
     },
   },
   { method: 'GET', path: '/v1/apps/{name}/versions', auth: true, handler: (req, ctx) => json(200, ctx.control.execute({ kind: 'ListVersions', app: req.params['name']! })) },
@@ -22,7 +24,7 @@ export const versionRoutes: Route[] = [
     auth: true,
     handler: async (req, ctx) => {
       const { version } = await readJson(req, ctx, rollbackSchema);
-      return json(200, ctx.control.execute({ kind: 'Rollback', app: req.params['name']!, ...(version === undefined ? {} : { version }) }));
+      return json(200, await ctx.control.perform({ kind: 'Rollback', app: req.params['name']!, ...(version === undefined ? {} : { version }) }));
     },
   },
 ];

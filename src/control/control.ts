@@ -1,8 +1,11 @@
 /**
  * The control plane: every action of actions.ts, written once, over the state database
- * (db.ts) and the image store. It also turns the state into the gateway's apps: after every
- * change of what is served (deploy, rollback, update, delete) it rebuilds them and hands them
- * to `onAppsChanged`, which swaps them into the gateway atomically.
+ * (db.ts) and the image store. It also turns the state into app specs — plain data: image
+ * digest, routes, limits, env — and after every change of what is served (deploy, rollback,
+ * update, delete) hands the whole set to `onAppsChanged`, which loads them on the host and
+ * swaps them into the gateway. It never compiles a module itself: `perform` asks
+ * `checkSpec` (the loader, compiling on the host) whether a change can serve before
+ * committing it, without blocking the thread.
  *
  * Every action runs synchronously to its end (node:sqlite and the image store are
  * synchronous), so within the daemon's one thread two actions never interleave; across a
@@ -16,9 +19,8 @@
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scriptName, type GatewayApp } from '../gateway/index.ts';
-import type { PreparedModule } from '../host/index.ts';
-import { buildImage, loadRunnable, type ImageStore, type RunnableImage } from '../image/index.ts';
+import { scriptName, type AppSpec } from '../gateway/index.ts';
+import { DEFAULT_LIMITS, buildImage, type ImageStore, type Manifest } from '../image/index.ts';
 import type { NanovisorMetrics } from '../observability/index.ts';
 import type { RequestLog } from '../observability/index.ts';
 import { NanovisorError } from '../shared/errors.ts';
@@ -50,8 +52,15 @@ export interface ControlPlaneOptions {
   version: string;
   requestLog?: RequestLog;
   metrics?: NanovisorMetrics;
-  /** Receives the gateway apps after every change of what is served. */
-  onAppsChanged?: (apps: GatewayApp[]) => void;
+  /**
+   * Receives the app specs after every change of what is served; the promise (if any) settles
+   * once they are served, and `perform` waits for it.
+   */
+  onAppsChanged?: (specs: AppSpec[]) => void | Promise<void>;
+  /** Brings pull-based gauges up to date before `perform` renders the metrics (e.g. pool sizes read from the shards). */
+  refreshMetrics?: () => Promise<void>;
+  /** Checks that a spec can serve (loads its image on the host); `perform` calls it before committing. */
+  checkSpec?: (spec: AppSpec) => Promise<void>;
   /** Where the gateway listens, once it does (reported by `GET /healthz` so clients print right URLs). */
   gatewayUrl?: () => string | undefined;
   log?: Logger;
@@ -101,8 +110,8 @@ function routeKey(r: { path: string; host?: string }): string {
 export class ControlPlane {
   readonly #o: ControlPlaneOptions;
   #tokenHash = '';
-  /** Prepared modules under an app's own memory limit, by `digest limit`. */
-  readonly #prepared = new Map<string, PreparedModule>();
+  /** The last publish: settles once the specs it handed over are served. */
+  #published: Promise<void> = Promise.resolve();
   /** Secret values by app, for redacting request logs; refreshed on every publish. */
   #secretValues = new Map<string, string[]>();
 
@@ -270,26 +279,32 @@ export class ControlPlane {
 
   // ---- the gateway's view ---------------------------------------------------------------
 
-  /** Builds the gateway app of one app at one image; throws when the image cannot serve. */
-  #gatewayApp(row: AppRow, digest: string, secrets: Record<string, string>): GatewayApp {
-    const runnable: RunnableImage = loadRunnable(this.#o.store, digest);
-    const memory = row.limits.memoryBytes;
-    let prepared = runnable.prepared;
-    if (memory !== undefined && memory !== runnable.manifest.limits.memoryBytes) {
-      const key = `${digest} ${memory}`;
-      prepared = this.#prepared.get(key) ?? runnable.withMemoryLimit(memory);
-      this.#prepared.set(key, prepared);
+  /** The manifest a version was deployed with (recorded at deploy), else the image's. */
+  #manifestOf(app: string, version: number | null, digest: string): Manifest {
+    if (version !== null) {
+      const r = this.#o.db.get('SELECT manifest FROM versions WHERE app = ? AND number = ?', app, version);
+      const m = r === undefined ? undefined : (JSON.parse(r['manifest'] as string) as { manifest?: Manifest }).manifest;
+      if (m !== undefined) return m;
     }
-    const { stdin: _i, stdout: _o, stderr: _e, listeners: _l, ...base } = runnable.options;
+    return this.#o.store.manifestOf(digest);
+  }
+
+  /** The spec of one app at one image: its manifest under the app's own config. */
+  #spec(row: AppRow, version: number, digest: string, manifest: Manifest, secrets: Record<string, string>): AppSpec {
+    const limits = { ...DEFAULT_LIMITS, ...manifest.limits };
     return {
       name: row.name,
+      version,
+      digest,
       routes: row.routes,
-      prepared,
+      memoryLimitBytes: row.limits.memoryBytes ?? limits.memoryBytes,
       options: {
-        ...base,
-        env: { ...runnable.options.env, ...row.env, ...secrets },
-        ...(memory === undefined ? {} : { memoryLimitBytes: memory }),
-        ...(row.limits.timeoutMs === undefined ? {} : { timeoutMs: row.limits.timeoutMs }),
+        args: [manifest.name, ...manifest.args],
+        env: { ...manifest.env, ...row.env, ...secrets },
+        entry: manifest.entry,
+        timeoutMs: row.limits.timeoutMs ?? limits.timeoutMs,
+        maxOutputBytes: limits.maxOutputBytes,
+        writableLayerBytes: limits.writableLayerBytes,
       },
       ...(row.limits.maxBodyBytes === undefined ? {} : { maxBodyBytes: row.limits.maxBodyBytes }),
       concurrency: row.concurrency ?? DEFAULT_CONCURRENCY,
@@ -298,19 +313,20 @@ export class ControlPlane {
   }
 
   /**
-   * The gateway apps for the current state: every app with a current version. An app whose
-   * image cannot be loaded is left out (and logged), so one broken app never stops the rest.
+   * The app specs for the current state: every app with a current version. An app whose
+   * image is missing from the store is left out (and logged), so one broken app never stops
+   * the rest.
    */
-  gatewayApps(): GatewayApp[] {
-    const out: GatewayApp[] = [];
+  appSpecs(): AppSpec[] {
+    const out: AppSpec[] = [];
     for (const r of this.#o.db.all('SELECT * FROM apps WHERE current_version IS NOT NULL ORDER BY name')) {
       const row = appRow(r);
       const digest = this.#digestOf(row.name, row.currentVersion);
       if (digest === null) continue;
       try {
-        out.push(this.#gatewayApp(row, digest, this.#secrets(row.name)));
+        out.push(this.#spec(row, row.currentVersion!, digest, this.#manifestOf(row.name, row.currentVersion, digest), this.#secrets(row.name)));
       } catch (e) {
-        this.#log('error', 'app left out of the gateway: its image cannot be loaded', { app: row.name, version: row.currentVersion, digest, error: (e as Error).message });
+        this.#log('error', 'app left out of the gateway: its image cannot be read', { app: row.name, version: row.currentVersion, digest, error: (e as Error).message });
       }
     }
     return out;
@@ -318,7 +334,37 @@ export class ControlPlane {
 
   #publish(): void {
     this.#loadSecretValues();
-    this.#o.onAppsChanged?.(this.gatewayApps());
+    const served = this.#o.onAppsChanged?.(this.appSpecs());
+    if (served instanceof Promise) this.#published = served.catch(() => {});
+  }
+
+  /**
+   * The spec an action would serve, before it runs (deploy, rollback, an update of a served
+   * app), for `checkSpec`; undefined for actions that serve nothing new.
+   */
+  #candidate(a: Action): AppSpec | undefined {
+    const { db, store } = this.#o;
+    switch (a.kind) {
+      case 'DeployVersion': {
+        const row = this.#app(a.app);
+        const { digest } = store.resolve(a.image);
+        const next = ((db.get('SELECT MAX(number) AS n FROM versions WHERE app = ?', a.app)?.['n'] as number | null) ?? 0) + 1;
+        return this.#spec(row, next, digest, store.manifestOf(digest), this.#secrets(a.app));
+      }
+      case 'Rollback': {
+        const row = this.#app(a.app);
+        const target = this.#rollbackTarget(row, a.version);
+        const digest = this.#digestOf(a.app, target)!;
+        return this.#spec(row, target, digest, this.#manifestOf(a.app, target, digest), this.#secrets(a.app));
+      }
+      case 'UpdateApp': {
+        const { next, secrets } = this.#updated(a.name, a.input);
+        const digest = this.#digestOf(a.name, next.currentVersion);
+        return digest === null ? undefined : this.#spec(next, next.currentVersion!, digest, this.#manifestOf(a.name, next.currentVersion, digest), secrets);
+      }
+      default:
+        return undefined;
+    }
   }
 
   // ---- actions --------------------------------------------------------------------------
@@ -329,6 +375,20 @@ export class ControlPlane {
    */
   execute<A extends Action>(action: A): ResultOf<A> {
     return this.#execute(action) as ResultOf<A>;
+  }
+
+  /**
+   * Like `execute`, for callers that can wait (the API): a change of what is served is first
+   * checked on the host (its image loaded and compiled there; refused with the image's error
+   * before anything is committed), and the promise settles once the change is served.
+   */
+  async perform<A extends Action>(action: A): Promise<ResultOf<A>> {
+    if (action.kind === 'GetMetrics') await this.#o.refreshMetrics?.().catch(() => {});
+    const spec = this.#o.checkSpec === undefined ? undefined : this.#candidate(action);
+    if (spec !== undefined) await this.#o.checkSpec!(spec);
+    const result = this.execute(action);
+    await this.#published;
+    return result;
   }
 
   #execute(a: Action): ResultOf<Action> {
@@ -374,8 +434,8 @@ export class ControlPlane {
     return this.#view(this.#app(input.name));
   }
 
-  #updateApp(name: string, input: UpdateAppInput): AppView {
-    const { db } = this.#o;
+  /** An app's row and secrets as an update would leave them (nothing written). */
+  #updated(name: string, input: UpdateAppInput): { row: AppRow; next: AppRow; secrets: Record<string, string> } {
     const row = this.#app(name);
     const next: AppRow = { ...row, limits: { ...row.limits } };
     if (input.routes !== undefined) {
@@ -396,10 +456,12 @@ export class ControlPlane {
       if (v === null) delete secrets[k];
       else secrets[k] = v;
     }
-    // Check the new configuration serves before it is committed (e.g. a memory limit below
-    // what the module needs).
-    const digest = this.#digestOf(name, row.currentVersion);
-    if (digest !== null) this.#gatewayApp(next, digest, secrets);
+    return { row, next, secrets };
+  }
+
+  #updateApp(name: string, input: UpdateAppInput): AppView {
+    const { db } = this.#o;
+    const { next, secrets } = this.#updated(name, input);
     next.updated = new Date().toISOString();
     db.tx(() => {
       db.run(
@@ -440,18 +502,17 @@ export class ControlPlane {
 
   #deploy(name: string, ref: string): { app: string; version: number; digest: string } {
     const { db, store } = this.#o;
-    const row = this.#app(name);
+    this.#app(name);
     const { digest } = store.resolve(ref);
-    // Loads (digest-checked) and compiles the image, and builds its gateway app: an image
-    // that cannot serve is refused before anything changes.
-    this.#gatewayApp(row, digest, this.#secrets(name));
-    const runnable = loadRunnable(store, digest);
+    // The image's manifest, verified; whether it compiles and fits its limits is checkSpec's
+    // job (perform), on the host, before this runs.
+    const imageManifest = store.manifestOf(digest);
     const number = ((db.get('SELECT MAX(number) AS n FROM versions WHERE app = ?', name)?.['n'] as number | null) ?? 0) + 1;
     // The pin is durable before the version exists, so a version never names an image that
     // could be collected.
     store.tag(digest, pinTag(name, number));
     const now = new Date().toISOString();
-    const manifest = { name: runnable.manifest.name, ...(runnable.manifest.version === undefined ? {} : { version: runnable.manifest.version }), manifest: runnable.manifest };
+    const manifest = { name: imageManifest.name, ...(imageManifest.version === undefined ? {} : { version: imageManifest.version }), manifest: imageManifest };
     db.tx(() => {
       db.run('INSERT INTO versions (app, number, digest, created, manifest) VALUES (?, ?, ?, ?, ?)', name, number, digest, now, JSON.stringify(manifest));
       db.run('UPDATE apps SET current_version = ?, updated = ? WHERE name = ?', number, now, name);
@@ -465,22 +526,8 @@ export class ControlPlane {
   #rollback(name: string, version: number | undefined): { app: string; version: number; digest: string } {
     const { db } = this.#o;
     const row = this.#app(name);
-    let target: number;
-    if (version !== undefined) {
-      if (db.get('SELECT 1 AS x FROM versions WHERE app = ? AND number = ?', name, version) === undefined) {
-        throw new NanovisorError('NV_VERSION_NOT_FOUND', `app "${name}" has no version ${version}`, { details: { app: name, version } });
-      }
-      target = version;
-    } else {
-      if (row.currentVersion === null) throw new NanovisorError('NV_APP_NO_VERSION', `app "${name}" has no version deployed, so nothing to roll back`);
-      const prev = db.get('SELECT MAX(number) AS n FROM versions WHERE app = ? AND number < ?', name, row.currentVersion)?.['n'] as number | null | undefined;
-      if (prev === null || prev === undefined) {
-        throw new NanovisorError('NV_APP_NO_VERSION', `app "${name}" has no version before ${row.currentVersion} to roll back to`);
-      }
-      target = prev;
-    }
+    const target = this.#rollbackTarget(row, version);
     const digest = this.#digestOf(name, target)!;
-    this.#gatewayApp(row, digest, this.#secrets(name));
     db.tx(() => {
       db.run('UPDATE apps SET current_version = ?, updated = ? WHERE name = ?', target, new Date().toISOString(), name);
     });
@@ -488,6 +535,24 @@ export class ControlPlane {
     this.#o.metrics?.recordDeploy(name);
     this.#log('info', 'rolled back', { app: name, from: row.currentVersion, to: target, digest });
     return { app: name, version: target, digest };
+  }
+
+  /** The version a rollback goes to: the one named, else the one before the current. */
+  #rollbackTarget(row: AppRow, version: number | undefined): number {
+    const { db } = this.#o;
+    const name = row.name;
+    if (version !== undefined) {
+      if (db.get('SELECT 1 AS x FROM versions WHERE app = ? AND number = ?', name, version) === undefined) {
+        throw new NanovisorError('NV_VERSION_NOT_FOUND', `app "${name}" has no version ${version}`, { details: { app: name, version } });
+      }
+      return version;
+    }
+    if (row.currentVersion === null) throw new NanovisorError('NV_APP_NO_VERSION', `app "${name}" has no version deployed, so nothing to roll back`);
+    const prev = db.get('SELECT MAX(number) AS n FROM versions WHERE app = ? AND number < ?', name, row.currentVersion)?.['n'] as number | null | undefined;
+    if (prev === null || prev === undefined) {
+      throw new NanovisorError('NV_APP_NO_VERSION', `app "${name}" has no version before ${row.currentVersion} to roll back to`);
+    }
+    return prev;
   }
 
   #versions(name: string): VersionView[] {

@@ -6,5 +6,8 @@ export {
   GATEWAY_INTERFACE, SERVER_SOFTWARE, cgiEnv, parseCgiResponse, parseHostHeader, routeMatches, scriptName, splitTarget,
 } from './cgi.ts';
 export type { CgiRequest, CgiResponse, ParseOptions } from './cgi.ts';
-export { DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT_MS, compileRoutes, createGateway, matchRoute, runFreshVm } from './server.ts';
-export type { Gateway, GatewayApp, GatewayOptions, GatewayRoute, RequestRecord, VmRunner } from './server.ts';
+export { AppSlots } from './concurrency.ts';
+export { DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT_MS, compileRoutes, createGateway, matchRoute } from './server.ts';
+export type { Gateway, GatewayApp, GatewayOptions, GatewayRoute, RequestRecord } from './server.ts';
+export { AppLoader, gatewayApp } from './app-loader.ts';
+export type { AppLoaderOptions, AppSpec } from './app-loader.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { prepareModule, type PreparedModule, type RunResult } from '../host/index.ts';
+import { InProcessHost, prepareModule, type HostRunOptions, type RunResult, type VmHandle, type VmHost } from '../host/index.ts';
 import { isNanovisorError } from '../shared/errors.ts';
 import { compileRoutes, createGateway, matchRoute, type Gateway, type GatewayApp, type RequestRecord } from './server.ts';
 
@@ -50,7 +50,19 @@ int main(void) {
 `;
 
 let dir: string;
-let prepared: PreparedModule;
+let prepared: VmHandle;
+const host = new InProcessHost();
+
+/** A host whose runs are the test's function (for what a real guest cannot do on cue). */
+function hostRunning(run: (h: VmHandle, o: HostRunOptions) => RunResult | Promise<RunResult>): VmHost {
+  return {
+    load: () => Promise.reject(new Error('not used')),
+    run: async (h, o = {}) => run(h, o),
+    unload: async () => {},
+    stats: () => host.stats(),
+    close: async () => {},
+  };
+}
 let gw: Gateway;
 let port: number;
 const records: RequestRecord[] = [];
@@ -79,12 +91,12 @@ function bodyOf(body: string): string {
   return body.slice(body.indexOf('--body--\n') + '--body--\n'.length);
 }
 
-function apps(p: PreparedModule): GatewayApp[] {
+function apps(p: VmHandle): GatewayApp[] {
   return [
-    { name: 'echo', routes: [{ path: '/echo' }], prepared: p, options: { env: { APP_SETTING: 'on' }, timeoutMs: 1000, maxOutputBytes: 256 * 1024 }, maxBodyBytes: 1000 },
-    { name: 'root', routes: [{ path: '/' }], prepared: p, options: { timeoutMs: 2000 } },
-    { name: 'echo-deep', routes: [{ path: '/echo/deep' }], prepared: p },
-    { name: 'hosted', routes: [{ path: '/echo', host: 'tenant.example' }], prepared: p },
+    { name: 'echo', routes: [{ path: '/echo' }], handle: p, options: { env: { APP_SETTING: 'on' }, timeoutMs: 1000, maxOutputBytes: 256 * 1024 }, maxBodyBytes: 1000 },
+    { name: 'root', routes: [{ path: '/' }], handle: p, options: { timeoutMs: 2000 } },
+    { name: 'echo-deep', routes: [{ path: '/echo/deep' }], handle: p },
+    { name: 'hosted', routes: [{ path: '/echo', host: 'tenant.example' }], handle: p },
   ];
 }
 
@@ -92,11 +104,11 @@ before(() => {
   dir = mkdtempSync(join(tmpdir(), 'nv-gateway-'));
   writeFileSync(join(dir, 'cgi.c'), GUEST_C);
   execFileSync('clang', ['--target=wasm32-wasi', '-O2', '-Wl,--strip-all', '-o', join(dir, 'cgi.wasm'), join(dir, 'cgi.c')]);
-  prepared = prepareModule(readFileSync(join(dir, 'cgi.wasm')));
+  prepared = host.adopt(prepareModule(readFileSync(join(dir, 'cgi.wasm'))));
 });
 
 before(async () => {
-  gw = createGateway({ apps: apps(prepared), onRequest: (r) => records.push(r) });
+  gw = createGateway({ host, apps: apps(prepared), onRequest: (r) => records.push(r) });
   port = (await gw.listen(0)).port;
 });
 
@@ -178,7 +190,7 @@ test('routing: longest prefix wins, then any-host routes; segment boundaries res
 });
 
 test('404 when no route matches', async () => {
-  const g = createGateway({ apps: [{ name: 'a', routes: [{ path: '/a' }], prepared }] });
+  const g = createGateway({ host, apps: [{ name: 'a', routes: [{ path: '/a' }], handle: prepared }] });
   const { port: p } = await g.listen(0);
   try {
     const r = await call('/b', { port: p });
@@ -274,18 +286,18 @@ test('HEAD gets the headers without a body', async () => {
 });
 
 test('a VM that cannot boot is a 502 naming the error code; a runner fault of ours is 500', async () => {
-  const bad = prepareModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  const bad = host.adopt(prepareModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0])));
   const calls: string[] = [];
   const g = createGateway({
     apps: [
-      { name: 'nomem', routes: [{ path: '/nomem' }], prepared: bad },
-      { name: 'boom', routes: [{ path: '/boom' }], prepared },
+      { name: 'nomem', routes: [{ path: '/nomem' }], handle: bad },
+      { name: 'boom', routes: [{ path: '/boom' }], handle: prepared },
     ],
-    runVm: (p, o): RunResult => {
+    host: hostRunning((p, o): RunResult => {
       calls.push(String(o.args?.[0]));
       if (p === prepared) throw new Error('runner exploded');
       throw Object.assign(new Error('no memory'), { code: 'NV_MODULE_BAD_MEMORY' });
-    },
+    }),
   });
   const { port: p } = await g.listen(0);
   try {
@@ -304,12 +316,12 @@ test('a VM that cannot boot is a 502 naming the error code; a runner fault of ou
 test('the runner is swappable and may be async; it gets the app options and the CGI env', async () => {
   let seen: { timeoutMs?: number; env?: Record<string, string>; stdin?: unknown } = {};
   const g = createGateway({
-    apps: [{ name: 'a', routes: [{ path: '/' }], prepared, options: { timeoutMs: 123, env: { K: 'v' } } }],
-    runVm: async (_p, o) => {
+    apps: [{ name: 'a', routes: [{ path: '/' }], handle: prepared, options: { timeoutMs: 123, env: { K: 'v' } } }],
+    host: hostRunning(async (_p, o) => {
       seen = { timeoutMs: o.timeoutMs, env: o.env as Record<string, string>, stdin: o.stdin };
       await new Promise((r) => setTimeout(r, 5));
       return { outcome: 'exit', exitCode: 0, stdout: new TextEncoder().encode('Content-Type: text/plain\n\nfrom runner'), stderr: new Uint8Array(), durationMs: 0 };
-    },
+    }),
   });
   const { port: p } = await g.listen(0);
   try {
@@ -328,13 +340,13 @@ test('timeoutMs: 30 s by default, Infinity for none', async () => {
   const seen: (number | undefined)[] = [];
   const g = createGateway({
     apps: [
-      { name: 'a', routes: [{ path: '/a' }], prepared },
-      { name: 'b', routes: [{ path: '/b' }], prepared, options: { timeoutMs: Infinity } },
+      { name: 'a', routes: [{ path: '/a' }], handle: prepared },
+      { name: 'b', routes: [{ path: '/b' }], handle: prepared, options: { timeoutMs: Infinity } },
     ],
-    runVm: (_p, o) => {
+    host: hostRunning((_p, o) => {
       seen.push(o.timeoutMs);
       return { outcome: 'exit', exitCode: 0, stdout: new TextEncoder().encode('\n'), stderr: new Uint8Array(), durationMs: 0 };
-    },
+    }),
   });
   const { port: p } = await g.listen(0);
   try {
@@ -347,14 +359,14 @@ test('timeoutMs: 30 s by default, Infinity for none', async () => {
 });
 
 test('setApps swaps the routing table atomically', async () => {
-  const g = createGateway({ apps: [{ name: 'one', routes: [{ path: '/one' }], prepared }] });
+  const g = createGateway({ host, apps: [{ name: 'one', routes: [{ path: '/one' }], handle: prepared }] });
   const { port: p } = await g.listen(0);
   try {
     assert.equal((await call('/one', { port: p })).status, 200);
-    g.setApps([{ name: 'two', routes: [{ path: '/two' }], prepared }]);
+    g.setApps([{ name: 'two', routes: [{ path: '/two' }], handle: prepared }]);
     assert.equal((await call('/one', { port: p })).status, 404);
     assert.equal((await call('/two', { port: p })).status, 200);
-    assert.throws(() => g.setApps([{ name: 'x', routes: [{ path: 'nope' }], prepared }]), (e) => isNanovisorError(e, 'NV_GATEWAY_CONFIG_INVALID'));
+    assert.throws(() => g.setApps([{ name: 'x', routes: [{ path: 'nope' }], handle: prepared }]), (e) => isNanovisorError(e, 'NV_GATEWAY_CONFIG_INVALID'));
     assert.equal((await call('/two', { port: p })).status, 200, 'a rejected update leaves the old table');
   } finally {
     await g.close();
@@ -379,34 +391,34 @@ test('request records are published on nanovisor:gateway:request', async () => {
 
 test('compileRoutes rejects bad configurations with NV_GATEWAY_CONFIG_INVALID', () => {
   const bad: [GatewayApp[], RegExp][] = [
-    [[{ name: '', routes: [{ path: '/' }], prepared }], /name/],
-    [[{ name: 'a', routes: [{ path: '/' }], prepared }, { name: 'a', routes: [{ path: '/b' }], prepared }], /two apps/],
-    [[{ name: 'a', routes: [], prepared }], /no routes/],
-    [[{ name: 'a', routes: [{ path: 'x' }], prepared }], /must start/],
-    [[{ name: 'a', routes: [{ path: '/a b' }], prepared }], /must start/],
-    [[{ name: 'a', routes: [{ path: '/a?b' }], prepared }], /must start/],
-    [[{ name: 'a', routes: [{ path: '/', host: 'h:80' }], prepared }], /without a port/],
-    [[{ name: 'a', routes: [{ path: '/x' }], prepared }, { name: 'b', routes: [{ path: '/x/' }], prepared }], /claimed by both "a" and "b"/],
-    [[{ name: 'a', routes: [{ path: '/x' }], prepared, maxBodyBytes: -1 }], /maxBodyBytes/],
+    [[{ name: '', routes: [{ path: '/' }], handle: prepared }], /name/],
+    [[{ name: 'a', routes: [{ path: '/' }], handle: prepared }, { name: 'a', routes: [{ path: '/b' }], handle: prepared }], /two apps/],
+    [[{ name: 'a', routes: [], handle: prepared }], /no routes/],
+    [[{ name: 'a', routes: [{ path: 'x' }], handle: prepared }], /must start/],
+    [[{ name: 'a', routes: [{ path: '/a b' }], handle: prepared }], /must start/],
+    [[{ name: 'a', routes: [{ path: '/a?b' }], handle: prepared }], /must start/],
+    [[{ name: 'a', routes: [{ path: '/', host: 'h:80' }], handle: prepared }], /without a port/],
+    [[{ name: 'a', routes: [{ path: '/x' }], handle: prepared }, { name: 'b', routes: [{ path: '/x/' }], handle: prepared }], /claimed by both "a" and "b"/],
+    [[{ name: 'a', routes: [{ path: '/x' }], handle: prepared, maxBodyBytes: -1 }], /maxBodyBytes/],
   ];
   for (const [config, message] of bad) {
     assert.throws(() => compileRoutes(config), (e: unknown) => isNanovisorError(e, 'NV_GATEWAY_CONFIG_INVALID') && message.test((e as Error).message));
   }
   // The same path on different hosts is fine.
-  compileRoutes([{ name: 'a', routes: [{ path: '/x' }], prepared }, { name: 'b', routes: [{ path: '/x', host: 'b.example' }], prepared }]);
+  compileRoutes([{ name: 'a', routes: [{ path: '/x' }], handle: prepared }, { name: 'b', routes: [{ path: '/x', host: 'b.example' }], handle: prepared }]);
 });
 
 test('matchRoute: host-specific routes first, then longest any-host prefix', () => {
   const router = compileRoutes([
-    { name: 'any-root', routes: [{ path: '/' }], prepared },
-    { name: 'any-api', routes: [{ path: '/api' }], prepared },
-    { name: 'host-root', routes: [{ path: '/', host: 'h.example' }], prepared },
+    { name: 'any-root', routes: [{ path: '/' }], handle: prepared },
+    { name: 'any-api', routes: [{ path: '/api' }], handle: prepared },
+    { name: 'host-root', routes: [{ path: '/', host: 'h.example' }], handle: prepared },
   ]);
   assert.equal(matchRoute(router, 'h.example', '/api/x')?.app.name, 'host-root');
   assert.equal(matchRoute(router, 'H.EXAMPLE:99', '/z')?.app.name, 'host-root');
   assert.equal(matchRoute(router, 'other', '/api/x')?.app.name, 'any-api');
   assert.equal(matchRoute(router, undefined, '/apix')?.app.name, 'any-root');
-  assert.equal(matchRoute(compileRoutes([{ name: 'a', routes: [{ path: '/a' }], prepared }]), undefined, '/b'), undefined);
+  assert.equal(matchRoute(compileRoutes([{ name: 'a', routes: [{ path: '/a' }], handle: prepared }]), undefined, '/b'), undefined);
 });
 
 test('concurrency: a full app queues requests, and beyond its queue answers 503 with Retry-After', async () => {
@@ -414,14 +426,14 @@ test('concurrency: a full app queues requests, and beyond its queue answers 503 
   let most = 0;
   const releases: (() => void)[] = [];
   const g = createGateway({
-    apps: [{ name: 'a', routes: [{ path: '/' }], prepared, concurrency: 2, queue: 1 }],
-    runVm: async () => {
+    apps: [{ name: 'a', routes: [{ path: '/' }], handle: prepared, concurrency: 2, queue: 1 }],
+    host: hostRunning(async () => {
       running++;
       most = Math.max(most, running);
       await new Promise<void>((r) => releases.push(r));
       running--;
       return { outcome: 'exit', exitCode: 0, stdout: new TextEncoder().encode('\nok'), stderr: new Uint8Array(), durationMs: 0 };
-    },
+    }),
   });
   const { port: p } = await g.listen(0);
   try {
@@ -448,6 +460,6 @@ test('concurrency: a full app queues requests, and beyond its queue answers 503 
 });
 
 test('concurrency: bad limits are refused by name', () => {
-  assert.throws(() => compileRoutes([{ name: 'a', routes: [{ path: '/' }], prepared, concurrency: 0 }]), /concurrency must be a positive integer/);
-  assert.throws(() => compileRoutes([{ name: 'a', routes: [{ path: '/' }], prepared, concurrency: 1, queue: -1 }]), /queue must be a non-negative integer/);
+  assert.throws(() => compileRoutes([{ name: 'a', routes: [{ path: '/' }], handle: prepared, concurrency: 0 }]), /concurrency must be a positive integer/);
+  assert.throws(() => compileRoutes([{ name: 'a', routes: [{ path: '/' }], handle: prepared, concurrency: 1, queue: -1 }]), /queue must be a non-negative integer/);
 });

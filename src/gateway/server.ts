@@ -6,17 +6,23 @@
  * too slow 504, guest trapped / exited non-zero / wrote too much / wrote no valid CGI 502,
  * unknown route 404. Every response carries `x-request-id`.
  *
+ * VMs come from a VmHost (src/host): each app holds a handle to its loaded image, and a
+ * request is one `host.run(handle, ...)` — in process or on a shard, the gateway cannot tell.
  * This module is the core `nanovisor serve` mounts: it knows nothing of the control plane,
  * the database or auth. `handle` can be attached to any node:http server; `listen` makes
- * one.
+ * one. Routing is in routing.ts, per-app concurrency in concurrency.ts.
  */
 import { channel } from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { NanoVm, type PreparedModule, type RunResult, type VmOptions } from '../host/index.ts';
+import type { HostRunOptions, RunResult, VmHandle, VmHost } from '../host/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
-import { cgiEnv, parseCgiResponse, parseHostHeader, routeMatches, scriptName, splitTarget, SERVER_SOFTWARE } from './cgi.ts';
+import { cgiEnv, parseCgiResponse, splitTarget, SERVER_SOFTWARE } from './cgi.ts';
+import { AppSlots } from './concurrency.ts';
+import { compileRoutes, matchRoute, type CompiledRoute } from './routing.ts';
+
+export { compileRoutes, matchRoute } from './routing.ts';
 
 /** Default largest request body, in bytes. */
 export const DEFAULT_MAX_BODY = 1024 * 1024;
@@ -30,21 +36,19 @@ export interface GatewayRoute {
   host?: string;
 }
 
-/** What the gateway controls itself, so an app cannot set it. */
-type GatewayOwned = 'stdin' | 'stdout' | 'stderr' | 'listeners';
 
 export interface GatewayApp {
   /** Unique among the gateway's apps; shows in logs. */
   name: string;
   routes: readonly GatewayRoute[];
-  /** The compiled module (see `prepareModule`); every request boots a fresh VM of it. */
-  prepared: PreparedModule;
+  /** The app's image loaded on the gateway's host; every request boots a fresh VM of it. */
+  handle: VmHandle;
   /**
-   * VM options for every request: env (CGI variables are added on top and win), mounts,
-   * image files, limits (`timeoutMs`, `maxOutputBytes`, `memoryLimitBytes`). `args` default
-   * to `[name]`. `timeoutMs` defaults to 30 s here; `Infinity` means no time limit.
+   * Run options for every request: env (CGI variables are added on top and win), mounts,
+   * limits (`timeoutMs`, `maxOutputBytes`, `writableLayerBytes`). `args` default to `[name]`.
+   * `timeoutMs` defaults to 30 s here; `Infinity` means no time limit.
    */
-  options?: Omit<VmOptions, GatewayOwned>;
+  options?: Omit<HostRunOptions, 'stdin'>;
   /** Largest request body, in bytes (413 beyond it). Default: the gateway's `maxBodyBytes`. */
   maxBodyBytes?: number;
   /**
@@ -78,15 +82,6 @@ export interface RequestRecord {
   vmMs?: number;
 }
 
-/**
- * Boots one VM and runs it to the end. The default is `NanoVm.create(...).run()`; the
- * gateway calls nothing else of the host, so a faster boot path (pooled, sharded) drops in
- * here with the same shape.
- */
-export type VmRunner = (prepared: PreparedModule, options: VmOptions) => RunResult | Promise<RunResult>;
-
-export const runFreshVm: VmRunner = (prepared, options) => NanoVm.create(prepared, options).run();
-
 export interface GatewayOptions {
   apps: readonly GatewayApp[];
   /** Default largest request body for apps that set none. Default 1 MiB. */
@@ -97,8 +92,8 @@ export interface GatewayOptions {
   serverName?: string;
   /** SERVER_SOFTWARE. Default `nanovisor`. */
   serverSoftware?: string;
-  /** How VMs are booted (see VmRunner). */
-  runVm?: VmRunner;
+  /** Where VMs boot: the host the apps' handles were loaded on (in process or sharded). */
+  host: VmHost;
   /** Called once per finished request. */
   onRequest?: (record: RequestRecord) => void;
 }
@@ -119,93 +114,17 @@ export interface Gateway {
   close(): Promise<void>;
   /** Requests waiting for a concurrency slot, by app name (apps with none waiting left out). */
   queueDepth(): Record<string, number>;
+  /**
+   * Resolves once no request is running a VM of `handle` (at once if none is): a version
+   * replaced by `setApps` is unloaded after this, so its requests in flight finish on it.
+   */
+  drained(handle: VmHandle): Promise<void>;
+  /** VMs running for the gateway's requests now, over every app (the live-VM gauge). */
+  liveVms(): number;
 }
 
 /** Published once per finished request (`RequestRecord`). */
 const requestChannel = channel('nanovisor:gateway:request');
-
-interface CompiledRoute {
-  readonly app: GatewayApp;
-  readonly path: string;
-  readonly prefixLength: number;
-}
-
-interface Router {
-  /** Routes for a named host, longest prefix first. */
-  readonly byHost: Map<string, CompiledRoute[]>;
-  /** Routes for any host, longest prefix first. */
-  readonly anyHost: CompiledRoute[];
-}
-
-const ROUTE_PATH = /^\/[^\s?#]*$/;
-
-function invalid(message: string): never {
-  throw new NanovisorError('NV_GATEWAY_CONFIG_INVALID', message);
-}
-
-/** Validates apps and builds the routing table. */
-export function compileRoutes(apps: readonly GatewayApp[]): Router {
-  const names = new Set<string>();
-  const seen = new Map<string, string>();
-  const byHost = new Map<string, CompiledRoute[]>();
-  const anyHost: CompiledRoute[] = [];
-  for (const app of apps) {
-    if (typeof app.name !== 'string' || app.name === '') invalid('every app needs a non-empty name');
-    if (names.has(app.name)) invalid(`two apps are named "${app.name}"`);
-    names.add(app.name);
-    if (app.routes.length === 0) invalid(`app "${app.name}" has no routes`);
-    if (app.maxBodyBytes !== undefined && !(Number.isInteger(app.maxBodyBytes) && app.maxBodyBytes >= 0)) {
-      invalid(`app "${app.name}": maxBodyBytes must be a non-negative integer`);
-    }
-    if (app.concurrency !== undefined && !(Number.isInteger(app.concurrency) && app.concurrency >= 1)) {
-      invalid(`app "${app.name}": concurrency must be a positive integer`);
-    }
-    if (app.queue !== undefined && !(Number.isInteger(app.queue) && app.queue >= 0)) {
-      invalid(`app "${app.name}": queue must be a non-negative integer`);
-    }
-    for (const r of app.routes) {
-      if (!ROUTE_PATH.test(r.path)) invalid(`app "${app.name}": route path "${r.path}" must start with "/" and hold no spaces, "?" or "#"`);
-      let host = '';
-      if (r.host !== undefined) {
-        const parsed = parseHostHeader(r.host);
-        if (parsed === undefined || parsed.port !== undefined) invalid(`app "${app.name}": route host "${r.host}" must be a host name without a port`);
-        host = parsed.name;
-      }
-      const prefix = scriptName(r.path);
-      const key = `${host} ${prefix}`;
-      const other = seen.get(key);
-      if (other !== undefined) invalid(`route ${host === '' ? '' : `${host} `}${r.path} is claimed by both "${other}" and "${app.name}"`);
-      seen.set(key, app.name);
-      const compiled: CompiledRoute = { app, path: r.path, prefixLength: prefix.length };
-      if (host === '') anyHost.push(compiled);
-      else {
-        let list = byHost.get(host);
-        if (list === undefined) byHost.set(host, (list = []));
-        list.push(compiled);
-      }
-    }
-  }
-  const longestFirst = (a: CompiledRoute, b: CompiledRoute) => b.prefixLength - a.prefixLength;
-  anyHost.sort(longestFirst);
-  for (const list of byHost.values()) list.sort(longestFirst);
-  return { byHost, anyHost };
-}
-
-/**
- * Picks the route for a request: among the routes for the request's host, the longest
- * prefix that matches; failing that, among the routes for any host.
- */
-export function matchRoute(router: Router, hostHeader: string | undefined, path: string): CompiledRoute | undefined {
-  const host = hostHeader === undefined ? undefined : parseHostHeader(hostHeader)?.name;
-  if (host !== undefined) {
-    const list = router.byHost.get(host);
-    if (list !== undefined) {
-      for (const r of list) if (routeMatches(r.path, path)) return r;
-    }
-  }
-  for (const r of router.anyHost) if (routeMatches(r.path, path)) return r;
-  return undefined;
-}
 
 /** Request ids: a random per-process prefix and a counter; unique across shards, cheap. */
 function requestIds(): () => string {
@@ -223,45 +142,41 @@ const STATUS_TEXT: Record<number, string> = {
  * bad app or route).
  *
  * @example
- * const prepared = prepareModule(readFileSync('cgi-echo.wasm'));
- * const gw = createGateway({ apps: [{ name: 'echo', routes: [{ path: '/echo' }], prepared, options: { timeoutMs: 1000 } }] });
+ * const host = new InProcessHost();
+ * const handle = await host.load({ module: readFileSync('cgi-echo.wasm') });
+ * const gw = createGateway({ host, apps: [{ name: 'echo', routes: [{ path: '/echo' }], handle, options: { timeoutMs: 1000 } }] });
  * const { port } = await gw.listen(8080);
  * // curl -d hi http://127.0.0.1:8080/echo/x?y=1
  */
 export function createGateway(options: GatewayOptions): Gateway {
   let router = compileRoutes(options.apps);
   const defaultMaxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  const runVm = options.runVm ?? runFreshVm;
+  const host = options.host;
   const nextId = requestIds();
   const serverSoftware = options.serverSoftware ?? SERVER_SOFTWARE;
   const parseOptions = options.maxResponseHeaderBytes === undefined ? {} : { maxHeaderBytes: options.maxResponseHeaderBytes };
   let server: Server | undefined;
   const inFlight = new Set<Promise<void>>();
-  /** Concurrency slots by app name: running VMs and the requests waiting for one. */
-  const slots = new Map<string, { active: number; waiting: (() => void)[] }>();
-
-  /** Takes a slot of `app` (waiting in its queue if need be); false when the queue is full. */
-  function acquire(app: GatewayApp): boolean | Promise<boolean> {
-    if (app.concurrency === undefined) return true;
-    let s = slots.get(app.name);
-    if (s === undefined) slots.set(app.name, (s = { active: 0, waiting: [] }));
-    if (s.active < app.concurrency) {
-      s.active++;
-      return true;
-    }
-    if (s.waiting.length >= (app.queue ?? 0)) return false;
-    const slot = s;
-    return new Promise<boolean>((resolve) => slot.waiting.push(() => resolve(true)));
+  const slots = new AppSlots();
+  /** Runs in flight by handle key, and who waits for each key to drain. */
+  const running = new Map<string, number>();
+  let live = 0;
+  const drainWaiters = new Map<string, (() => void)[]>();
+  function runStarted(key: string): void {
+    live++;
+    running.set(key, (running.get(key) ?? 0) + 1);
   }
-
-  /** Hands the slot to the next waiting request of the app, or frees it. */
-  function release(app: GatewayApp): void {
-    if (app.concurrency === undefined) return;
-    const s = slots.get(app.name);
-    if (s === undefined) return;
-    const next = s.waiting.shift();
-    if (next !== undefined) next();
-    else if (--s.active <= 0) slots.delete(app.name);
+  function runEnded(key: string): void {
+    live--;
+    const n = (running.get(key) ?? 1) - 1;
+    if (n > 0) {
+      running.set(key, n);
+      return;
+    }
+    running.delete(key);
+    const waiters = drainWaiters.get(key);
+    drainWaiters.delete(key);
+    for (const w of waiters ?? []) w();
   }
 
   function finish(record: RequestRecord): void {
@@ -315,7 +230,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     env['X_REQUEST_ID'] = id;
 
-    let granted = acquire(app);
+    let granted = slots.acquire(app);
     if (granted instanceof Promise) granted = await granted;
     if (!granted) {
       record.errorCode = 'NV_GATEWAY_OVERLOADED';
@@ -325,16 +240,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     const vmStarted = performance.now();
     let result: RunResult;
+    runStarted(app.handle.key);
     try {
       const timeoutMs = app.options?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-      result = await runVm(app.prepared, {
-        ...app.options,
-        timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : undefined,
+      const { timeoutMs: _t, ...appOptions } = app.options ?? {};
+      result = await host.run(app.handle, {
+        ...appOptions,
+        ...(Number.isFinite(timeoutMs) ? { timeoutMs } : {}),
         args: app.options?.args ?? [app.name],
         env,
         stdin: body,
-        stdout: 'capture',
-        stderr: 'capture',
       });
     } catch (e) {
       // The VM could not even boot (e.g. a module without an exported memory): the app's
@@ -342,11 +257,17 @@ export function createGateway(options: GatewayOptions): Gateway {
       const err = isNanovisorError(e) ? e : new NanovisorError('NV_HOST_FAULT', `could not boot a VM: ${(e as Error)?.message ?? String(e)}`, { cause: e });
       record.errorCode = err.code;
       record.errorMessage = err.message;
+      if (err.code === 'NV_HOST_SHARD_CRASHED' || err.code === 'NV_HOST_CLOSED') {
+        // The host process under the VM went away (it restarts on its own): worth a retry.
+        answer(res, 503, id, `the host process running the app "${app.name}" stopped during the request (${err.code}); retry`, false, ['retry-after', '1']);
+        return done(503);
+      }
       const status = err.class === 'system' ? 500 : 502;
       answer(res, status, id, `the app "${app.name}" could not be started (${err.code})`);
       return done(status);
     } finally {
-      release(app);
+      runEnded(app.handle.key);
+      slots.release(app);
     }
     record.vmMs = performance.now() - vmStarted;
     record.outcome = result.outcome;
@@ -462,9 +383,18 @@ export function createGateway(options: GatewayOptions): Gateway {
       return server;
     },
     queueDepth() {
-      const out: Record<string, number> = {};
-      for (const [name, s] of slots) if (s.waiting.length > 0) out[name] = s.waiting.length;
-      return out;
+      return slots.queueDepth();
+    },
+    liveVms() {
+      return live;
+    },
+    drained(handle) {
+      if (!running.has(handle.key)) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const list = drainWaiters.get(handle.key) ?? [];
+        list.push(resolve);
+        drainWaiters.set(handle.key, list);
+      });
     },
     async close() {
       const s = server;

@@ -79,7 +79,7 @@ for (const [name, make] of implementations) {
     test('env, stdin and image files reach the guest', async () => {
       const h = await host.load({
         module: loadWasm(guestWasm('rust', 'stdin_upper')),
-        files: [{ path: '/etc/motd', kind: 'file', data: new TextEncoder().encode('hi') }],
+        files: [{ path: '/etc/motd', kind: 'file', mode: 0o644, data: new TextEncoder().encode('hi') }],
       });
       const r = await host.run(h, { args: ['up'], stdin: 'abc\n' });
       assert.equal(r.outcome, 'exit', text(r.stderr));

@@ -74,8 +74,8 @@ export interface VmHost {
   /** Drops one reference to the image; the last one frees it (runs in flight finish first). */
   unload(handle: VmHandle): Promise<void>;
   stats(): Promise<HostStats>;
-  /** Stops taking runs, lets those in flight finish, frees everything. */
-  close(): Promise<void>;
+  /** Stops taking runs, lets those in flight finish (up to `graceMs`), frees everything. */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** The key of an image: its digest (or the module's sha256) and its memory limit. */

@@ -380,6 +380,11 @@ export class ImageStore {
     };
   }
 
+  /** The app manifest of an image (reads only its OCI manifest and config, verified). */
+  manifestOf(ref: string): Manifest {
+    return this.#parts(this.resolve(ref).digest).manifest;
+  }
+
   /** What a runner needs: the manifest, the module bytes and the files, all verified. */
   load(ref: string): LoadedImage {
     const { digest } = this.resolve(ref);

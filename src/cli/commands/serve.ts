@@ -1,8 +1,10 @@
 /**
- * `nanovisor serve`: the daemon. One process runs the control-plane API (src/api over
- * src/control), the HTTP gateway (a fresh Nano-VM per request) and their state: a data
- * directory created on first start with the image store, the SQLite database, the request
- * logs and the API token. On first start it deploys the bundled example apps, so
+ * `nanovisor serve`: the daemon. The primary process runs the control-plane API (src/api
+ * over src/control), the HTTP gateway and their state — and no guest code: every request's
+ * fresh Nano-VM runs on a host shard (one jailed process per core, src/host/shards), so the
+ * API and `/healthz` answer whatever the guests do. State lives in a data directory created
+ * on first start with the image store, the SQLite database, the request logs and the API
+ * token. On first start it deploys the bundled example apps, so
  * `curl localhost:8080/echo-c` answers at once. SIGINT/SIGTERM stop it cleanly: stop
  * accepting, let requests in flight finish within the grace period, flush logs, close the
  * database. The daemon logs JSON lines to stderr.
@@ -16,9 +18,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi, type Api } from '../../api/index.ts';
 import { ControlPlane, StateDb, type Logger } from '../../control/index.ts';
-import { createGateway, runFreshVm, type Gateway, type GatewayApp } from '../../gateway/index.ts';
+import { availableParallelism } from 'node:os';
+import { subscribe, unsubscribe as unsubscribeChannel } from 'node:diagnostics_channel';
+import { AppLoader, createGateway, type Gateway } from '../../gateway/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
-import { enableEagerCompilation } from '../../host/index.ts';
+import { InProcessHost, ShardedHost, enableEagerCompilation, type HostImage, type VmHost } from '../../host/index.ts';
+import type { ShardExitEvent, ShardStartEvent } from '../../host/shards/index.ts';
 import { NanovisorMetrics, RequestLog, createLogger } from '../../observability/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo, Command } from '../command.ts';
@@ -37,6 +42,9 @@ Flags:
   --api HOST:PORT        control-plane API address (default 127.0.0.1:7070)
   --listen HOST:PORT     gateway address for app traffic (default 127.0.0.1:8080)
   --grace DURATION       how long requests in flight may finish at shutdown (default 10s)
+  --shards N             host processes that run the guests (default: one per core);
+                         0 runs them in the daemon's own process (no isolation between
+                         guests and the API: for debugging)
   --no-examples          do not deploy the example apps on first start
 
 The API needs "Authorization: Bearer <token>"; the token is in <data>/token (0600).
@@ -47,6 +55,7 @@ const SPECS: FlagSpec[] = [
   { name: 'api', type: 'string' },
   { name: 'listen', type: 'string' },
   { name: 'grace', type: 'string' },
+  { name: 'shards', type: 'string' },
   { name: 'no-examples', type: 'boolean' },
 ];
 
@@ -118,6 +127,8 @@ export interface DaemonOptions {
   /** Deploy the example apps on the first start. Default true. */
   examples?: boolean;
   graceMs?: number;
+  /** Host shards that run the guests. Default: one per core; 0 runs them in this process. */
+  shards?: number;
   log?: Logger;
   /** Where one-line notes for the user go (example builds). */
   note?: (text: string) => void;
@@ -130,6 +141,8 @@ export interface Daemon {
   readonly tokenFile: string;
   readonly control: ControlPlane;
   readonly gateway: Gateway;
+  /** Where the guests run: the sharded host (or the in-process one with `shards: 0`). */
+  readonly host: VmHost;
   readonly api: Api;
   /** The apps deployed from the examples on this start. */
   readonly examples: string[];
@@ -149,6 +162,32 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
 
 function url(a: AddressInfo): string {
   return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+}
+
+/** `--shards N`: a whole number, 0 (guests in the daemon) up to 256. */
+export function parseShards(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 256) throw new NanovisorError('NV_USAGE', `--shards "${text}": expected a whole number of host processes from 0 to 256`);
+  return n;
+}
+
+/** Logs every shard start and exit (a crash is a warning: the shard restarts by itself). */
+function logShardEvents(log: Logger): () => void {
+  const onStart = (m: unknown) => {
+    const e = m as ShardStartEvent;
+    log('info', e.restarts === 0 ? 'host shard started' : 'host shard restarted', { shard: e.shard, pid: e.pid, restarts: e.restarts, startupMs: Math.round(e.startupMs) });
+  };
+  const onExit = (m: unknown) => {
+    const e = m as ShardExitEvent;
+    if (e.expected) return;
+    log('warn', 'host shard crashed: restarting it', { shard: e.shard, pid: e.pid, code: e.code, signal: e.signal, failedRequests: e.failedRequests });
+  };
+  subscribe('nanovisor:host:shard-start', onStart);
+  subscribe('nanovisor:host:shard-exit', onExit);
+  return () => {
+    unsubscribeChannel('nanovisor:host:shard-start', onStart);
+    unsubscribeChannel('nanovisor:host:shard-exit', onExit);
+  };
 }
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -211,51 +250,68 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const store = ImageStore.openHome(dataDir);
   const db = StateDb.open(join(dataDir, 'nanovisor.db'));
   const tokenFile = join(dataDir, 'token');
-  let gateway: Gateway | undefined;
+  const metrics = new NanovisorMetrics();
+  const requestLog = new RequestLog({ dir: join(dataDir, 'logs'), secretsOf: (app) => control?.secretValues(app) ?? [] });
   let control: ControlPlane | undefined;
   /** Where the gateway listens, once it does (for GET /healthz). */
   let servedGatewayUrl: string | undefined;
-  /** What the gateway serves now (for the pool gauge, without a database read per scrape). */
-  let servedApps: readonly GatewayApp[] = [];
-  const metrics = new NanovisorMetrics();
-  const requestLog = new RequestLog({ dir: join(dataDir, 'logs'), secretsOf: (app) => control?.secretValues(app) ?? [] });
+
+  const shards = options.shards ?? availableParallelism();
+  const unsubscribe = logShardEvents(log);
+  let host: VmHost;
   try {
-    control = ControlPlane.open({
-      db, store, tokenFile, tmpDir: join(dataDir, 'tmp'), version: VERSION, requestLog, metrics, log,
-      gatewayUrl: () => servedGatewayUrl,
-      onAppsChanged: (apps) => {
-        servedApps = apps;
-        gateway?.setApps(apps);
-      },
-    });
+    host = shards === 0
+      ? new InProcessHost()
+      : await ShardedHost.start({ shards, execArgv: ['--no-wasm-lazy-compilation'] });
   } catch (e) {
+    unsubscribe();
+    requestLog.close();
     db.close();
     throw e;
   }
-  const cp = control;
-  // Every VM the gateway boots goes through here, so the live count is exact.
-  let vmsLive = 0;
-  servedApps = cp.gatewayApps();
-  gateway = createGateway({
-    apps: servedApps,
-    runVm: (prepared, vmOptions) => {
-      vmsLive++;
-      try {
-        return runFreshVm(prepared, vmOptions);
-      } finally {
-        vmsLive--;
-      }
-    },
+  const gateway = createGateway({
+    apps: [],
+    host,
     onRequest: (record) => {
       requestLog.append(record);
       metrics.recordRequest(record);
     },
   });
+  const loader = new AppLoader({
+    host,
+    gateway,
+    resolveImage: (digest, memoryLimitBytes): HostImage => {
+      const image = store.load(digest);
+      return {
+        digest, module: image.module, files: image.files, memoryLimitBytes,
+        ...(image.snapshot === undefined ? {} : { snapshot: image.snapshot }),
+      };
+    },
+    log,
+  });
+  try {
+    control = ControlPlane.open({
+      db, store, tokenFile, tmpDir: join(dataDir, 'tmp'), version: VERSION, requestLog, metrics, log,
+      gatewayUrl: () => servedGatewayUrl,
+      onAppsChanged: (specs) => loader.apply(specs),
+      checkSpec: (spec) => loader.check(spec),
+      refreshMetrics: async () => { poolIdle = (await host.stats()).poolIdle; },
+    });
+  } catch (e) {
+    unsubscribe();
+    await host.close();
+    requestLog.close();
+    db.close();
+    throw e;
+  }
+  const cp = control;
   const gw = gateway;
+  // Pool sizes live in the shards: read before each scrape (refreshMetrics), not per request.
+  let poolIdle = 0;
   metrics.setSources({
     queueDepth: () => gw.queueDepth(),
-    vmsLive: () => vmsLive,
-    poolIdle: () => servedApps.reduce((n, a) => n + (a.prepared.pool?.stats.idle ?? 0), 0),
+    vmsLive: () => gw.liveVms(),
+    poolIdle: () => poolIdle,
   });
 
   let examples: string[] = [];
@@ -263,6 +319,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     if (options.examples !== false) examples = deployExamples(cp, store, log, note);
     db.run("INSERT INTO meta (key, value) VALUES ('examples', ?)", JSON.stringify(examples));
   }
+  // Everything deployed is loaded on the host before the gateway takes its first request.
+  await loader.apply(cp.appSpecs());
 
   const api = createApi({ control: cp, log });
   const apiServer = createServer(api.handle);
@@ -276,6 +334,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   } catch (e) {
     apiServer.close();
     await gateway.close();
+    unsubscribe();
+    await host.close();
     requestLog.close();
     db.close();
     const err = e as NodeJS.ErrnoException;
@@ -292,6 +352,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     tokenFile,
     control: cp,
     gateway: gw,
+    host,
     api,
     examples,
     close() {
@@ -309,6 +370,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           gw.server?.closeAllConnections();
           apiServer.closeAllConnections();
         }
+            await host.close({ graceMs: 1000 });
+        unsubscribe();
         requestLog.close();
         db.close();
         log('info', 'stopped');
@@ -316,7 +379,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return closing;
     },
   };
-  log('info', 'nanovisor serve ready', { api: daemon.apiUrl, gateway: daemon.gatewayUrl, dataDir, apps: cp.gatewayApps().map((a) => a.name) });
+  log('info', 'nanovisor serve ready', { api: daemon.apiUrl, gateway: daemon.gatewayUrl, dataDir, shards, apps: loader.specs.map((a) => a.name) });
   return daemon;
 }
 
@@ -328,6 +391,7 @@ export const serveCommand: Command = {
     const p = parseFlags(argv, SPECS, 'serve');
     if (p.positionals.length > 0) throw new NanovisorError('NV_USAGE', `serve: unexpected argument "${p.positionals[0]}"`);
     const grace = flagString(p, 'grace');
+    const shardsFlag = flagString(p, 'shards');
     const log = jsonLogger(io.stderr);
     const daemon = await startDaemon({
       dataDir: dataHome(flagString(p, 'data'), io.env, io.cwd),
@@ -335,6 +399,7 @@ export const serveCommand: Command = {
       listen: parseAddress(flagString(p, 'listen') ?? DEFAULT_LISTEN, 'listen'),
       examples: !flagBool(p, 'no-examples'),
       ...(grace === undefined ? {} : { graceMs: parseDuration(grace, 'grace') }),
+      ...(shardsFlag === undefined ? {} : { shards: parseShards(shardsFlag) }),
       log,
       note: (t) => io.stdout(`${t}\n`),
     });

@@ -1,0 +1,160 @@
+/**
+ * From app specs to served apps. The control plane emits specs — plain data naming an image
+ * by digest, with routes, limits and env — and never compiles anything; the loader loads each
+ * spec's image on the VmHost (compiling in process or on the shards, asynchronously), swaps
+ * the new set into the gateway at once, and unloads a replaced version's image only after its
+ * requests in flight have finished on it.
+ */
+import type { HostImage, HostRunOptions, VmHandle, VmHost } from '../host/index.ts';
+import type { Gateway, GatewayApp, GatewayRoute } from './server.ts';
+
+/** What the gateway serves one app from: its current version, as data. */
+export interface AppSpec {
+  name: string;
+  version: number;
+  /** The image, by content address. */
+  digest: string;
+  routes: GatewayRoute[];
+  /** Memory limit of every VM of the app, in bytes. */
+  memoryLimitBytes: number;
+  /** Run options of every request (args, env with secrets, entry, limits). */
+  options: Omit<HostRunOptions, 'stdin'>;
+  maxBodyBytes?: number;
+  concurrency: number;
+  queue: number;
+}
+
+export type LoaderLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+
+export interface AppLoaderOptions {
+  host: VmHost;
+  gateway: Gateway;
+  /** The image of a digest, read from the image store (verified). */
+  resolveImage: (digest: string, memoryLimitBytes: number) => HostImage;
+  log?: LoaderLog;
+}
+
+interface Served {
+  spec: AppSpec;
+  handle: VmHandle;
+}
+
+const loadKey = (s: AppSpec) => `${s.digest}@m${s.memoryLimitBytes}`;
+
+/** The gateway app of a spec on a loaded handle. */
+export function gatewayApp(spec: AppSpec, handle: VmHandle): GatewayApp {
+  return {
+    name: spec.name,
+    routes: spec.routes,
+    handle,
+    options: spec.options,
+    ...(spec.maxBodyBytes === undefined ? {} : { maxBodyBytes: spec.maxBodyBytes }),
+    concurrency: spec.concurrency,
+    queue: spec.queue,
+  };
+}
+
+export class AppLoader {
+  readonly #o: AppLoaderOptions;
+  /** What the gateway serves now, by app name. */
+  #served = new Map<string, Served>();
+  /** Handles loaded by `check` for a change about to be committed, by load key. */
+  readonly #checked = new Map<string, VmHandle>();
+  /** Applies run one after the other; the last one wins. */
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(options: AppLoaderOptions) {
+    this.#o = options;
+  }
+
+  get #log(): LoaderLog {
+    return this.#o.log ?? (() => {});
+  }
+
+  /** The specs served now. */
+  get specs(): AppSpec[] {
+    return [...this.#served.values()].map((s) => s.spec);
+  }
+
+  /**
+   * Loads a spec's image without serving it, so a change is refused before it is committed
+   * when its image cannot serve (rejects with the image's error). The next `apply` uses it.
+   */
+  async check(spec: AppSpec): Promise<void> {
+    const key = loadKey(spec);
+    if (this.#checked.has(key) || [...this.#served.values()].some((s) => loadKey(s.spec) === key)) return;
+    const handle = await this.#o.host.load(this.#o.resolveImage(spec.digest, spec.memoryLimitBytes));
+    if (this.#checked.has(key)) await this.#o.host.unload(handle);
+    else this.#checked.set(key, handle);
+  }
+
+  /** Serves exactly `specs` (resolves once the gateway serves them). */
+  apply(specs: readonly AppSpec[]): Promise<void> {
+    const next = this.#chain.then(() => this.#apply(specs));
+    this.#chain = next.catch(() => {});
+    return next;
+  }
+
+  async #apply(specs: readonly AppSpec[]): Promise<void> {
+    const { host, gateway } = this.#o;
+    const previous = this.#served;
+    const next = new Map<string, Served>();
+    /** Handles this apply took a reference on. */
+    const loaded = new Map<string, VmHandle>();
+    await Promise.all(specs.map(async (spec) => {
+      const key = loadKey(spec);
+      const old = previous.get(spec.name);
+      try {
+        let handle = loaded.get(key);
+        if (handle === undefined) {
+          handle = this.#checked.get(key);
+          this.#checked.delete(key);
+          handle ??= await host.load(this.#o.resolveImage(spec.digest, spec.memoryLimitBytes));
+          if (loaded.has(key)) await host.unload(handle);
+          else loaded.set(key, handle);
+          handle = loaded.get(key)!;
+        }
+        next.set(spec.name, { spec, handle });
+      } catch (e) {
+        // One broken app never stops the rest: it keeps its running version if it has one.
+        this.#log('error', 'app version cannot be loaded: it is not served', {
+          app: spec.name, version: spec.version, digest: spec.digest, error: (e as Error).message, code: (e as { code?: unknown }).code,
+        });
+        if (old !== undefined && loadKey(old.spec) !== key) {
+          const kept = loaded.get(loadKey(old.spec));
+          if (kept === undefined) {
+            const again = await host.load(this.#o.resolveImage(old.spec.digest, old.spec.memoryLimitBytes)).catch(() => undefined);
+            if (again !== undefined) {
+              loaded.set(loadKey(old.spec), again);
+              next.set(spec.name, old);
+            }
+          } else next.set(spec.name, old);
+        }
+      }
+    }));
+    const apps = [...next.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name)).map((s) => gatewayApp(s.spec, loaded.get(loadKey(s.spec))!));
+    try {
+      gateway.setApps(apps);
+    } catch (e) {
+      for (const h of loaded.values()) await host.unload(h);
+      throw e;
+    }
+    for (const s of next.values()) s.handle = loaded.get(loadKey(s.spec))!;
+    this.#served = next;
+    // Every handle of the previous set goes once its requests finish; the new set holds its own references.
+    const replaced = new Map<string, VmHandle>();
+    for (const s of previous.values()) replaced.set(loadKey(s.spec), s.handle);
+    for (const [key, h] of replaced) {
+      // Still served: the new set's reference keeps it; drop the old one now.
+      if (loaded.has(key)) void host.unload(h).catch(() => {});
+      else void gateway.drained(h).then(() => host.unload(h)).catch(() => {});
+    }
+    // Checked images nobody applied (a change refused after its check) are dropped too.
+    for (const [key, h] of this.#checked) {
+      if (!specs.some((s) => loadKey(s) === key)) {
+        this.#checked.delete(key);
+        void host.unload(h).catch(() => {});
+      }
+    }
+  }
+}
