@@ -75,10 +75,11 @@ export function parseWrk(out: string): WrkResult {
   };
 }
 
-/** One wrk run against the echo path on 127.0.0.1:port. */
-export function runWrk(port: number, o: { seconds: number; connections: number; cpu: number }): Promise<WrkResult> {
+/** One wrk run against the echo path on 127.0.0.1:port (POST of the echo body), or GET `path`. */
+export function runWrk(port: number, o: { seconds: number; connections: number; cpu: number; path?: string }): Promise<WrkResult> {
+  const target = o.path === undefined ? ['-s', script(), `http://127.0.0.1:${port}${ECHO_PATH}`] : [`http://127.0.0.1:${port}${o.path}`];
   const [cmd, args] = pinned(o.cpu, 'wrk', [
-    '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '10s', '--latency', '-s', script(), `http://127.0.0.1:${port}${ECHO_PATH}`,
+    '-t1', `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', '10s', '--latency', ...target,
   ]);
   return new Promise((resolve, reject) => {
     execFile(cmd, args, { timeout: (o.seconds + 30) * 1000 }, (err, stdout, stderr) => {

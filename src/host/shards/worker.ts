@@ -6,6 +6,7 @@
  * density); `stats` reports on the process. It exits when its parent disconnects, so a shard
  * never outlives its supervisor.
  */
+import { setPriority } from 'node:os';
 import { InProcessHost } from '../in-process-host.ts';
 import { NanoVm, type RunResult, type VmOptions } from '../index.ts';
 import { NanovisorError, isNanovisorError, type ErrorCode } from '../../shared/errors.ts';
@@ -16,6 +17,17 @@ import type {
 
 if (process.send === undefined) {
   throw new Error('src/host/shards/worker.ts is a shard process: start it through the Supervisor');
+}
+
+/**
+ * Guests run a notch below the primary (the control plane, the API, the gateway's HTTP
+ * work), so /healthz and the API stay prompt when every shard's guests are busy.
+ */
+const SHARD_NICENESS = 5;
+try {
+  setPriority(SHARD_NICENESS);
+} catch {
+  // Not allowed here: run at the primary's priority.
 }
 
 const host = new InProcessHost();

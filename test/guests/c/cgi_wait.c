@@ -1,6 +1,7 @@
 // A CGI guest that waits or spins, for concurrency tests and benchmarks. QUERY_STRING (or
 // argv[1] when there is no QUERY_STRING) is `sleep=MS` — sleep MS milliseconds in poll_oneoff
-// (usleep) — or `spin=1` — loop forever without a system call. It answers with the
+// (usleep) — `spin=1` — loop forever without a system call — or `work=N` — N million
+// iterations of a loop, then answer (a CPU-bound request of fixed size). It answers with the
 // realtime clock (ns) when it started and when it finished waiting, so a test can check from
 // the guests' side that their waits overlapped.
 #include <stdio.h>
@@ -24,6 +25,10 @@ int main(int argc, char **argv) {
   long long start = now_ns();
   if (strncmp(q, "spin=", 5) == 0) {
     for (;;) spins++;
+  }
+  if (strncmp(q, "work=", 5) == 0) {
+    long n = strtol(q + 5, NULL, 10) * 1000000L;
+    for (long i = 0; i < n; i++) spins++;
   }
   long ms = strncmp(q, "sleep=", 6) == 0 ? strtol(q + 6, NULL, 10) : 0;
   if (ms > 0) usleep((useconds_t)ms * 1000);
