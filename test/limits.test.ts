@@ -1,15 +1,21 @@
-// Time limits cover every phase of a run and stop it promptly, every time: a start section
-// that never returns (wat/start_spin), many short limits in a row, runs with and without
-// limits interleaved; on the synchronous path, the asynchronous (JSPI) path and the CLI.
+// Limits hold in every phase of a run. Time limits stop it promptly, every time: a start
+// section that never returns (wat/start_spin), many short limits in a row, runs with and
+// without limits interleaved; on the synchronous path, the asynchronous (JSPI) path and the
+// CLI. Memory limits refuse a module declaring more than its limit before anything touches
+// that memory, and memory a module declares but never touches costs nothing to build or boot
+// (wat/huge_initial_memory).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT_TIMEOUT, NanoVm, prepareModule, type PreparedModule, type RunResult } from '../src/host/index.ts';
+import { ImageStore, buildImage, loadRunnable } from '../src/image/index.ts';
+import { tempDir, writeTree } from '../src/image/testing.ts';
 import { wat } from './support/wat.ts';
 import { guestWasm, loadWasm } from './helpers.ts';
 
-const cli = fileURLToPath(new URL('../bin/nanovisor.js', import.meta.url));
+const cliPath = fileURLToPath(new URL('../bin/nanovisor.js', import.meta.url));
 
 /** Spins in `_start`; exits 7 from `ok`. Snapshot-able, so it runs with interrupt checks. */
 const SPIN = wat(`(module
@@ -70,7 +76,7 @@ test('a start section that exits or traps is reported by run, not thrown by crea
 });
 
 test('start_spin: nanovisor run --timeout stops a start section and exits 124', () => {
-  const r = spawnSync(process.execPath, [cli, 'run', '--timeout', '300ms', guestWasm('wat', 'start_spin')], {
+  const r = spawnSync(process.execPath, [cliPath, 'run', '--timeout', '300ms', guestWasm('wat', 'start_spin')], {
     encoding: 'utf8', input: '', timeout: 30_000,
   });
   assert.equal(r.signal, null, 'nanovisor run hung and was killed');
@@ -111,4 +117,50 @@ test('a long limit after a short one does not delay a later short one', () => {
   const r = NanoVm.create(p, { timeoutMs: 2 }).run();
   assertTimeout(r, 'short after long');
   assert.ok(r.durationMs < PROMPT_MS, `took ${r.durationMs.toFixed(1)} ms`);
+});
+
+// A 52-byte module declaring 65,536 initial pages (4 GiB) that it never touches.
+const HUGE = guestWasm('wat', 'huge_initial_memory');
+
+function refusedForMemory(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return err.code === 'NV_GUEST_MEMORY_LIMIT' && /needs 4 GiB .*256 MiB/.test(err.message ?? '');
+}
+
+test('huge_initial_memory: refused at once at prepare and at build when it exceeds the memory limit', () => {
+  let started = performance.now();
+  assert.throws(() => prepareModule(loadWasm(HUGE)), refusedForMemory);
+  assert.throws(() => prepareModule(loadWasm(HUGE), undefined, { snapshot: 'off' }), refusedForMemory);
+  // Generous bounds that prove "before any scan": walking 4 GiB took 46-80 s here.
+  assert.ok(performance.now() - started < 5000, `prepare took ${(performance.now() - started).toFixed(0)} ms`);
+  using tmp = tempDir();
+  const store = ImageStore.open(join(tmp.path, 'store'));
+  started = performance.now();
+  assert.throws(() => buildImage({ dir: HUGE, store }), (e: { code?: string; message?: string }) =>
+    e.code === 'NV_GUEST_MEMORY_LIMIT' && /needs 4 GiB .*limits\.memoryBytes is 256 MiB/.test(e.message ?? ''));
+  assert.ok(performance.now() - started < 5000, `build took ${(performance.now() - started).toFixed(0)} ms`);
+  const cli = spawnSync(process.execPath, [cliPath, 'run', HUGE], { encoding: 'utf8', input: '', timeout: 60_000 });
+  assert.equal(cli.status, 1, cli.stderr);
+  assert.match(cli.stderr, /NV_GUEST_MEMORY_LIMIT/);
+});
+
+test('huge_initial_memory: within its limit it builds, prepares and runs without paying for its untouched memory', async () => {
+  using tmp = tempDir();
+  writeTree(tmp.path, { 'nanovisor.json': JSON.stringify({ name: 'huge', module: 'huge.wasm', limits: { memoryBytes: 4 * 2 ** 30 } }), 'huge.wasm': loadWasm(HUGE) });
+  const store = ImageStore.open(join(tmp.path, 'store'));
+  let started = performance.now();
+  const { digest } = buildImage({ dir: tmp.path, store });
+  assert.ok(performance.now() - started < 5000, `build took ${(performance.now() - started).toFixed(0)} ms`);
+  started = performance.now();
+  const p = loadRunnable(store, digest).prepared;
+  assert.ok(performance.now() - started < 5000, `prepare took ${(performance.now() - started).toFixed(0)} ms`);
+  assert.equal(p.snapshot?.segments.length, 0);
+  const rssBefore = process.memoryUsage().rss;
+  for (let i = 0; i < 3; i++) {
+    assert.equal(NanoVm.create(p).run().outcome, 'exit');
+    assert.equal((await NanoVm.createAsync(p).runAsync()).outcome, 'exit');
+  }
+  // Resetting or copying the 4 GiB snapshot image took RSS to 4.5 GB at the first request.
+  const grewMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
+  assert.ok(grewMiB < 512, `RSS grew by ${grewMiB.toFixed(0)} MiB`);
 });

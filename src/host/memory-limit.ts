@@ -6,6 +6,7 @@
  */
 import { concatBytes } from '../shared/bytes.ts';
 import { NanovisorError } from '../shared/errors.ts';
+import { formatBytes } from '../shared/units.ts';
 import { ByteReader, SectionId, WasmBinaryError, encodeU32, readSections, sectionReader, type Section } from '../shared/wasm-binary.ts';
 
 export const WASM_PAGE = 65536;
@@ -79,12 +80,7 @@ export function applyMemoryLimit(bytes: Uint8Array, limitBytes: number): Uint8Ar
   const limitPages = Math.min(MAX_PAGES, Math.floor(limitBytes / WASM_PAGE));
   const limits = limitsOf(bytes);
   if (limits === undefined) return bytes;
-  if (limits.min > limitPages) {
-    throw new NanovisorError(
-      'NV_GUEST_MEMORY_LIMIT',
-      `module needs ${limits.min * 64} KiB of memory at start; the limit is ${limitPages * 64} KiB`,
-    );
-  }
+  checkInitialMemory(limits.min, limitBytes);
   const newMax = limits.max === undefined ? limitPages : Math.min(limits.max, limitPages);
   if (limits.max === newMax) return bytes;
   // Re-encode the limits, then the enclosing section's size, which changes with them.
@@ -99,6 +95,22 @@ export function applyMemoryLimit(bytes: Uint8Array, limitBytes: number): Uint8Ar
     Uint8Array.of(s.id), encodeU32(body.byteLength), body,
     bytes.subarray(s.end),
   ]);
+}
+
+/**
+ * Refuses a module whose memory starts larger than its limit, from the page count alone:
+ * callers check before anything allocates or scans that memory (a 52-byte module can declare
+ * 4 GiB). `limitName` says which setting to raise, e.g. `limits.memoryBytes`.
+ */
+export function checkInitialMemory(initialPages: number, limitBytes: number, limitName = 'its memory limit'): void {
+  const limitPages = Math.min(MAX_PAGES, Math.floor(limitBytes / WASM_PAGE));
+  if (initialPages <= limitPages) return;
+  const neededBytes = initialPages * WASM_PAGE;
+  throw new NanovisorError(
+    'NV_GUEST_MEMORY_LIMIT',
+    `module needs ${formatBytes(neededBytes)} of memory at start (${initialPages} pages); ${limitName} is ${formatBytes(limitBytes)}`,
+    { details: { neededBytes, limitBytes } },
+  );
 }
 
 /** Initial and maximum pages of the module's memory, if it has one. */

@@ -30,10 +30,18 @@ interface TableState {
 /** Default number of idle instances kept per module. */
 export const DEFAULT_MAX_IDLE = 64;
 
+/**
+ * Largest initial memory reset by copying the snapshot over it; VMs of modules whose memory
+ * starts larger get a fresh memory each (and, if reusable, a fresh instance).
+ */
+export const RESET_MAX_BYTES = 64 * 1024 * 1024;
+
 export class InstancePool {
   readonly #module: WebAssembly.Module;
   readonly #snapshot: Snapshot;
-  readonly #pristine: Uint8Array;
+  /** The initial memory as the snapshot leaves it; undefined for memories too large to reset by copy. */
+  readonly #pristine: Uint8Array | undefined;
+  readonly #initialBytes: number;
   readonly #maximumPages: number;
   readonly #maxIdle: number;
   readonly #idle: Record<PoolMode, PooledInstance[]> = { sync: [], async: [] };
@@ -55,8 +63,11 @@ export class InstancePool {
     this.#snapshot = snapshot;
     this.#maximumPages = maximumPages;
     this.#maxIdle = maxIdle;
-    this.#pristine = new Uint8Array(snapshot.initialPages * PAGE);
-    for (const s of snapshot.segments) this.#pristine.set(s.bytes, s.offset);
+    this.#initialBytes = snapshot.initialPages * PAGE;
+    // Resetting rewrites the whole initial memory; past RESET_MAX_BYTES a fresh memory (whose
+    // untouched pages the kernel never maps) is cheaper than a copy, and keeps RSS low.
+    this.#pristine = this.#initialBytes <= RESET_MAX_BYTES ? new Uint8Array(this.#initialBytes) : undefined;
+    for (const s of snapshot.segments) this.#pristine?.set(s.bytes, s.offset);
   }
 
   get stats(): { idle: number; created: number; reused: number } {
@@ -99,8 +110,8 @@ export class InstancePool {
   /** Takes an instance back after its VM ended: reset it for the next VM, or drop it. */
   release(p: PooledInstance): void {
     p.slot.kernel = undefined;
-    const grown = p.memory.buffer.byteLength !== this.#pristine.byteLength;
-    if (grown) return;
+    const grown = p.memory.buffer.byteLength !== this.#initialBytes;
+    if (grown || this.#pristine === undefined) return;
     if (this.#snapshot.reusable) {
       // The reset is deferred off the request's path: the VM's result goes out first, and
       // the instance is cleaned on the next turn of the event loop (or by the next acquire).
@@ -172,6 +183,7 @@ export class InstancePool {
 
   /** Puts the instance back in the snapshot state; false when it cannot be (a table grew). */
   #reset(p: PooledInstance): boolean {
+    if (this.#pristine === undefined) return false;
     new Uint8Array(p.memory.buffer).set(this.#pristine);
     const exports = p.instance.exports;
     for (const g of this.#snapshot.globals) {

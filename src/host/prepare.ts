@@ -7,7 +7,7 @@ import v8 from 'node:v8';
 import { PREVIEW1_FUNCTIONS, WASI_MODULE } from '../kernel/abi.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import { WasmBinaryError } from '../shared/wasm-binary.ts';
-import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, memoryLimitsOf } from './memory-limit.ts';
+import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, checkInitialMemory, memoryLimitsOf } from './memory-limit.ts';
 import { DEFAULT_MEMORY_LIMIT } from './options.ts';
 import { INTERRUPT_IMPORT, NotInstrumentable, instrumentInterrupts } from './interrupt/instrument.ts';
 import { watchdog } from './interrupt/watchdog.ts';
@@ -83,6 +83,9 @@ function compile(bytes: Uint8Array): WebAssembly.Module {
 /** Validates and compiles module bytes with the memory limit enforced by the engine. */
 export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, options: PrepareOptions = {}): PreparedModule {
   checkMagic(bytes);
+  // From the declaration alone, before the snapshot transform or the engine touch that memory.
+  const declared = memoryLimitsOf(bytes);
+  if (declared !== undefined) checkInitialMemory(declared.min, memoryLimitBytes);
   const wanted = process.env['NANOVISOR_SNAPSHOT'] === 'off' ? 'off' : options.snapshot ?? 'auto';
   if (wanted === 'auto') {
     let extracted: SnapshotModule | undefined;
@@ -107,10 +110,8 @@ export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMO
 /** Prepares a snapshot module (memory imported, data in `snapshot`), e.g. from an image's layers. */
 export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, maxIdle?: number): PreparedModule {
   checkMagic(moduleBytes);
+  checkInitialMemory(snapshot.initialPages, memoryLimitBytes);
   const limitPages = Math.min(MAX_PAGES, Math.floor(memoryLimitBytes / WASM_PAGE));
-  if (snapshot.initialPages > limitPages) {
-    throw new NanovisorError('NV_GUEST_MEMORY_LIMIT', `module needs ${snapshot.initialPages * 64} KiB of memory at start; the limit is ${limitPages * 64} KiB`);
-  }
   const maximumPages = Math.min(snapshot.maximumPages ?? MAX_PAGES, limitPages);
   let instrumented: Uint8Array | undefined;
   if (process.env['NANOVISOR_INTERRUPTS'] !== 'off') {

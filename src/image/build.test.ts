@@ -126,7 +126,7 @@ test('manifest and module problems surface with their own codes', () => {
   dir = app(join(tmp.path, 'b'), { name: 'x', module: 'hello.wasm', entry: 'serve' });
   fails('NV_MODULE_NO_ENTRY', () => buildImage({ dir, store }), /serve/);
   dir = app(join(tmp.path, 'c'), { name: 'x', module: 'hello.wasm', limits: { memoryBytes: 65536 } });
-  fails('NV_MANIFEST_INVALID', () => buildImage({ dir, store }), /limits\.memoryBytes: the module needs/);
+  fails('NV_GUEST_MEMORY_LIMIT', () => buildImage({ dir, store }), /module needs .* of memory at start .*; limits\.memoryBytes is 64 KiB/);
   dir = app(join(tmp.path, 'd'), { name: 'x', module: 'bad.wasm' }, { 'bad.wasm': 'not wasm' });
   fails('NV_MODULE_MALFORMED', () => buildImage({ dir, store }));
   // Another manifest file than nanovisor.json.

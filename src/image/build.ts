@@ -10,6 +10,7 @@ import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep } fr
 import { NanovisorError } from '../shared/errors.ts';
 import { manifestTag, parseManifest, parseManifestText, type Manifest } from './manifest.ts';
 import { checkModule } from './module-check.ts';
+import { checkInitialMemory } from '../host/memory-limit.ts';
 import { encodeSnapshot } from '../host/snapshot/format.ts';
 import { preinitialize } from '../host/snapshot/preinit.ts';
 import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from '../host/snapshot/transform.ts';
@@ -194,10 +195,8 @@ export function buildImage(options: BuildOptions): BuildResult {
   const moduleReal = realInside(root, modulePath, `module "${manifest.module}"`);
   const module = new Uint8Array(readFileSync(moduleReal));
   const info = checkModule(module, { entry: manifest.entry });
-  const minBytes = info.memory.minPages * 65536;
-  if (minBytes > manifest.limits.memoryBytes) {
-    throw new NanovisorError('NV_MANIFEST_INVALID', `limits.memoryBytes: the module needs at least ${minBytes} bytes of memory at start, the limit is ${manifest.limits.memoryBytes}`);
-  }
+  // Before the snapshot transform: a few bytes of module can declare gigabytes of memory.
+  checkInitialMemory(info.memory.minPages, manifest.limits.memoryBytes, 'limits.memoryBytes');
   const files = collectFiles(root, manifest.files);
   const sealed = sealBoot(module, manifest);
   const put = options.store.put({ manifest, files, ...sealed }, [tag]);

@@ -76,7 +76,7 @@ interface GlobalEntry {
   readonly raw: Uint8Array;
 }
 
-interface DataSegment {
+export interface DataSegment {
   readonly mode: 'active' | 'passive';
   readonly offset?: number;
   readonly data: Uint8Array;
@@ -228,7 +228,16 @@ export function nonZeroRuns(image: Uint8Array, gap = 64): SnapshotSegment[] {
   const out: SnapshotSegment[] = [];
   let i = 0;
   const n = image.length;
+  // Zeros are skipped four bytes at a time: a memory of gigabytes is mostly zero.
+  const words = image.byteOffset % 4 === 0 ? new Int32Array(image.buffer, image.byteOffset, n >>> 2) : undefined;
   while (i < n) {
+    if (words !== undefined) {
+      let w = (i + 3) >>> 2;
+      if (image[i] === 0 && (i & 3) === 0) {
+        while (w < words.length && words[w] === 0) w++;
+        i = w << 2;
+      }
+    }
     while (i < n && image[i] === 0) i++;
     if (i >= n) break;
     const start = i;
@@ -239,6 +248,37 @@ export function nonZeroRuns(image: Uint8Array, gap = 64): SnapshotSegment[] {
     }
     out.push({ offset: start, bytes: image.slice(start, lastNonZero + 1) });
     i = lastNonZero + 1;
+  }
+  return out;
+}
+
+/**
+ * The non-zero runs of the memory that the active data segments initialise, computed over
+ * the segments' ranges only: the rest of the initial memory is zero, however large it is, so
+ * this costs what the data section holds, not what the memory declares. Segments closer than
+ * `gap` are laid out together (later ones overwrite earlier ones, as instantiation does), so
+ * the result is exactly what `nonZeroRuns` gives over the whole initial memory.
+ */
+export function dataRuns(data: readonly DataSegment[], gap = 64): SnapshotSegment[] {
+  const active = data
+    .map((d, order) => ({ offset: d.offset ?? 0, bytes: d.data, order, mode: d.mode }))
+    .filter((d) => d.mode === 'active' && d.bytes.byteLength > 0)
+    .sort((a, b) => a.offset - b.offset || a.order - b.order);
+  const out: SnapshotSegment[] = [];
+  let i = 0;
+  while (i < active.length) {
+    const start = active[i]!.offset;
+    let end = start + active[i]!.bytes.byteLength;
+    let j = i + 1;
+    while (j < active.length && active[j]!.offset <= end + gap) {
+      end = Math.max(end, active[j]!.offset + active[j]!.bytes.byteLength);
+      j++;
+    }
+    const cluster = active.slice(i, j).sort((a, b) => a.order - b.order);
+    const image = new Uint8Array(end - start);
+    for (const d of cluster) image.set(d.bytes, d.offset - start);
+    for (const run of nonZeroRuns(image, gap)) out.push({ offset: run.offset + start, bytes: run.bytes });
+    i = j;
   }
   return out;
 }
@@ -271,13 +311,10 @@ export function extractSnapshot(bytes: Uint8Array): SnapshotModule {
   if (p.hasImportedMemory) throw new SnapshotUnsupported('module already imports its memory');
   if (p.memory === undefined) throw new SnapshotUnsupported('module defines no memory');
   const initialBytes = p.memory.min * PAGE;
-  const image = new Uint8Array(initialBytes);
   for (const seg of p.data) {
-    if (seg.mode !== 'active') continue;
-    if (seg.offset! + seg.data.byteLength > initialBytes) {
+    if (seg.mode === 'active' && seg.offset! + seg.data.byteLength > initialBytes) {
       throw new SnapshotUnsupported('a data segment lies outside the initial memory (the module would trap at start)');
     }
-    image.set(seg.data, seg.offset!);
   }
 
   // Mutable numeric globals are exported so a reused instance can be reset.
@@ -360,7 +397,7 @@ export function extractSnapshot(bytes: Uint8Array): SnapshotModule {
     snapshot: {
       initialPages: p.memory.min,
       maximumPages: p.memory.max,
-      segments: nonZeroRuns(image),
+      segments: dataRuns(p.data),
       globals,
       reusable,
       preinitialized: false,
