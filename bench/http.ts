@@ -87,8 +87,13 @@ function peers(echo: { wasm: string; native: string }): Peer[] {
       variant: true,
     },
     {
-      name: 'nanovisor serve (whole daemon: control plane, request log, metrics), fresh Nano-VM per request',
-      start: node('serve-server.ts', echo.wasm, ['--no-warnings']),
+      name: 'nanovisor serve (whole daemon: control plane, request log, metrics), guests on 1 shard, same core',
+      start: node('serve-server.ts', echo.wasm, ['--no-warnings'], { NV_BENCH_SHARDS: '1' }),
+      variant: true,
+    },
+    {
+      name: 'nanovisor serve, guests in the daemon process (--shards 0): no shard hop',
+      start: node('serve-server.ts', echo.wasm, ['--no-warnings'], { NV_BENCH_SHARDS: '0' }),
       variant: true,
     },
     { name: 'node:wasi, new WASI + Instance per request', start: node('node-wasi-server.ts', echo.wasm, ['--no-warnings']) },

@@ -15,13 +15,17 @@ import { ImageStore, loadRunnable, storeHome } from './image/index.ts';
 
 export {
   DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP,
-  NanoVm, extractSnapshot, prepareModule, prepareSnapshot, runWasm, runWasmAsync,
+  InProcessHost, NanoVm, ShardedHost, extractSnapshot, imageKey, prepareModule, prepareSnapshot, runWasm, runWasmAsync,
 } from './host/index.ts';
-export type { Mount, Outcome, OutputTarget, PrepareOptions, PreparedModule, RunResult, Snapshot, VmOptions } from './host/index.ts';
+export type {
+  HostImage, HostRunOptions, HostStats, Mount, Outcome, OutputTarget, PrepareOptions, PreparedModule, RunResult, Snapshot, VmHandle, VmHost, VmOptions,
+} from './host/index.ts';
 export {
   DEFAULT_LIMITS, ImageStore, buildImage, checkModule, loadRunnable, parseManifest, prepareImage, storeHome,
 } from './image/index.ts';
 export type { BuildOptions, BuildResult, ImageFile, ImageSummary, LoadedImage, Manifest, RunnableImage } from './image/index.ts';
+export { AppLoader, createGateway } from './gateway/index.ts';
+export type { AppSpec, Gateway, GatewayApp, GatewayOptions, RequestRecord } from './gateway/index.ts';
 export { ERROR_CODES, NanovisorError, isNanovisorError } from './shared/errors.ts';
 export type { ErrorClass, ErrorCode } from './shared/errors.ts';
 

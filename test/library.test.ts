@@ -49,3 +49,18 @@ test('buildImage + runImage through the library', async () => {
 test('errors carry stable codes', async () => {
   await assert.rejects(nanovisor.runWasm(new Uint8Array([0, 97, 115, 109, 1])), (e: unknown) => nanovisor.isNanovisorError(e, 'NV_MODULE_MALFORMED'));
 });
+
+test('the VmHost from the package: in process and sharded, same answers', async () => {
+  const bytes = compileC(ECHO_C);
+  for (const host of [new nanovisor.InProcessHost(), await nanovisor.ShardedHost.start({ shards: 1 })]) {
+    try {
+      const handle = await host.load({ module: bytes, memoryLimitBytes: 64 << 20 });
+      const results = await Promise.all([1, 2, 3].map((n) => host.run(handle, { args: ['echo', String(n)], stdin: 'x\n', timeoutMs: 5000 })));
+      for (const r of results) assert.equal(new TextDecoder().decode(r.stdout), 'argc=2 env=(none) stdin=x\n\nhost file visible: no\n');
+      assert.equal((await host.stats()).runs, 3);
+      await host.unload(handle);
+    } finally {
+      await host.close();
+    }
+  }
+});
