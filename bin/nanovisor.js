@@ -2,14 +2,27 @@
 // Launcher for the `nanovisor` CLI. nanovisor targets Node 24 (WebAssembly JSPI, type
 // stripping); when started by an older node, it re-runs itself on the Node 24 pinned
 // in the project's devDependencies, so `npx nanovisor` works on a machine with Node 20.
-import { spawnSync } from 'node:child_process';
+//
+// The relaunched child is the real program (the daemon, for `serve`), so the launcher must
+// not leave it behind: SIGINT, SIGTERM and SIGHUP sent to the launcher are passed on to the
+// child, and the launcher exits with the child's status (by the same signal when the child
+// died of one). A launcher that is SIGKILLed cannot pass anything on, so the child also
+// holds one end of a socket pair whose other end only the launcher holds (fd 3, named by
+// NANOVISOR_LAUNCHER_FD): when it reads end-of-file the launcher is gone, and the child
+// sends itself SIGTERM, i.e. stops exactly as if it had been told to. (process.ppid cannot
+// be polled for this: Node reads it once at start.)
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
 const major = Number(process.versions.node.split('.')[0]);
+const LAUNCHER_FD = 'NANOVISOR_LAUNCHER_FD';
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 if (major < 24) {
   const candidates = [join(root, 'node_modules', 'node', 'bin', 'node'), join(root, '..', 'node', 'bin', 'node')];
@@ -18,13 +31,71 @@ if (major < 24) {
     process.stderr.write(`nanovisor: error NV_USAGE: Node ${process.versions.node} is too old; nanovisor needs Node 24 or newer (run \`npm install\` to get the pinned one).\n`);
     process.exit(2);
   }
-  const r = spawnSync(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  if (r.signal) process.kill(process.pid, r.signal);
-  process.exit(r.status ?? 1);
+  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+    env: { ...process.env, [LAUNCHER_FD]: '3' },
+  });
+  // The launcher's end of the watch pipe: nothing is ever written; it closes when we die.
+  child.stdio[3]?.on('error', () => {});
+  const forward = (signal) => {
+    // A terminal's Ctrl-C reaches the child too (same process group); the daemon takes a
+    // repeat within a second as the same signal (src/cli/commands/serve.ts).
+    try {
+      child.kill(signal);
+    } catch {
+      // Already gone: its exit is on the way.
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  child.on('error', (e) => {
+    process.stderr.write(`nanovisor: error NV_USAGE: cannot start ${pinned}: ${e.message}\n`);
+    process.exit(2);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal !== null) {
+      // Die of the same signal, so our parent sees what the child saw.
+      for (const s of FORWARDED) process.removeAllListeners(s);
+      process.kill(process.pid, signal);
+      // A signal whose default is not to terminate (or that is blocked) falls through.
+      setTimeout(() => process.exit(128 + (constants.signals[signal] ?? 0)), 100);
+      return;
+    }
+    process.exit(code ?? 1);
+  });
+} else {
+  const fd = process.env[LAUNCHER_FD];
+  if (fd !== undefined) {
+    // Not for our own children (shards, compilers): they were not started by the launcher.
+    delete process.env[LAUNCHER_FD];
+    watchLauncher(Number(fd));
+  }
+  // Inside node_modules Node will not strip types, so an installed package runs the build.
+  const fromSource = !root.split(/[\\/]/).includes('node_modules') && existsSync(join(root, 'src', 'cli', 'main.ts'));
+  const entry = fromSource ? join(root, 'src', 'cli', 'main.ts') : join(root, 'dist', 'cli', 'main.js');
+  const { runCli } = await import(entry);
+  process.exitCode = await runCli(process.argv.slice(2));
 }
 
-// Inside node_modules Node will not strip types, so an installed package runs the build.
-const fromSource = !root.split(/[\\/]/).includes('node_modules') && existsSync(join(root, 'src', 'cli', 'main.ts'));
-const entry = fromSource ? join(root, 'src', 'cli', 'main.ts') : join(root, 'dist', 'cli', 'main.js');
-const { runCli } = await import(entry);
-process.exitCode = await runCli(process.argv.slice(2));
+/** Sends this process SIGTERM once the launcher's end of the pipe on `fd` closes. */
+function watchLauncher(fd) {
+  if (!Number.isInteger(fd) || fd < 3) return;
+  let sock;
+  try {
+    sock = new Socket({ fd, readable: true, writable: false });
+  } catch {
+    return;
+  }
+  let fired = false;
+  const gone = () => {
+    if (fired) return;
+    fired = true;
+    sock.destroy();
+    process.kill(process.pid, 'SIGTERM');
+  };
+  sock.on('end', gone);
+  sock.on('close', gone);
+  sock.on('error', gone);
+  sock.on('data', () => {});
+  // Watching must not keep a finished command alive.
+  sock.unref();
+}

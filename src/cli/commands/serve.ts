@@ -5,7 +5,7 @@
  * API and `/healthz` answer whatever the guests do. State lives in a data directory created
  * on first start with the image store, the SQLite database, the request logs and the API
  * token. On first start it deploys the bundled example apps, so
- * `curl localhost:8080/echo-c` answers at once. SIGINT/SIGTERM stop it cleanly: stop
+ * `curl localhost:8080/echo-c` answers at once. SIGINT/SIGTERM/SIGHUP stop it cleanly: stop
  * accepting, let requests in flight finish within the grace period, flush logs, close the
  * database. The daemon logs JSON lines to stderr.
  */
@@ -62,6 +62,8 @@ const SPECS: FlagSpec[] = [
 export const DEFAULT_API = '127.0.0.1:7070';
 export const DEFAULT_LISTEN = '127.0.0.1:8080';
 const DEFAULT_GRACE_MS = 10_000;
+/** A second stop signal sooner than this after the first is the same one, delivered twice. */
+const REPEAT_SIGNAL_MS = 1000;
 
 /** `HOST:PORT` or `[v6]:PORT`. */
 export function parseAddress(text: string, flag: string): { host: string; port: number } {
@@ -414,18 +416,20 @@ export const serveCommand: Command = {
       '',
     ].join('\n'));
     await new Promise<void>((done) => {
-      let stopping = false;
+      let stoppingSince: number | undefined;
       const stop = (signal: string): void => {
-        if (stopping) {
+        if (stoppingSince !== undefined) {
+          // A terminal's Ctrl-C reaches both the launcher (bin/nanovisor.js), which passes
+          // it on, and us: a repeat within a second is that same signal.
+          if (performance.now() - stoppingSince < REPEAT_SIGNAL_MS) return;
           log('warn', 'second signal: exiting now', { signal });
           process.exit(130);
         }
-        stopping = true;
+        stoppingSince = performance.now();
         log('info', 'signal received', { signal });
         void daemon.close().then(done);
       };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, stop);
     });
     return 0;
   },
