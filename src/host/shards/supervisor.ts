@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { ERROR_CODES, NanovisorError, type ErrorCode } from '../../shared/errors.ts';
 import type { RunResult } from '../options.ts';
 import { imageKey, type HostImage } from '../vm-host.ts';
+import { JAIL_LAYERS, Jail, type JailLayer, type JailOptions } from './jail.ts';
 import type {
   HoldReply, ReleaseReply, ShardReady, ShardReply, ShardRequest, ShardRunOptions, ShardStats, WireError, WireRunResult,
 } from './protocol.ts';
@@ -64,6 +65,14 @@ export interface SupervisorOptions {
   execArgv?: readonly string[];
   /** Wait before restarting a shard that crashed again soon after a restart; doubles, capped at 5 s. Default 100. */
   restartDelayMs?: number;
+  /**
+   * The shards' jail (./jail.ts, docs/security.md): namespaces, a filesystem view of only
+   * the code and these directories, no_new_privs, a system-call filter, resource limits.
+   * Default on, with the layers this machine allows (see `Supervisor.jail`); `false` runs
+   * shards as plain child processes. Guests' host-directory mounts must lie in `readOnly`
+   * or `readWrite`.
+   */
+  jail?: JailOptions | false;
 }
 
 export type ShardState = 'starting' | 'ready' | 'restarting' | 'closed';
@@ -166,6 +175,7 @@ export class Supervisor {
   readonly #restartDelayMs: number;
   readonly #modules = new Map<string, HostImage>();
   readonly #inflight = new Set<Promise<unknown>>();
+  #jail: Jail | undefined;
   #nextId = 1;
   #rotate = 0;
   #closing = false;
@@ -185,6 +195,7 @@ export class Supervisor {
   /** Starts the shard processes; resolves when every one is ready for requests. */
   static async start(options: SupervisorOptions = {}): Promise<Supervisor> {
     const sup = new Supervisor(options);
+    if (options.jail !== false) sup.#jail = await Jail.create(options.jail ?? {}, WORKER);
     const waiting = new Set(sup.#shards);
     const started = new Promise<void>((resolve, reject) => {
       sup.#starting = (error, shard) => {
@@ -203,6 +214,11 @@ export class Supervisor {
       sup.#starting = undefined;
     }
     return sup;
+  }
+
+  /** The jail's layers and whether the shards have each (all off with `jail: false`); for the daemon's start-up log. */
+  get jail(): JailLayer[] {
+    return this.#jail?.layers.map((l) => ({ ...l })) ?? JAIL_LAYERS.map((layer) => ({ layer, on: false, why: 'the jail is turned off (jail: false)' }));
   }
 
   /** Shards as the supervisor sees them now (no round trip). */
@@ -489,11 +505,10 @@ export class Supervisor {
     shard.ready = false;
     shard.forkedAt = performance.now();
     const child = fork(WORKER, [], {
-      execPath: process.execPath,
-      execArgv: this.#execArgv,
+      ...(this.#jail?.forkOptions(this.#execArgv) ?? { execPath: process.execPath, execArgv: this.#execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    this.#jail?.started(child);
     shard.child = child;
     shard.pid = child.pid;
     shard.exited = new Promise<void>((resolve) => {
@@ -514,9 +529,10 @@ export class Supervisor {
     if (!Array.isArray(msg)) {
       shard.ready = true;
       shard.state = 'ready';
-      shard.pid = msg.pid;
+      // A jailed shard knows only its pid inside its namespace: keep the host's.
+      shard.pid = child.pid ?? msg.pid;
       if (startChannel.hasSubscribers) {
-        startChannel.publish({ shard: shard.index, pid: msg.pid, restarts: shard.restarts, startupMs: performance.now() - shard.forkedAt } satisfies ShardStartEvent);
+        startChannel.publish({ shard: shard.index, pid: shard.pid, restarts: shard.restarts, startupMs: performance.now() - shard.forkedAt } satisfies ShardStartEvent);
       }
       // The module cache first, then whatever waited for the process.
       for (const [key, m] of this.#modules) this.#send(shard, this.#loadRequest(key, m)).catch(() => {});

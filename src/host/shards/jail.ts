@@ -1,0 +1,396 @@
+/**
+ * The shard jail: the second line of defense around a host process, in the role
+ * Firecracker's jailer plays. A shard runs untrusted guests inside V8's WebAssembly sandbox;
+ * if a guest ever escaped it through a V8 or host bug, it should find a process that has as
+ * little as the host OS allows: its own user, mount, PID, network, IPC and UTS namespaces
+ * (bubblewrap), no network but loopback, a filesystem view of only the Node binary, its
+ * libraries, the project's code and the directories the shard was granted, no_new_privs, no
+ * capabilities, a system-call filter (./seccomp.ts), resource limits (prlimit), an empty
+ * environment and no core dumps.
+ *
+ * `probeJail()` finds out once per process which of those layers this machine allows (one
+ * bwrap run); `Jail` builds the command line a shard is forked with:
+ *   prlimit <limits> -- bwrap <namespaces, view> -- node <flags> worker
+ * A layer the machine does not allow is off, and `layers` says which and why; the shard
+ * still starts with the others. See docs/security.md.
+ */
+import { execFile, spawn, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { NanovisorError } from '../../shared/errors.ts';
+import { seccompFilter } from './seccomp.ts';
+
+/** What a Supervisor's `jail` option may say; `false` turns the jail off. */
+export interface JailOptions {
+  /** Host directories the shard may read (guests' read-only mounts, the image store). Bound at the same path. */
+  readOnly?: readonly string[];
+  /** Host directories the shard may read and write (volumes, writable mounts). Bound at the same path. */
+  readWrite?: readonly string[];
+  /**
+   * The host user and group the shard runs as. Default: the supervisor's own; when that is
+   * root, the shard stays host uid 0 but inside a user namespace as uid 65534 with no
+   * capabilities (and the kernel does not count its processes: `limit-processes` is off).
+   * With a user here, the shard is that user on the host too; it must be able to read the
+   * Node binary, the project's code and its granted directories.
+   */
+  user?: { uid: number; gid: number };
+  /** Resource limits (setrlimit), hard and soft. */
+  limits?: {
+    /** RLIMIT_NOFILE. Default 4096. */
+    openFiles?: number;
+    /** RLIMIT_NPROC: tasks (processes and threads) of the shard's host user. Default 512. */
+    processes?: number;
+  };
+  /** The system-call filter. Default true. */
+  seccomp?: boolean;
+}
+
+export type JailLayerName =
+  | 'user-ns' | 'mount-ns' | 'pid-ns' | 'net-ns' | 'ipc-ns' | 'uts-ns'
+  | 'no-new-privs' | 'no-capabilities' | 'filesystem' | 'seccomp'
+  | 'limit-open-files' | 'limit-processes' | 'no-core-dumps' | 'host-user' | 'clean-env';
+
+/** One layer of the jail and whether the shards have it. */
+export interface JailLayer {
+  layer: JailLayerName;
+  on: boolean;
+  /** Why it is off. */
+  why?: string;
+}
+
+/** The layers in the order docs/security.md describes them. */
+export const JAIL_LAYERS: readonly JailLayerName[] = [
+  'user-ns', 'mount-ns', 'pid-ns', 'net-ns', 'ipc-ns', 'uts-ns',
+  'no-new-privs', 'no-capabilities', 'filesystem', 'seccomp',
+  'limit-open-files', 'limit-processes', 'no-core-dumps', 'host-user', 'clean-env',
+];
+
+/** Environment variables the shard's host code reads (src/host/prepare.ts); nothing else crosses. */
+const PASSED_ENV = ['NANOVISOR_SNAPSHOT', 'NANOVISOR_INTERRUPTS'] as const;
+
+/** Inside the user namespace when the host user is root: an ordinary uid, never 0 (uid 0 there holds every capability over the namespace). */
+const INNER_ID = 65534;
+
+/** What the machine allows, found once per process (and host user). */
+export interface JailProbe {
+  bwrap: string | undefined;
+  prlimit: string | undefined;
+  /** bwrap starts with a user namespace (--unshare-user). */
+  userNs: boolean;
+  /** bwrap starts at all (the other namespaces, the view, no_new_privs). */
+  sandbox: boolean;
+  /** bwrap accepts our seccomp program. */
+  seccomp: boolean;
+  /** Why a layer is off, by layer. */
+  why: Partial<Record<JailLayerName, string>>;
+}
+
+const probes = new Map<string, Promise<JailProbe>>();
+
+function which(name: string, path: string | undefined): string | undefined {
+  for (const dir of (path ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    if (dir === '' || !isAbsolute(dir)) continue;
+    const p = join(dir, name);
+    try {
+      accessSync(p, constants.X_OK);
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** The Node binary and the shared libraries it loads (ldd), as [host real path, path in the jail]. */
+async function ldd(node: string): Promise<Array<[string, string]>> {
+  const real = realpathSync(node);
+  const files: Array<[string, string]> = [[real, real]];
+  const out = await new Promise<string>((res) => {
+    execFile('ldd', [real], { timeout: 5000 }, (err, stdout) => res(err === null ? stdout : ''));
+  });
+  for (const m of out.matchAll(/(?:^|\s)(\/[^\s]+)\s+\(0x/gm)) {
+    const p = m[1]!;
+    if (existsSync(p)) files.push([realpathSync(p), p]);
+  }
+  if (files.length === 1) {
+    // No ldd (or a static binary): the usual library directories, read-only.
+    for (const d of ['/lib', '/lib64', '/usr/lib', '/usr/lib64']) if (existsSync(d)) files.push([realpathSync(d), d]);
+  }
+  return files;
+}
+
+interface Attempt {
+  ok: boolean;
+  error: string;
+}
+
+function attempt(file: string, args: readonly string[], user: JailOptions['user'], fd3?: Uint8Array): Promise<Attempt> {
+  return new Promise((res) => {
+    const child = spawn(file, args, {
+      env: {}, timeout: 10_000,
+      stdio: ['ignore', 'ignore', 'pipe', ...(fd3 === undefined ? [] : ['pipe' as const])],
+      ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+    });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('error', (e) => res({ ok: false, error: e.message }));
+    child.on('close', (code, signal) => {
+      res({ ok: code === 0, error: code === 0 ? '' : stderr.trim().split('\n').pop() || `exited with ${code ?? signal}` });
+    });
+    if (fd3 !== undefined) {
+      const pipe = child.stdio[3] as NodeJS.WritableStream & { on(e: 'error', f: () => void): unknown };
+      pipe.on('error', () => {});
+      pipe.end(fd3);
+    }
+  });
+}
+
+/**
+ * Finds out, once per process and host user, which layers this machine allows: whether
+ * bwrap and prlimit are installed, and one run of bwrap with every namespace, the view and
+ * the filter around `node --version` (then fewer, when that fails).
+ */
+export function probeJail(options: { user?: JailOptions['user']; bwrap?: string; prlimit?: string } = {}): Promise<JailProbe> {
+  const key = JSON.stringify(options);
+  let p = probes.get(key);
+  if (p === undefined) {
+    p = probe(options);
+    probes.set(key, p);
+  }
+  return p;
+}
+
+async function probe(options: { user?: JailOptions['user']; bwrap?: string; prlimit?: string }): Promise<JailProbe> {
+  const path = process.env['PATH'];
+  const bwrap = options.bwrap ?? which('bwrap', path);
+  const prlimit = options.prlimit ?? which('prlimit', path);
+  const why: JailProbe['why'] = {};
+  const result: JailProbe = { bwrap, prlimit, userNs: false, sandbox: false, seccomp: false, why };
+  if (bwrap === undefined || !existsSync(bwrap)) {
+    result.bwrap = undefined;
+    const no = 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap';
+    for (const l of ['user-ns', 'mount-ns', 'pid-ns', 'net-ns', 'ipc-ns', 'uts-ns', 'no-new-privs', 'no-capabilities', 'filesystem', 'seccomp'] as const) why[l] = no;
+    return result;
+  }
+  const files = await ldd(process.execPath);
+  const root = (options.user?.uid ?? process.getuid?.()) === 0;
+  const view = files.flatMap(([host, inJail]) => ['--ro-bind', host, inJail]);
+  const filter = seccompFilter(process.arch);
+  const base = ['--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session', '--proc', '/proc', '--dev', '/dev'];
+  const userArgs = ['--unshare-user', '--disable-userns', ...(root ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : [])];
+  const node = realpathSync(process.execPath);
+  const run = (extra: string[], withFilter: boolean) =>
+    attempt(bwrap, [...base, ...extra, ...(withFilter ? ['--seccomp', '3'] : []), ...view, node, '--version'], options.user, withFilter ? filter : undefined);
+
+  let first = await run(userArgs, filter !== undefined);
+  if (first.ok) {
+    Object.assign(result, { userNs: true, sandbox: true, seccomp: filter !== undefined });
+  } else {
+    // Which layer failed: the filter, or the user namespace (e.g. unprivileged user namespaces off)?
+    const noFilter = filter === undefined ? first : await run(userArgs, false);
+    if (noFilter.ok) {
+      Object.assign(result, { userNs: true, sandbox: true });
+      why.seccomp = `bwrap refused the filter: ${first.error}`;
+    } else {
+      const noUser = await run([], filter !== undefined);
+      if (noUser.ok) {
+        Object.assign(result, { sandbox: true, seccomp: filter !== undefined });
+        why['user-ns'] = `no user namespace: ${first.error}`;
+      } else {
+        first = noUser;
+        for (const l of ['user-ns', 'mount-ns', 'pid-ns', 'net-ns', 'ipc-ns', 'uts-ns', 'no-new-privs', 'no-capabilities', 'filesystem', 'seccomp'] as const) {
+          why[l] = `bwrap cannot start a sandbox here: ${first.error}`;
+        }
+      }
+    }
+  }
+  if (filter === undefined) why.seccomp = `no system-call table for ${process.arch}`;
+  return result;
+}
+
+/** The project's runtime dependencies (package.json `dependencies`), found as Node would from the code's root. */
+function dependencyDirs(projectRoot: string): Array<[string, string]> {
+  let deps: string[] = [];
+  try {
+    deps = Object.keys((JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  } catch {
+    return [];
+  }
+  const out: Array<[string, string]> = [];
+  for (const name of deps) {
+    for (let dir = projectRoot; ; dir = dirname(dir)) {
+      const p = join(dir, 'node_modules', name);
+      if (existsSync(p)) {
+        out.push([realpathSync(p), p]);
+        break;
+      }
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return out;
+}
+
+function checkDirs(what: string, dirs: readonly string[] | undefined): string[] {
+  return (dirs ?? []).map((d) => {
+    if (typeof d !== 'string' || !isAbsolute(d)) throw new NanovisorError('NV_USAGE', `jail.${what}: ${String(d)} is not an absolute path`);
+    if (!existsSync(d)) throw new NanovisorError('NV_USAGE', `jail.${what}: ${d} does not exist; create it before starting the shards`);
+    return resolve(d);
+  });
+}
+
+function positive(what: string, n: number | undefined, dflt: number): number {
+  const v = n ?? dflt;
+  if (!Number.isInteger(v) || v < 1) throw new NanovisorError('NV_USAGE', `jail.limits.${what} must be a positive integer, not ${String(n)}`);
+  return v;
+}
+
+/**
+ * The command line shards are forked with, built once per supervisor from the probe.
+ *
+ * @example
+ * const jail = await Jail.create({ readOnly: ['/srv/images'] }, worker);
+ * const child = fork(worker, [], { ...jail.forkOptions(['--max-old-space-size=512']), serialization: 'advanced' });
+ * jail.started(child);
+ * console.log(jail.layers.filter((l) => !l.on));
+ */
+export class Jail {
+  readonly layers: JailLayer[];
+  readonly #execPath: string;
+  readonly #prefix: string[];
+  readonly #node: string;
+  readonly #filter: Uint8Array | undefined;
+  readonly #user: JailOptions['user'];
+  readonly #env: Record<string, string>;
+
+  private constructor(execPath: string, prefix: string[], node: string, filter: Uint8Array | undefined, user: JailOptions['user'], env: Record<string, string>, layers: JailLayer[]) {
+    this.#execPath = execPath;
+    this.#prefix = prefix;
+    this.#node = node;
+    this.#filter = filter;
+    this.#user = user;
+    this.#env = env;
+    this.layers = layers;
+  }
+
+  /**
+   * Probes the machine (once per process) and builds the jail for shards running `worker`
+   * (a file under the project's src/ or dist/).
+   */
+  static async create(options: JailOptions, worker: string, probeOptions: { bwrap?: string; prlimit?: string } = {}): Promise<Jail> {
+    const readOnly = checkDirs('readOnly', options.readOnly);
+    const readWrite = checkDirs('readWrite', options.readWrite);
+    const openFiles = positive('openFiles', options.limits?.openFiles, 4096);
+    const processes = positive('processes', options.limits?.processes, 512);
+    const user = options.user;
+    if (user !== undefined && (!Number.isInteger(user.uid) || !Number.isInteger(user.gid) || user.uid < 0 || user.gid < 0)) {
+      throw new NanovisorError('NV_USAGE', 'jail.user needs a numeric uid and gid');
+    }
+    const p = await probeJail({ ...(user === undefined ? {} : { user }), ...probeOptions });
+    const hostUid = user?.uid ?? process.getuid?.() ?? 0;
+    const why = { ...p.why };
+    const wantFilter = options.seccomp !== false;
+    if (!wantFilter) why.seccomp = 'turned off (jail.seccomp: false)';
+
+    const node = realpathSync(process.execPath);
+    const codeDir = resolve(dirname(worker), '..', '..');
+    const projectRoot = dirname(codeDir);
+    const args: string[] = [];
+    if (p.sandbox) {
+      args.push('--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
+      if (p.userNs) args.push('--unshare-user', '--disable-userns', ...(hostUid === 0 ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : []));
+      args.push('--die-with-parent', '--new-session', '--hostname', 'nanovisor-shard');
+      for (const [host, inJail] of await ldd(node)) args.push('--ro-bind', host, inJail);
+      args.push('--ro-bind', codeDir, codeDir);
+      const pkg = join(projectRoot, 'package.json');
+      if (existsSync(pkg)) args.push('--ro-bind', pkg, pkg);
+      for (const [host, inJail] of dependencyDirs(projectRoot)) args.push('--ro-bind', host, inJail);
+      args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+      for (const d of readOnly) args.push('--ro-bind', d, d);
+      for (const d of readWrite) args.push('--bind', d, d);
+      const cwd = process.cwd();
+      const inView = [codeDir, ...readOnly, ...readWrite].some((d) => cwd === d || cwd.startsWith(d + sep));
+      args.push('--chdir', inView ? cwd : '/');
+      if (p.seccomp && wantFilter) args.push('--seccomp', '4');
+      args.push('--', node);
+    }
+    const limits = p.prlimit === undefined ? [] : [`--nofile=${openFiles}:${openFiles}`, `--nproc=${processes}:${processes}`, '--core=0:0', '--'];
+    let execPath: string;
+    let prefix: string[];
+    if (p.prlimit !== undefined) {
+      execPath = p.prlimit;
+      prefix = [...limits, ...(p.sandbox ? [p.bwrap!, ...args] : [node])];
+    } else if (p.sandbox) {
+      execPath = p.bwrap!;
+      prefix = args;
+    } else {
+      execPath = node;
+      prefix = [];
+    }
+    const env: Record<string, string> = {};
+    for (const name of PASSED_ENV) {
+      const v = process.env[name];
+      if (v !== undefined) env[name] = v;
+    }
+
+    const noPrlimit = 'prlimit (util-linux) is not installed';
+    const sandboxed = (l: JailLayerName): JailLayer => (p.sandbox && (l !== 'user-ns' || p.userNs) ? { layer: l, on: true } : { layer: l, on: false, why: why[l] ?? 'no sandbox' });
+    const layers: JailLayer[] = JAIL_LAYERS.map((l): JailLayer => {
+      switch (l) {
+        case 'seccomp':
+          return p.sandbox && p.seccomp && wantFilter ? { layer: l, on: true } : { layer: l, on: false, why: why.seccomp ?? 'no sandbox' };
+        case 'limit-open-files':
+        case 'no-core-dumps':
+          return p.prlimit !== undefined ? { layer: l, on: true } : { layer: l, on: false, why: noPrlimit };
+        case 'limit-processes':
+          if (p.prlimit === undefined) return { layer: l, on: false, why: noPrlimit };
+          return hostUid !== 0 ? { layer: l, on: true } : { layer: l, on: false, why: 'the kernel does not enforce RLIMIT_NPROC for host root: set jail.user to an unprivileged uid' };
+        case 'host-user':
+          return hostUid !== 0 ? { layer: l, on: true } : { layer: l, on: false, why: p.userNs ? `host uid 0 without capabilities, uid ${INNER_ID} in its user namespace: set jail.user to run as an unprivileged host user` : 'runs as host root: set jail.user to an unprivileged uid' };
+        case 'clean-env':
+          return { layer: l, on: true };
+        default:
+          return sandboxed(l);
+      }
+    });
+    return new Jail(execPath, prefix, node, p.seccomp && wantFilter && p.sandbox ? seccompFilter(process.arch) : undefined, user, env, layers);
+  }
+
+  /** Options for `child_process.fork(worker, [], ...)`: add `serialization`. */
+  forkOptions(nodeArgs: readonly string[]): ForkOptions {
+    const direct = this.#execPath === this.#node;
+    return {
+      execPath: this.#execPath,
+      execArgv: direct ? [...nodeArgs] : [...this.#prefix, ...nodeArgs],
+      env: this.#env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...(this.#filter === undefined ? [] : ['pipe' as const])],
+      ...(this.#user === undefined ? {} : { uid: this.#user.uid, gid: this.#user.gid }),
+    };
+  }
+
+  /** Feeds the freshly forked process what it reads at start (the filter, on fd 4). */
+  started(child: ChildProcess): void {
+    if (this.#filter === undefined) return;
+    const pipe = child.stdio[4] as (NodeJS.WritableStream & { on(e: 'error', f: (e: Error) => void): unknown }) | null | undefined;
+    if (pipe == null) return;
+    // A process that dies before reading it fails through its exit, not here.
+    pipe.on('error', () => {});
+    pipe.end(this.#filter);
+  }
+}
+
+/**
+ * The host pid of the jailed Node process under a shard's pid (bwrap → bwrap as the pid
+ * namespace's init → node), from /proc; the pid itself when it is not jailed.
+ */
+export function jailedPid(pid: number): number {
+  let current = pid;
+  for (let depth = 0; depth < 4; depth++) {
+    const comm = readFileSync(`/proc/${current}/comm`, 'utf8').trim();
+    if (comm !== 'bwrap' && comm !== 'prlimit') return current;
+    const kids = readdirSync(`/proc/${current}/task`).flatMap((t) =>
+      readFileSync(`/proc/${current}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    if (kids.length === 0) return current;
+    current = kids[0]!;
+  }
+  return current;
+}
