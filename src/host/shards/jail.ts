@@ -14,7 +14,7 @@
  * A layer the machine does not allow is off, and `layers` says which and why; the shard
  * still starts with the others. See docs/security.md.
  */
-import { execFile, spawn, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { execFile, spawn, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { NanovisorError } from '../../shared/errors.ts';
@@ -311,19 +311,19 @@ export class Jail {
       const inView = [codeDir, ...readOnly, ...readWrite].some((d) => cwd === d || cwd.startsWith(d + sep));
       args.push('--chdir', inView ? cwd : '/');
       if (p.seccomp && wantFilter) args.push('--seccomp', '4');
-      args.push('--', node);
+      args.push('--');
     }
     const limits = p.prlimit === undefined ? [] : [`--nofile=${openFiles}:${openFiles}`, `--nproc=${processes}:${processes}`, '--core=0:0', '--'];
     let execPath: string;
     let prefix: string[];
     if (p.prlimit !== undefined) {
       execPath = p.prlimit;
-      prefix = [...limits, ...(p.sandbox ? [p.bwrap!, ...args] : [node])];
+      prefix = [...limits, ...(p.sandbox ? [p.bwrap!, ...args] : [])];
     } else if (p.sandbox) {
       execPath = p.bwrap!;
       prefix = args;
     } else {
-      execPath = node;
+      execPath = '';
       prefix = [];
     }
     const env: Record<string, string> = {};
@@ -355,16 +355,36 @@ export class Jail {
     return new Jail(execPath, prefix, node, p.seccomp && wantFilter && p.sandbox ? seccompFilter(process.arch) : undefined, user, env, layers);
   }
 
-  /** Options for `child_process.fork(worker, [], ...)`: add `serialization`. */
+  /**
+   * Options for `child_process.fork(worker, [], ...)`; add `serialization`. fork runs
+   * `execPath ...execArgv worker`, that is `prlimit ... -- bwrap ... -- node <nodeArgs> worker`;
+   * the IPC channel is an inherited descriptor (fd 3) that prlimit and bwrap pass on, and
+   * fork adds its number to the (otherwise empty) environment.
+   */
   forkOptions(nodeArgs: readonly string[]): ForkOptions {
-    const direct = this.#execPath === this.#node;
+    const { file, args } = this.command([this.#node, ...nodeArgs]);
     return {
-      execPath: this.#execPath,
-      execArgv: direct ? [...nodeArgs] : [...this.#prefix, ...nodeArgs],
+      execPath: file,
+      execArgv: args,
       env: this.#env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...(this.#filter === undefined ? [] : ['pipe' as const])],
       ...(this.#user === undefined ? {} : { uid: this.#user.uid, gid: this.#user.gid }),
     };
+  }
+
+  /**
+   * Any program in the same jail (for tests and tools): `spawn(file, args, options)`, then
+   * `started(child)`. The program and its libraries must lie in the view.
+   */
+  command(argv: readonly string[]): { file: string; args: string[]; options: SpawnOptions } {
+    const options: SpawnOptions = {
+      env: this.#env,
+      // fd 3 is the shard's IPC channel; here a placeholder, so the filter stays on fd 4.
+      stdio: ['ignore', 'pipe', 'pipe', 'ignore', ...(this.#filter === undefined ? [] : ['pipe' as const])],
+      ...(this.#user === undefined ? {} : { uid: this.#user.uid, gid: this.#user.gid }),
+    };
+    if (this.#execPath === '') return { file: argv[0]!, args: argv.slice(1), options };
+    return { file: this.#execPath, args: [...this.#prefix, ...argv], options };
   }
 
   /** Feeds the freshly forked process what it reads at start (the filter, on fd 4). */

@@ -1,0 +1,248 @@
+// The shard jail on this machine, checked from the host side: a shard process has its own
+// namespaces, NoNewPrivs, the seccomp filter, its rlimits, no network but loopback and an
+// empty environment; a guest cannot mount a host directory outside the view unless the
+// jail grants it. A native probe (test/support/syscall-probe.c, built with gcc) shows that
+// denied system calls fail inside the jail and work without the filter, that a call
+// through a foreign ABI kills the process, and that a jail as an unprivileged host user
+// limits its processes. Skipped where bubblewrap is missing (scripts/install.sh installs it).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { isNanovisorError } from '../../shared/errors.ts';
+import { wat } from '../../../test/support/wat.ts';
+import { Jail, jailedPid, probeJail, type JailOptions } from './jail.ts';
+import { seccompFilter } from './seccomp.ts';
+import { Supervisor } from './index.ts';
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const probe = await probeJail();
+const skip = probe.bwrap === undefined ? 'bubblewrap is not installed' : false;
+
+/** Prints /d/secret.txt; exits 100 + errno when it cannot open it. */
+const READ_SECRET = wat(`(module
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "secret.txt")
+  (func (export "_start") (local $e i32)
+    (local.set $e (call $open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 10) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 200)))
+    (if (local.get $e) (then (call $exit (i32.add (i32.const 100) (local.get $e)))))
+    (i32.store (i32.const 300) (i32.const 1024))
+    (i32.store (i32.const 304) (i32.const 1024))
+    (drop (call $read (i32.load (i32.const 200)) (i32.const 300) (i32.const 1) (i32.const 400)))
+    (i32.store (i32.const 304) (i32.load (i32.const 400)))
+    (drop (call $write (i32.const 1) (i32.const 300) (i32.const 1) (i32.const 400)))))`);
+
+function limit(pid: number, name: string): string {
+  const line = readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith(name));
+  assert.ok(line !== undefined, name);
+  return line.slice(name.length).trim().split(/\s+/).slice(0, 2).join(' ');
+}
+
+test('a jailed shard has its own namespaces, NoNewPrivs, the filter, its rlimits, only loopback and an empty environment', { skip }, async () => {
+  process.env['NANOVISOR_JAIL_TEST_SECRET'] = 'must-not-cross';
+  const sup = await Supervisor.start({ shards: 1, jail: { limits: { openFiles: 777, processes: 333 } } });
+  try {
+    const layers = new Map(sup.jail.map((l) => [l.layer, l]));
+    for (const l of ['user-ns', 'mount-ns', 'pid-ns', 'net-ns', 'ipc-ns', 'uts-ns', 'no-new-privs', 'filesystem', 'seccomp', 'limit-open-files'] as const) {
+      assert.equal(layers.get(l)?.on, true, `${l}: ${layers.get(l)?.why ?? ''}`);
+    }
+    for (const l of sup.jail) if (!l.on) assert.ok((l.why ?? '').length > 0, `${l.layer} says why it is off`);
+
+    const pid = jailedPid(sup.shards[0]!.pid!);
+    assert.notEqual(pid, sup.shards[0]!.pid, 'the shard runs under bwrap');
+    assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /worker\.ts/);
+    for (const ns of ['user', 'mnt', 'pid', 'net', 'ipc', 'uts']) {
+      assert.notEqual(readlinkSync(`/proc/${pid}/ns/${ns}`), readlinkSync(`/proc/self/ns/${ns}`), `${ns} namespace`);
+    }
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    assert.match(status, /^NoNewPrivs:\s+1$/m);
+    assert.match(status, /^Seccomp:\s+2$/m, 'filter mode');
+    assert.match(status, /^CapEff:\s+0+$/m, 'no capabilities');
+    assert.equal(limit(pid, 'Max open files'), '777 777');
+    assert.equal(limit(pid, 'Max processes'), '333 333');
+    assert.equal(limit(pid, 'Max core file size'), '0 0');
+    const ifaces = readFileSync(`/proc/${pid}/net/dev`, 'utf8').split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean);
+    assert.deepEqual(ifaces, ['lo']);
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean).map((v) => v.split('=')[0]);
+    assert.ok(!env.includes('NANOVISOR_JAIL_TEST_SECRET'), `environment: ${env.join(' ')}`);
+    assert.ok(!env.includes('PATH'));
+
+    // Still a shard: it serves.
+    const key = await sup.load(wat(`(module (memory (export "memory") 1) (func (export "_start")))`));
+    assert.equal((await sup.run(key)).outcome, 'exit');
+  } finally {
+    delete process.env['NANOVISOR_JAIL_TEST_SECRET'];
+    await sup.close();
+  }
+});
+
+test('a guest cannot mount a host directory outside the view; granted through the jail, it can', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nv-jail-'));
+  writeFileSync(join(dir, 'secret.txt'), 'the secret\n');
+  const mounts = [{ hostPath: dir, guestPath: '/d' }];
+  try {
+    const plain = await Supervisor.start({ shards: 1, jail: false });
+    try {
+      const r = await plain.run(await plain.load(READ_SECRET), { mounts });
+      assert.equal(new TextDecoder().decode(r.stdout), 'the secret\n', 'the guest reads it without a jail');
+    } finally {
+      await plain.close();
+    }
+
+    const jailed = await Supervisor.start({ shards: 1 });
+    try {
+      const key = await jailed.load(READ_SECRET);
+      const r = await jailed.run(key, { mounts }).catch((e: unknown) => e);
+      const error = r instanceof Error ? r : (r as { error?: Error }).error;
+      assert.ok(isNanovisorError(error, 'NV_MOUNT_INVALID'), `the mount fails inside the jail: ${String(error)}`);
+    } finally {
+      await jailed.close();
+    }
+
+    const granted = await Supervisor.start({ shards: 1, jail: { readOnly: [dir] } });
+    try {
+      const r = await granted.run(await granted.load(READ_SECRET), { mounts });
+      assert.equal(r.outcome, 'exit', String(r.error));
+      assert.equal(new TextDecoder().decode(r.stdout), 'the secret\n');
+      // Read-only at the OS level too, whatever the guest's mount says.
+      const w = await granted.run(await granted.load(WRITE_FILE), { mounts: [{ ...mounts[0]!, readonly: false }] });
+      assert.equal(w.exitCode, 100 + 69, 'EROFS'); // WASI errno 69: ROFS
+    } finally {
+      await granted.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Creates /d/new.txt; exits 100 + errno when it cannot. */
+const WRITE_FILE = wat(`(module
+  (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "new.txt")
+  (func (export "_start") (local $e i32)
+    (local.set $e (call $open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 7) (i32.const 1) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 200)))
+    (call $exit (select (i32.add (i32.const 100) (local.get $e)) (i32.const 0) (local.get $e)))))`);
+
+/** test/support/syscall-probe.c built into a directory the jails are granted; undefined without gcc. */
+function buildProbe(): { dir: string; bin: string } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'nv-jail-probe-'));
+  chmodSync(dir, 0o755);
+  const bin = join(dir, 'probe');
+  const src = fileURLToPath(new URL('../../../test/support/syscall-probe.c', import.meta.url));
+  const r = spawnSync('gcc', ['-O1', '-o', bin, src], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  return { dir, bin };
+}
+
+async function inJail(options: JailOptions, argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return inJailWith(await Jail.create(options, WORKER), argv);
+}
+
+function results(stdout: string): Record<string, string> {
+  return Object.fromEntries(stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+}
+
+const built = skip === false ? buildProbe() : undefined;
+const noProbe = skip !== false ? skip : built === undefined ? 'gcc is not installed' : false;
+
+test('denied system calls fail inside the jail and work without the filter', { skip: noProbe }, async () => {
+  const { dir, bin } = built!;
+  const filtered = await inJail({ readOnly: [dir] }, [bin, 'calls']);
+  assert.equal(filtered.code, 0, filtered.stderr);
+  const on = results(filtered.stdout);
+  const off = results((await inJail({ readOnly: [dir], seccomp: false }, [bin, 'calls'])).stdout);
+  assert.equal(on['getpid'], 'ok');
+  assert.equal(on['fork'], 'ok', 'plain fork (clone without namespace flags) passes');
+  for (const call of ['ptrace', 'personality', 'keyctl']) {
+    assert.equal(off[call], 'ok', `${call} works in the jail without the filter`);
+    assert.equal(on[call], 'EPERM', `${call} is denied by the filter`);
+  }
+  assert.equal(on['io_uring_setup'], 'ENOSYS');
+  assert.notEqual(on['unshare'], 'ok');
+  assert.notEqual(off['unshare'], 'ok', 'no new user namespaces inside (bwrap --disable-userns) even without the filter');
+});
+
+test('a system call through a foreign ABI kills the process', { skip: noProbe !== false ? noProbe : process.arch !== 'x64' ? 'x86-64 only' : false }, async () => {
+  const { dir, bin } = built!;
+  for (const abi of ['x32', 'i386']) {
+    const r = await inJail({ readOnly: [dir] }, [bin, abi]);
+    assert.ok(!r.stdout.includes('returned'), `${abi}: ${r.stdout}`);
+    assert.equal(r.code, 128 + 31, `${abi}: killed by SIGSYS, reported by bwrap as 128 + 31`);
+    const open = await inJail({ readOnly: [dir], seccomp: false }, [bin, abi]);
+    assert.ok(open.stdout.includes('returned'), `${abi} without the filter: ${open.stderr}`);
+  }
+});
+
+test('as an unprivileged host user, the jail caps its processes', { skip: noProbe !== false ? noProbe : process.getuid?.() !== 0 ? 'needs root to pick a user' : false }, async () => {
+  const { dir, bin } = built!;
+  const user = { uid: 65534, gid: 65534 };
+  const jail = await Jail.create({ user, readOnly: [dir], limits: { processes: 8 } }, WORKER);
+  const layers = new Map(jail.layers.map((l) => [l.layer, l.on]));
+  assert.equal(layers.get('host-user'), true);
+  assert.equal(layers.get('limit-processes'), true);
+  const r = await inJail({ user, readOnly: [dir], limits: { processes: 8 } }, [bin, 'fork', '50']);
+  assert.equal(r.code, 0, r.stderr);
+  const forked = Number(/forked (\d+)/.exec(r.stdout)?.[1]);
+  assert.ok(forked < 8, `forked ${forked} children under a limit of 8 processes`);
+
+  const sup = await Supervisor.start({ shards: 1, jail: { user } });
+  try {
+    const pid = jailedPid(sup.shards[0]!.pid!);
+    assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+    const key = await sup.load(wat(`(module (memory (export "memory") 1) (func (export "_start")))`));
+    assert.equal((await sup.run(key)).outcome, 'exit');
+  } finally {
+    await sup.close();
+  }
+});
+
+test('without bubblewrap, shards still start, with the layers that are left and why the others are off', async () => {
+  const jail = await Jail.create({}, WORKER, { bwrap: '/nonexistent/bwrap' });
+  const layers = new Map(jail.layers.map((l) => [l.layer, l]));
+  assert.equal(layers.get('net-ns')?.on, false);
+  assert.match(layers.get('net-ns')?.why ?? '', /bubblewrap/);
+  assert.equal(layers.get('clean-env')?.on, true);
+  const r = await inJailWith(jail, [process.execPath, '-e', 'console.log(Object.keys(process.env).join(","))']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '');
+});
+
+async function inJailWith(jail: Jail, argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { file, args, options } = jail.command(argv);
+  const child = spawn(file, args, options);
+  jail.started(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+  return { code, stdout, stderr };
+}
+
+test('the filter is 8 bytes per instruction and checks the architecture first', () => {
+  const bpf = seccompFilter('x64')!;
+  assert.equal(bpf.length % 8, 0);
+  const view = new DataView(bpf.buffer);
+  assert.equal(view.getUint16(0, true), 0x20, 'load');
+  assert.equal(view.getUint32(4, true), 4, 'seccomp_data.arch');
+  assert.equal(view.getUint32(12, true), 0xc000003e, 'AUDIT_ARCH_X86_64');
+  assert.equal(seccompFilter('arm64')!.length % 8, 0);
+  assert.equal(seccompFilter('riscv64'), undefined);
+  assert.ok(bpf.length / 8 < 256, 'jumps fit in 8 bits');
+});
+
+test.after(() => {
+  if (built !== undefined) rmSync(built.dir, { recursive: true, force: true });
+});
