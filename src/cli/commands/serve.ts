@@ -23,7 +23,7 @@ import { subscribe, unsubscribe as unsubscribeChannel } from 'node:diagnostics_c
 import { AppLoader, createGateway, type Gateway } from '../../gateway/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
 import { InProcessHost, ShardedHost, enableEagerCompilation, type HostImage, type VmHost } from '../../host/index.ts';
-import type { ShardExitEvent, ShardStartEvent } from '../../host/shards/index.ts';
+import type { JailLayer, ShardExitEvent, ShardStartEvent } from '../../host/shards/index.ts';
 import { NanovisorMetrics, RequestLog, createLogger } from '../../observability/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo, Command } from '../command.ts';
@@ -174,6 +174,14 @@ export function parseShards(text: string): number {
 }
 
 /** Logs every shard start and exit (a crash is a warning: the shard restarts by itself). */
+/** One line at start: which layers of the shards' jail this machine gives, and why any is off (docs/security.md). */
+function logJail(log: Logger, layers: readonly JailLayer[]): void {
+  const off = layers.filter((l) => !l.on).map((l) => ({ layer: l.layer, why: l.why }));
+  log(off.length === 0 ? 'info' : 'warn', off.length === 0 ? 'host shards jailed: every layer on' : `host shards jailed: ${off.length} layers off`, {
+    on: layers.filter((l) => l.on).map((l) => l.layer), off,
+  });
+}
+
 function logShardEvents(log: Logger): () => void {
   const onStart = (m: unknown) => {
     const e = m as ShardStartEvent;
@@ -265,6 +273,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     host = shards === 0
       ? new InProcessHost()
       : await ShardedHost.start({ shards, execArgv: ['--no-wasm-lazy-compilation'] });
+    if (host instanceof ShardedHost) logJail(log, host.supervisor.jail);
   } catch (e) {
     unsubscribe();
     requestLog.close();
