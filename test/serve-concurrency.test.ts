@@ -42,9 +42,9 @@ function span(a: Answer): [number, number] {
   return [s!, e!];
 }
 
-async function deploy(name: string, limits: Record<string, number>): Promise<void> {
+async function deploy(name: string, limits: Record<string, number>, image = 'wait:latest'): Promise<void> {
   assert.equal((await api('POST', '/v1/apps', { name, routes: [{ path: `/${name}` }], limits })).status, 201);
-  const r = await api('POST', `/v1/apps/${name}/versions`, { image: 'wait:latest' });
+  const r = await api('POST', `/v1/apps/${name}/versions`, { image });
   assert.equal(r.status, 201, JSON.stringify(r.json));
 }
 
@@ -54,10 +54,15 @@ before(async () => {
   copyFileSync(guestWasm('c', 'cgi_wait'), join(dir, 'cgi_wait.wasm'));
   d = await startDaemon({ dataDir: data.path, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 }, examples: false, graceMs: 2000, shards: 2 });
   buildImage({ dir, store: ImageStore.openHome(data.path) });
+  const startSpin = join(work.path, 'start-spin');
+  writeTree(startSpin, { 'nanovisor.json': JSON.stringify({ name: 'start-spin', module: 'start_spin.wasm' }) });
+  copyFileSync(guestWasm('wat', 'start_spin'), join(startSpin, 'start_spin.wasm'));
+  buildImage({ dir: startSpin, store: ImageStore.openHome(data.path) });
   token = readFileSync(d.tokenFile, 'utf8').trim();
   await deploy('sleepy', { timeoutMs: 10_000 });
   await deploy('spinner', { timeoutMs: 1500 });
   await deploy('single', { timeoutMs: 10_000, concurrency: 1, queue: 0 });
+  await deploy('start-spin', { timeoutMs: 300 }, 'start-spin:latest');
 });
 
 after(async () => {
@@ -138,4 +143,14 @@ test('a shard killed under load costs only its own requests, restarts, and the A
   assert.notEqual(host.supervisor.shards[0]!.pid, victim.pid);
   const again = await Promise.all(Array.from({ length: 8 }, () => call('/sleepy?sleep=1')));
   assert.deepEqual(again.map((a) => a.status), Array(8).fill(200));
+});
+
+test('a module whose start section never returns is stopped at its limit, every time; other apps keep serving', async () => {
+  const stuck = Array.from({ length: 4 }, () => call('/start-spin'));
+  const fast = await call('/sleepy?sleep=1');
+  assert.equal(fast.status, 200);
+  for (const a of await Promise.all(stuck)) {
+    assert.equal(a.status, 504, a.text);
+    assert.match(a.text, /NV_GUEST_TIMEOUT/);
+  }
 });

@@ -76,6 +76,16 @@ for (const [name, make] of implementations) {
       await host.unload(h);
     });
 
+    test('several spinning guests at once: each ends as a timeout, none as a trap', async () => {
+      const h = await host.load({ module: WAIT() });
+      const results = await Promise.all(Array.from({ length: 4 }, () => host.run(h, { args: ['w', 'spin=1'], timeoutMs: 150 })));
+      for (const r of results) {
+        assert.equal(r.outcome, 'timeout', r.error?.message);
+        assert.equal(r.error?.code, 'NV_GUEST_TIMEOUT');
+      }
+      await host.unload(h);
+    });
+
     test('env, stdin and image files reach the guest', async () => {
       const h = await host.load({
         module: loadWasm(guestWasm('rust', 'stdin_upper')),

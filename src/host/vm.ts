@@ -85,6 +85,8 @@ export class NanoVm {
   #ran = false;
   /** Generation of the guest's current slice under the interrupt watchdog (0: none yet). */
   #sliceGen = 0;
+  /** Set when a slice of this VM ended interrupted by the watchdog. */
+  #wasInterrupted = false;
 
   private constructor(booted: Booted, options: VmOptions, startedAt: number, mode: PoolMode, interruptible: boolean) {
     this.#interruptible = interruptible;
@@ -217,6 +219,9 @@ export class NanoVm {
         if (inRealm) runInRealm(fn, undefined);
         else fn();
       } finally {
+        // Read now: on the async path the trap is classified in a later microtask, by which
+        // time another VM's slice may own the watchdog's state word.
+        if (wd.interrupted(this.#sliceGen)) this.#wasInterrupted = true;
         wd.end();
       }
       return;
@@ -226,9 +231,9 @@ export class NanoVm {
     else callWithTimeout(fn, ms);
   }
 
-  /** Whether the last slice was stopped by the interrupt watchdog (its trap is a timeout). */
+  /** Whether a slice of this VM was stopped by the interrupt watchdog (its trap is a timeout). */
   get interrupted(): boolean {
-    return this.#sliceGen !== 0 && watchdog().interrupted(this.#sliceGen);
+    return this.#wasInterrupted || (this.#sliceGen !== 0 && watchdog().interrupted(this.#sliceGen));
   }
 
   /** Runs the guest to completion and tears the VM down. Never throws for guest behaviour. */
