@@ -29,6 +29,7 @@ import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagString, parseDuration, parseFlags, type FlagSpec } from '../flags.ts';
 import { VERSION } from '../version.ts';
+import { DataDirLock } from '../daemon-lock.ts';
 
 const USAGE = `Usage: nanovisor serve [flags]
 
@@ -249,12 +250,25 @@ function deployExamples(control: ControlPlane, store: ImageStore, log: Logger, n
  * await d.close();
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // One daemon per data directory (src/cli/daemon-lock.ts): taken before the database opens.
+  const lock = DataDirLock.acquire(dataDir);
+  try {
+    const daemon = await startLocked(options, dataDir, lock);
+    lock.update({ api: daemon.apiUrl, gateway: daemon.gatewayUrl });
+    return daemon;
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDirLock): Promise<Daemon> {
   // Compile at deploy, not on a version's first request.
   enableEagerCompilation();
   const log = options.log ?? (() => {});
   const note = options.note ?? (() => {});
-  const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const imagesDir = join(dataDir, 'images');
   if (existsSync(imagesDir)) clearStaleStoreLock(imagesDir, log);
   const store = ImageStore.openHome(dataDir);
@@ -385,6 +399,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         unsubscribe();
         requestLog.close();
         db.close();
+        lock.release();
         log('info', 'stopped');
       })();
       return closing;
