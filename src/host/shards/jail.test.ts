@@ -7,6 +7,7 @@
 // limits its processes. Skipped where bubblewrap is missing (scripts/install.sh installs it).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { chmodSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { isNanovisorError } from '../../shared/errors.ts';
 import { wat } from '../../../test/support/wat.ts';
 import { Jail, jailedPid, probeJail, type JailOptions } from './jail.ts';
 import { seccompFilter } from './seccomp.ts';
-import { Supervisor } from './index.ts';
+import { Supervisor, type ShardExitEvent } from './index.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const probe = await probeJail();
@@ -79,6 +80,30 @@ test('a jailed shard has its own namespaces, NoNewPrivs, the filter, its rlimits
     assert.equal((await sup.run(key)).outcome, 'exit');
   } finally {
     delete process.env['NANOVISOR_JAIL_TEST_SECRET'];
+    await sup.close();
+  }
+});
+
+test('a jailed Node killed inside its jail is reported by its signal, and the shard comes back', { skip }, async () => {
+  const exits: ShardExitEvent[] = [];
+  const onExit = (m: unknown) => exits.push(m as ShardExitEvent);
+  subscribe('nanovisor:host:shard-exit', onExit);
+  const sup = await Supervisor.start({ shards: 1 });
+  try {
+    const first = sup.shards[0]!.pid!;
+    process.kill(jailedPid(first), 'SIGKILL');
+    const end = Date.now() + 15_000;
+    while (!(sup.shards[0]!.state === 'ready' && sup.shards[0]!.pid !== first)) {
+      if (Date.now() > end) throw new Error('the shard did not come back');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const exit = exits.find((e) => e.pid === first);
+    assert.equal(exit?.signal, 'SIGKILL');
+    assert.equal(exit?.code, null);
+    const key = await sup.load(wat(`(module (memory (export "memory") 1) (func (export "_start")))`));
+    assert.equal((await sup.run(key)).outcome, 'exit');
+  } finally {
+    unsubscribe('nanovisor:host:shard-exit', onExit);
     await sup.close();
   }
 });

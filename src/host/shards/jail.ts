@@ -16,6 +16,7 @@
  */
 import { execFile, spawn, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { NanovisorError } from '../../shared/errors.ts';
 import { seccompFilter } from './seccomp.ts';
@@ -261,15 +262,21 @@ export class Jail {
   readonly #filter: Uint8Array | undefined;
   readonly #user: JailOptions['user'];
   readonly #env: Record<string, string>;
+  /** The command runs under bwrap (whose exit status stands for it). */
+  readonly #sandboxed: boolean;
 
-  private constructor(execPath: string, prefix: string[], node: string, filter: Uint8Array | undefined, user: JailOptions['user'], env: Record<string, string>, layers: JailLayer[]) {
-    this.#execPath = execPath;
-    this.#prefix = prefix;
-    this.#node = node;
-    this.#filter = filter;
-    this.#user = user;
-    this.#env = env;
-    this.layers = layers;
+  private constructor(c: {
+    execPath: string; prefix: string[]; node: string; filter: Uint8Array | undefined; user: JailOptions['user'];
+    env: Record<string, string>; layers: JailLayer[]; sandboxed: boolean;
+  }) {
+    this.#execPath = c.execPath;
+    this.#prefix = c.prefix;
+    this.#node = c.node;
+    this.#filter = c.filter;
+    this.#user = c.user;
+    this.#env = c.env;
+    this.#sandboxed = c.sandboxed;
+    this.layers = c.layers;
   }
 
   /**
@@ -352,7 +359,8 @@ export class Jail {
           return sandboxed(l);
       }
     });
-    return new Jail(execPath, prefix, node, p.seccomp && wantFilter && p.sandbox ? seccompFilter(process.arch) : undefined, user, env, layers);
+    const filter = p.seccomp && wantFilter && p.sandbox ? seccompFilter(process.arch) : undefined;
+    return new Jail({ execPath, prefix, node, filter, user, env, layers, sandboxed: p.sandbox });
   }
 
   /**
@@ -385,6 +393,18 @@ export class Jail {
     };
     if (this.#execPath === '') return { file: argv[0]!, args: argv.slice(1), options };
     return { file: this.#execPath, args: [...this.#prefix, ...argv], options };
+  }
+
+  /**
+   * How the shard's Node ended, from how the process the supervisor forked ended: bwrap
+   * exits with 128 + N when its command was killed by signal N.
+   */
+  exitStatus(code: number | null, signal: NodeJS.Signals | null): [number | null, NodeJS.Signals | null] {
+    if (this.#sandboxed && code !== null && code > 128) {
+      const name = Object.entries(osConstants.signals).find(([, n]) => n === code - 128)?.[0];
+      if (name !== undefined) return [null, name as NodeJS.Signals];
+    }
+    return [code, signal];
   }
 
   /** Feeds the freshly forked process what it reads at start (the filter, on fd 4). */

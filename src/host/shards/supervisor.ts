@@ -513,7 +513,7 @@ export class Supervisor {
     shard.pid = child.pid;
     shard.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
-        this.#onExit(shard, child, code, signal);
+        this.#onExit(shard, child, ...(this.#jail?.exitStatus(code, signal) ?? [code, signal]));
         resolve();
       });
     });
