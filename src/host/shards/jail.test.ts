@@ -66,6 +66,7 @@ test('a jailed shard has its own namespaces, NoNewPrivs, the filter, its rlimits
     assert.match(status, /^NoNewPrivs:\s+1$/m);
     assert.match(status, /^Seccomp:\s+2$/m, 'filter mode');
     assert.match(status, /^CapEff:\s+0+$/m, 'no capabilities');
+    assert.match(status, /^CapBnd:\s+0+$/m, 'none to regain either');
     assert.equal(limit(pid, 'Max open files'), '777 777');
     assert.equal(limit(pid, 'Max processes'), '333 333');
     assert.equal(limit(pid, 'Max core file size'), '0 0');
@@ -255,6 +256,21 @@ async function inJailWith(jail: Jail, argv: string[]): Promise<{ code: number | 
   const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
   return { code, stdout, stderr };
 }
+
+test('without user namespaces, the jail still has the other namespaces, no capabilities and the filter', { skip: skip !== false ? skip : process.getuid?.() !== 0 ? 'bwrap needs root without user namespaces' : false }, async () => {
+  const jail = await Jail.create({}, WORKER, { noUserNs: true });
+  const layers = new Map(jail.layers.map((l) => [l.layer, l]));
+  assert.equal(layers.get('user-ns')?.on, false);
+  assert.match(layers.get('user-ns')?.why ?? '', /no user namespace/);
+  for (const l of ['net-ns', 'pid-ns', 'filesystem', 'seccomp', 'no-new-privs', 'no-capabilities'] as const) assert.equal(layers.get(l)?.on, true, l);
+  const show = 'const fs = require("fs"); console.log(fs.readFileSync("/proc/self/status", "utf8")); console.log("net " + fs.readlinkSync("/proc/self/ns/net"))';
+  const r = await inJailWith(jail, [process.execPath, '-e', show]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^CapEff:\s+0+$/m, 'bwrap as root keeps every capability unless told to drop them');
+  assert.match(r.stdout, /^NoNewPrivs:\s+1$/m);
+  assert.match(r.stdout, /^Seccomp:\s+2$/m);
+  assert.notEqual(/^net (.*)$/m.exec(r.stdout)?.[1], readlinkSync('/proc/self/ns/net'), 'own network namespace');
+});
 
 test('the filter is 8 bytes per instruction and checks the architecture first', () => {
   const bpf = seccompFilter('x64')!;

@@ -151,7 +151,15 @@ function attempt(file: string, args: readonly string[], user: JailOptions['user'
  * bwrap and prlimit are installed, and one run of bwrap with every namespace, the view and
  * the filter around `node --version` (then fewer, when that fails).
  */
-export function probeJail(options: { user?: JailOptions['user']; bwrap?: string; prlimit?: string } = {}): Promise<JailProbe> {
+/** Where to look, and (for tests) a user namespace to pretend the kernel refuses. */
+export interface ProbeOptions {
+  user?: JailOptions['user'];
+  bwrap?: string;
+  prlimit?: string;
+  noUserNs?: boolean;
+}
+
+export function probeJail(options: ProbeOptions = {}): Promise<JailProbe> {
   const key = JSON.stringify(options);
   let p = probes.get(key);
   if (p === undefined) {
@@ -161,7 +169,7 @@ export function probeJail(options: { user?: JailOptions['user']; bwrap?: string;
   return p;
 }
 
-async function probe(options: { user?: JailOptions['user']; bwrap?: string; prlimit?: string }): Promise<JailProbe> {
+async function probe(options: ProbeOptions): Promise<JailProbe> {
   const path = process.env['PATH'];
   const bwrap = options.bwrap ?? which('bwrap', path);
   const prlimit = options.prlimit ?? which('prlimit', path);
@@ -177,18 +185,19 @@ async function probe(options: { user?: JailOptions['user']; bwrap?: string; prli
   const root = (options.user?.uid ?? process.getuid?.()) === 0;
   const view = files.flatMap(([host, inJail]) => ['--ro-bind', host, inJail]);
   const filter = seccompFilter(process.arch);
-  const base = ['--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session', '--proc', '/proc', '--dev', '/dev'];
+  // --cap-drop ALL: bwrap run by root without a user namespace would otherwise keep every capability.
+  const base = ['--cap-drop', 'ALL', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session', '--proc', '/proc', '--dev', '/dev'];
   const userArgs = ['--unshare-user', '--disable-userns', ...(root ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : [])];
   const node = realpathSync(process.execPath);
   const run = (extra: string[], withFilter: boolean) =>
     attempt(bwrap, [...base, ...extra, ...(withFilter ? ['--seccomp', '3'] : []), ...view, node, '--version'], options.user, withFilter ? filter : undefined);
 
-  let first = await run(userArgs, filter !== undefined);
+  let first = options.noUserNs === true ? { ok: false, error: 'refused (probe option noUserNs)' } : await run(userArgs, filter !== undefined);
   if (first.ok) {
     Object.assign(result, { userNs: true, sandbox: true, seccomp: filter !== undefined });
   } else {
     // Which layer failed: the filter, or the user namespace (e.g. unprivileged user namespaces off)?
-    const noFilter = filter === undefined ? first : await run(userArgs, false);
+    const noFilter = filter === undefined || options.noUserNs === true ? first : await run(userArgs, false);
     if (noFilter.ok) {
       Object.assign(result, { userNs: true, sandbox: true });
       why.seccomp = `bwrap refused the filter: ${first.error}`;
@@ -283,7 +292,7 @@ export class Jail {
    * Probes the machine (once per process) and builds the jail for shards running `worker`
    * (a file under the project's src/ or dist/).
    */
-  static async create(options: JailOptions, worker: string, probeOptions: { bwrap?: string; prlimit?: string } = {}): Promise<Jail> {
+  static async create(options: JailOptions, worker: string, probeOptions: Omit<ProbeOptions, 'user'> = {}): Promise<Jail> {
     const readOnly = checkDirs('readOnly', options.readOnly);
     const readWrite = checkDirs('readWrite', options.readWrite);
     const openFiles = positive('openFiles', options.limits?.openFiles, 4096);
@@ -303,7 +312,7 @@ export class Jail {
     const projectRoot = dirname(codeDir);
     const args: string[] = [];
     if (p.sandbox) {
-      args.push('--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
+      args.push('--cap-drop', 'ALL', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
       if (p.userNs) args.push('--unshare-user', '--disable-userns', ...(hostUid === 0 ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : []));
       args.push('--die-with-parent', '--new-session', '--hostname', 'nanovisor-shard');
       for (const [host, inJail] of await ldd(node)) args.push('--ro-bind', host, inJail);
