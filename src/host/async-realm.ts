@@ -62,6 +62,7 @@ export class RealmWaiter implements AsyncWaiter {
   readonly #runSlice: (fn: () => void) => void;
   readonly #fail: (e: unknown) => void;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #stopped = false;
 
   /** `runSlice` resumes the guest inside the realm under its time limit (see runInRealm). */
@@ -97,9 +98,29 @@ export class RealmWaiter implements AsyncWaiter {
     return d.promise;
   }
 
+  /**
+   * Returns a promise the guest suspends on until the next turn of the event loop (after the
+   * I/O, timers and other guests' turns already queued), then resumes it in a new slice with
+   * `value()` (computed in that slice).
+   */
+  yieldSlice(value: () => number): Promise<number> {
+    const d = realm.deferred();
+    this.#immediate = setImmediate(() => {
+      this.#immediate = undefined;
+      if (this.#stopped) return;
+      try {
+        this.#runSlice(() => d.resolve(value()));
+      } catch (e) {
+        this.#fail(e);
+      }
+    });
+    return d.promise;
+  }
+
   /** Cancels any pending wake-up (the VM ended). */
   stop(): void {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
   }
 }

@@ -9,18 +9,32 @@
  */
 import { slotImports, type Kernel, type KernelSlot } from '../kernel/kernel.ts';
 import { realm } from './async-realm.ts';
+import type { InterruptSlot } from './interrupt/imports.ts';
+import { START_EXPORT } from './interrupt/instrument.ts';
 import { MEMORY_IMPORT, TABLE_EXPORT_PREFIX, type Snapshot } from './snapshot/types.ts';
 import { PAGE } from './snapshot/transform.ts';
 
 /** Synchronous instances and JSPI (asynchronous) ones have different imports: pooled apart. */
 export type PoolMode = 'sync' | 'async';
 
+/** Where an instance finds the VM it serves: its kernel, and what its interrupt checks call. */
+export type PoolSlot = KernelSlot & InterruptSlot;
+
 export interface PooledInstance {
   readonly instance: WebAssembly.Instance;
   readonly memory: WebAssembly.Memory;
-  readonly slot: KernelSlot;
+  readonly slot: PoolSlot;
   readonly mode: PoolMode;
+  /**
+   * An instrumented module's former start function (src/host/interrupt), for the VM to call
+   * before anything else. Only modules with a start section have one, and their instances
+   * are never reused, so each is called once.
+   */
+  readonly start: Function | undefined;
 }
+
+/** Host imports besides the kernel's and the memory (the interrupt page and `nv.yield`), per instance. */
+export type ExtraImports = (slot: PoolSlot, async: boolean) => WebAssembly.Imports;
 
 interface TableState {
   readonly table: WebAssembly.Table;
@@ -54,10 +68,9 @@ export class InstancePool {
   #created = 0;
   #reused = 0;
 
-  readonly #extraImports: WebAssembly.Imports | undefined;
+  readonly #extraImports: ExtraImports | undefined;
 
-  /** `extraImports`: host imports besides the kernel's and the memory (the interrupt page). */
-  constructor(module: WebAssembly.Module, snapshot: Snapshot, maximumPages: number, maxIdle = DEFAULT_MAX_IDLE, extraImports?: WebAssembly.Imports) {
+  constructor(module: WebAssembly.Module, snapshot: Snapshot, maximumPages: number, maxIdle = DEFAULT_MAX_IDLE, extraImports?: ExtraImports) {
     this.#extraImports = extraImports;
     this.#module = module;
     this.#snapshot = snapshot;
@@ -78,8 +91,9 @@ export class InstancePool {
    * An instance in the snapshot state. With `kernel`, the instance serves it (its slot and
    * memory are bound) before any guest code runs: a new instance of a module with a start
    * section runs that code here, so the caller runs `acquire` under the VM's time limit.
+   * `onInterrupt` is what the instance's interrupt checks call while it serves this VM.
    */
-  acquire(mode: PoolMode = 'sync', kernel?: Kernel): PooledInstance {
+  acquire(mode: PoolMode = 'sync', kernel?: Kernel, onInterrupt?: () => number | Promise<number>): PooledInstance {
     const idle = this.#idle[mode].pop() ?? this.#cleanedDirty(mode);
     if (idle !== undefined) {
       this.#reused++;
@@ -87,9 +101,10 @@ export class InstancePool {
         idle.slot.kernel = kernel;
         kernel.bindMemory(idle.memory);
       }
+      idle.slot.onInterrupt = onInterrupt;
       return idle;
     }
-    return this.#instantiate(this.#idleMemories.pop() ?? this.#freshMemory(), mode, kernel);
+    return this.#instantiate(this.#idleMemories.pop() ?? this.#freshMemory(), mode, kernel, onInterrupt);
   }
 
   /** No clean instance: clean a released one now rather than instantiate. */
@@ -105,11 +120,13 @@ export class InstancePool {
   /** Drops an instance that may not be reset (its guest was stopped mid-flight). */
   discard(p: PooledInstance): void {
     p.slot.kernel = undefined;
+    p.slot.onInterrupt = undefined;
   }
 
   /** Takes an instance back after its VM ended: reset it for the next VM, or drop it. */
   release(p: PooledInstance): void {
     p.slot.kernel = undefined;
+    p.slot.onInterrupt = undefined;
     const grown = p.memory.buffer.byteLength !== this.#initialBytes;
     if (grown || this.#pristine === undefined) return;
     if (this.#snapshot.reusable) {
@@ -157,12 +174,12 @@ export class InstancePool {
     return memory;
   }
 
-  #instantiate(memory: WebAssembly.Memory, mode: PoolMode, kernel: Kernel | undefined): PooledInstance {
-    const slot: KernelSlot = { kernel };
+  #instantiate(memory: WebAssembly.Memory, mode: PoolMode, kernel: Kernel | undefined, onInterrupt?: () => number | Promise<number>): PooledInstance {
+    const slot: PoolSlot = { kernel, onInterrupt };
     kernel?.bindMemory(memory);
     const imports = slotImports(slot, mode === 'async' ? realm.suspending : undefined) as WebAssembly.Imports;
     imports[MEMORY_IMPORT.module] = { [MEMORY_IMPORT.name]: memory };
-    if (this.#extraImports !== undefined) Object.assign(imports, this.#extraImports);
+    if (this.#extraImports !== undefined) Object.assign(imports, this.#extraImports(slot, mode === 'async'));
     const instance = mode === 'async' ? realm.instantiate(this.#module, imports) : new WebAssembly.Instance(this.#module, imports);
     this.#created++;
     if (this.#snapshot.reusable) {
@@ -178,7 +195,8 @@ export class InstancePool {
       }
       this.#tables.set(instance, tables);
     }
-    return { instance, memory, slot, mode };
+    const start = instance.exports[START_EXPORT];
+    return { instance, memory, slot, mode, start: typeof start === 'function' ? start : undefined };
   }
 
   /** Puts the instance back in the snapshot state; false when it cannot be (a table grew). */

@@ -9,7 +9,8 @@ import { NanovisorError } from '../shared/errors.ts';
 import { WasmBinaryError } from '../shared/wasm-binary.ts';
 import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, checkInitialMemory, memoryLimitsOf } from './memory-limit.ts';
 import { DEFAULT_MEMORY_LIMIT } from './options.ts';
-import { INTERRUPT_IMPORT, NotInstrumentable, instrumentInterrupts } from './interrupt/instrument.ts';
+import { interruptImports } from './interrupt/imports.ts';
+import { INTERRUPT_IMPORT, NotInstrumentable, YIELD_IMPORT, instrumentInterrupts } from './interrupt/instrument.ts';
 import { watchdog } from './interrupt/watchdog.ts';
 import { InstancePool } from './pool.ts';
 import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from './snapshot/transform.ts';
@@ -72,7 +73,8 @@ function compile(bytes: Uint8Array): WebAssembly.Module {
   const unknown = WebAssembly.Module.imports(module)
     .filter((i) => !(i.module === WASI_MODULE && i.kind === 'function' && PREVIEW1_FUNCTIONS.includes(i.name))
       && !(i.module === MEMORY_IMPORT.module && i.name === MEMORY_IMPORT.name && i.kind === 'memory')
-      && !(i.module === INTERRUPT_IMPORT.module && i.name === INTERRUPT_IMPORT.name && i.kind === 'memory'))
+      && !(i.module === INTERRUPT_IMPORT.module && i.name === INTERRUPT_IMPORT.name && i.kind === 'memory')
+      && !(i.module === YIELD_IMPORT.module && i.name === YIELD_IMPORT.name && i.kind === 'function'))
     .map((i) => `${i.module}.${i.name}`);
   if (unknown.length > 0) {
     throw new NanovisorError('NV_MODULE_UNKNOWN_IMPORTS', `module imports what the nanovisor kernel does not provide: ${unknown.join(', ')}`, { details: { imports: unknown } });
@@ -131,10 +133,9 @@ export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, mem
     module = compile(moduleBytes);
   }
   if (instrumented !== undefined) watchdog().start();
-  const extraImports = instrumented === undefined ? undefined : { [INTERRUPT_IMPORT.module]: { [INTERRUPT_IMPORT.name]: watchdog().memory } };
   return {
     module, memoryLimitBytes, snapshot, interruptible: instrumented !== undefined,
-    pool: new InstancePool(module, snapshot, maximumPages, maxIdle, extraImports),
+    pool: new InstancePool(module, snapshot, maximumPages, maxIdle, instrumented === undefined ? undefined : interruptImports),
   };
 }
 

@@ -86,6 +86,17 @@ for (const [name, make] of implementations) {
       await host.unload(h);
     });
 
+    test('a quick guest completes while spinning guests (one per shard) run to their limit', async () => {
+      const h = await host.load({ module: WAIT() });
+      let spinning = 2;
+      const spinners = Array.from({ length: 2 }, () => host.run(h, { args: ['w', 'spin=1'], timeoutMs: 2000 }).finally(() => { spinning--; }));
+      const quick = await host.run(h, { args: ['w', 'sleep=1'], timeoutMs: 2000 });
+      assert.equal(quick.outcome, 'exit');
+      assert.equal(spinning, 2, 'both spinners were still running when the quick guest finished');
+      for (const r of await Promise.all(spinners)) assert.equal(r.outcome, 'timeout');
+      await host.unload(h);
+    });
+
     test('env, stdin and image files reach the guest', async () => {
       const h = await host.load({
         module: loadWasm(guestWasm('rust', 'stdin_upper')),

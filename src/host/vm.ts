@@ -83,10 +83,10 @@ export class NanoVm {
   /** Why instantiation failed (a start section that trapped or ran past the time limit); `run` reports it. */
   #bootFailure: { error: unknown } | undefined;
   #ran = false;
-  /** Generation of the guest's current slice under the interrupt watchdog (0: none yet). */
-  #sliceGen = 0;
-  /** Set when a slice of this VM ended interrupted by the watchdog. */
-  #wasInterrupted = false;
+  /** Set when an interrupt check found the deadline passed: the guest's trap that follows is a timeout. */
+  #timedOut = false;
+  /** An instrumented module's former start function, still to run (see PooledInstance.start). */
+  #start: Function | undefined;
 
   private constructor(booted: Booted, options: VmOptions, startedAt: number, mode: PoolMode, interruptible: boolean) {
     this.#interruptible = interruptible;
@@ -120,7 +120,7 @@ export class NanoVm {
     const startedAt = performance.now();
     let vm: NanoVm | undefined;
     const makeWaiter = mode === 'async'
-      ? () => new RealmWaiter((fn) => vm!.#runSlice(fn, true), (e) => { if (vm !== undefined) vm.#failAsync(e); })
+      ? () => new RealmWaiter((fn) => vm!.#runSlice(fn, true, true), (e) => { if (vm !== undefined) vm.#failAsync(e); })
       : undefined;
     const booted = bootKernel(options, makeWaiter);
     vm = new NanoVm(booted, options, startedAt, mode, prepared.pool !== undefined && prepared.interruptible === true);
@@ -138,9 +138,13 @@ export class NanoVm {
   #instantiate(prepared: PreparedModule): void {
     const { kernel } = this;
     if (prepared.pool !== undefined) {
-      const pooled = prepared.pool.acquire(this.#mode, kernel);
+      const pooled = prepared.pool.acquire(this.#mode, kernel, () => this.#onInterrupt());
       this.#pooled = { pool: prepared.pool, instance: pooled };
       this.#instance = pooled.instance;
+      // The start section, taken out by the instrumentation: part of instantiation on the
+      // synchronous path; on the asynchronous one it must run on a promising stack (runAsync).
+      if (pooled.start !== undefined && this.#mode === 'sync') pooled.start();
+      else this.#start = pooled.start;
       return;
     }
     const imports = this.#mode === 'async' ? kernel.imports(realm.suspending) : kernel.imports();
@@ -210,18 +214,19 @@ export class NanoVm {
   /**
    * Runs one slice of the guest under its time limit: through interrupt checks in the code
    * when the module has them (no per-call cost), else through a node:vm watchdog.
+   * `preemptible`: the guest runs on a promising stack (asynchronous path), so a check may
+   * suspend it when the slice has used its quantum (QUANTUM_MS); interrupt checks only.
    */
-  #runSlice(fn: () => void, inRealm: boolean): void {
+  #runSlice(fn: () => void, inRealm: boolean, preemptible = false): void {
     if (this.#interruptible) {
       const wd = watchdog();
-      this.#sliceGen = wd.begin(this.kernel.deadlineNs);
+      wd.begin(this.kernel.deadlineNs, preemptible);
       try {
         if (inRealm) runInRealm(fn, undefined);
         else fn();
       } finally {
-        // Read now: on the async path the trap is classified in a later microtask, by which
-        // time another VM's slice may own the watchdog's state word.
-        if (wd.interrupted(this.#sliceGen)) this.#wasInterrupted = true;
+        // Whether the guest was stopped is recorded by nv.yield when it decides (#onInterrupt),
+        // never read back from the shared state word, which the next slice may own by then.
         wd.end();
       }
       return;
@@ -231,9 +236,34 @@ export class NanoVm {
     else callWithTimeout(fn, ms);
   }
 
-  /** Whether a slice of this VM was stopped by the interrupt watchdog (its trap is a timeout). */
+  /**
+   * What a flagged interrupt check gets (`nv.yield`): 1 to stop the guest when its deadline
+   * has passed; on the asynchronous path, otherwise, a promise that resumes it in a new slice
+   * on the next turn of the event loop (its quantum is used up: other guests, timers and I/O
+   * run meanwhile). The synchronous path cannot yield; its slices have no quantum.
+   */
+  #onInterrupt(): number | Promise<number> {
+    if (this.#pastDeadline()) return this.#stopForTimeout();
+    if (this.#mode === 'async' && this.#waiter !== undefined) {
+      return this.#waiter.yieldSlice(() => (this.#pastDeadline() ? this.#stopForTimeout() : 0));
+    }
+    watchdog().dismiss();
+    return 0;
+  }
+
+  #pastDeadline(): boolean {
+    const d = this.kernel.deadlineNs;
+    return d !== undefined && process.hrtime.bigint() >= d;
+  }
+
+  #stopForTimeout(): number {
+    this.#timedOut = true;
+    return 1;
+  }
+
+  /** Whether an interrupt check stopped the guest at its deadline (its trap is a timeout). */
   get interrupted(): boolean {
-    return this.#wasInterrupted || (this.#sliceGen !== 0 && watchdog().interrupted(this.#sliceGen));
+    return this.#timedOut;
   }
 
   /** Runs the guest to completion and tears the VM down. Never throws for guest behaviour. */
@@ -281,12 +311,25 @@ export class NanoVm {
       try {
         if (this.#bootFailure !== undefined) throw this.#bootFailure.error;
         const { init, entry } = this.#entries();
-        const start = realm.promising(entry);
-        const startInit = init === undefined ? undefined : realm.promising(init);
-        this.#runSlice(() => {
-          const p = startInit === undefined ? start() : startInit().then(() => start());
-          p.then(() => finish(undefined), (e: unknown) => finish(e));
-        }, true);
+        const steps = [this.#start, init, entry].filter((f) => f !== undefined).map((f) => realm.promising(f));
+        this.#start = undefined;
+        // Each step (start function, _initialize, entry) starts in a slice of its own, from the
+        // host's microtask queue: a promising call started from the realm's microtask queue
+        // (a `.then` of the previous step) whose guest throws (proc_exit) crashes the process
+        // with an uncatchable exception (V8/Node 24, vm context with its own microtask queue).
+        const step = (k: number): void => {
+          try {
+            this.#runSlice(() => {
+              steps[k]!().then(
+                () => (k + 1 < steps.length ? queueMicrotask(() => step(k + 1)) : finish(undefined)),
+                (e: unknown) => finish(e),
+              );
+            }, true, true);
+          } catch (e) {
+            finish(e);
+          }
+        };
+        step(0);
       } catch (e) {
         finish(e);
       }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { wat } from '../../../test/support/wat.ts';
 import { NanoVm, prepareModule } from '../index.ts';
+import { extractSnapshot } from '../snapshot/transform.ts';
 import { NotInstrumentable, instrumentInterrupts } from './instrument.ts';
 
 const WASI = '"wasi_snapshot_preview1"';
@@ -66,4 +67,88 @@ test('a guest that traps on its own is a trap, not a timeout', () => {
 
 test('modules that define their memory are not instrumented (the transform needs it imported)', () => {
   assert.throws(() => instrumentInterrupts(LOOPS), NotInstrumentable);
+});
+
+/** wabt with the features the renumbering tests need (reference types, tail calls) and the name section. */
+const wabt = await (await import('wabt')).default();
+function watFull(text: string): Uint8Array {
+  const mod = wabt.parseWat('renumber.wat', text, { reference_types: true, bulk_memory: true, tail_call: true });
+  try {
+    mod.resolveNames();
+    return new Uint8Array(mod.toBinary({ write_debug_names: true }).buffer);
+  } finally {
+    mod.destroy();
+  }
+}
+
+/**
+ * Every kind of function reference the instrumentation must shift past the added import:
+ * direct and tail calls, active element segments of both forms (indices, expressions),
+ * a passive segment (table.init), a declarative one (ref.func in code), a global holding a
+ * ref.func, exports, and a start function. Each function contributes its own bit to the exit
+ * code: a reference left one off calls a neighbour and changes it.
+ */
+const RENUMBER = watFull(`(module
+  (import ${WASI} "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import ${WASI} "proc_exit" (func $proc_exit (param i32)))
+  (type $t (func (result i32)))
+  (memory (export "memory") 1)
+  (table $tab 8 funcref)
+  (elem (i32.const 0) $one $two)
+  (elem (table $tab) (i32.const 2) funcref (ref.func $three))
+  (elem $passive funcref (ref.func $four))
+  (elem declare func $five)
+  (global $g funcref (ref.func $six))
+  (global $acc (mut i32) (i32.const 0))
+  (func $one (result i32) (i32.const 1))
+  (func $two (result i32) (i32.const 2))
+  (func $three (result i32) (i32.const 4))
+  (func $four (result i32) (i32.const 8))
+  (func $five (result i32) (i32.const 16))
+  (func $six (result i32) (i32.const 32))
+  (func $init (global.set $acc (i32.const 64)))
+  (start $init)
+  (func $tail (result i32) (return_call $one))
+  (func $deep (export "deep") (unreachable))
+  (func $sum (export "sum") (result i32)
+    (table.init $tab $passive (i32.const 3) (i32.const 0) (i32.const 1))
+    (table.set $tab (i32.const 4) (ref.func $five))
+    (table.set $tab (i32.const 5) (global.get $g))
+    (i32.add (global.get $acc)
+      (i32.add (call_indirect (type $t) (i32.const 1))
+        (i32.add (call_indirect (type $t) (i32.const 2))
+          (i32.add (call_indirect (type $t) (i32.const 3))
+            (i32.add (call_indirect (type $t) (i32.const 4))
+              (i32.add (call_indirect (type $t) (i32.const 5)) (call $tail))))))))
+  (func (export "_start") (call $proc_exit (call $sum))))`);
+
+test('renumbering: calls, element segments of every form, globals, exports and the start function still reach their functions', async () => {
+  const instrumented = instrumentInterrupts(extractSnapshot(RENUMBER).module);
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(instrumented));
+  assert.deepEqual(imports.filter((i) => i.module === 'nv'), [
+    { module: 'nv', name: 'yield', kind: 'function' },
+    { module: 'nv', name: 'interrupt', kind: 'memory' },
+  ]);
+  const plain = NanoVm.create(prepareModule(RENUMBER, undefined, { snapshot: 'off' })).run();
+  assert.deepEqual([plain.outcome, plain.exitCode], ['exit', 127]);
+  const p = prepareModule(RENUMBER);
+  assert.equal(p.interruptible, true, 'the module is instrumented');
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual([NanoVm.create(p).run().exitCode, (await NanoVm.createAsync(p).runAsync()).exitCode], [127, 127], `run ${i}`);
+  }
+});
+
+test('renumbering: the name section still names each function (stack traces)', () => {
+  const r = NanoVm.create(prepareModule(RENUMBER), { entry: 'deep' }).run();
+  assert.equal(r.outcome, 'trap');
+  const stack = String((r.error?.cause as Error | undefined)?.stack);
+  // Left unshifted, the name section would call this frame by its neighbour's name (sum).
+  assert.match(stack.split('\n')[1] ?? '', /at deep \(/, stack);
+});
+
+test('the start section becomes the nv:start export (the host runs it on a promising stack)', () => {
+  const once = instrumentInterrupts(extractSnapshot(RENUMBER).module);
+  const m = new WebAssembly.Module(once);
+  assert.ok(WebAssembly.Module.exports(m).some((e) => e.name === 'nv:start' && e.kind === 'function'));
+  assert.throws(() => instrumentInterrupts(once), NotInstrumentable, 'never instrumented twice');
 });

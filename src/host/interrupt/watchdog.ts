@@ -1,12 +1,14 @@
 /**
  * The host side of interrupt checks: one shared page and one watchdog thread per process.
- * `begin(deadline)` before a guest slice runs, `end()` after; `interrupted(gen)` tells a
- * trap caused by the watchdog from the guest's own `unreachable`.
+ * `begin(deadline, preemptible)` before a guest slice runs, `end()` after. The watchdog flags
+ * the slice at its deadline, or when a preemptible slice (asynchronous path) has run for
+ * QUANTUM_MS; the guest's check then calls `nv.yield`, and the host decides (src/host/vm.ts).
  */
 import { Worker } from 'node:worker_threads';
-import { DEADLINE, DOORBELL, GEN_MASK, STATE, WAKE_AT } from './layout.ts';
+import { DEADLINE, DOORBELL, GEN_MASK, INTERRUPT_BIT, QUANTUM_END, QUANTUM_MS, STATE, WAKE_AT } from './layout.ts';
 
 const workerFile = new URL(`./watchdog-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const QUANTUM_NS = BigInt(QUANTUM_MS) * 1_000_000n;
 
 export class InterruptWatchdog {
   /** Imported by instrumented guests as `nv.interrupt`. */
@@ -33,17 +35,24 @@ export class InterruptWatchdog {
     this.#worker.unref();
   }
 
-  /** Marks the start of a guest slice that must stop at `deadlineNs` (hrtime); returns its generation. */
-  begin(deadlineNs: bigint | undefined): number {
+  /**
+   * Marks the start of a guest slice that must stop at `deadlineNs` (hrtime) and, when
+   * `preemptible`, be asked to yield after QUANTUM_MS; returns its generation.
+   */
+  begin(deadlineNs: bigint | undefined, preemptible = false): number {
     this.#gen = (this.#gen % GEN_MASK) + 1;
-    Atomics.store(this.#wide, DEADLINE, deadlineNs ?? 0n);
+    const deadline = deadlineNs ?? 0n;
+    const quantumEnd = preemptible ? process.hrtime.bigint() + QUANTUM_NS : 0n;
+    Atomics.store(this.#wide, DEADLINE, deadline);
+    Atomics.store(this.#wide, QUANTUM_END, quantumEnd);
     // After an interrupt the watchdog waits on the state word: wake it for this slice. Only
-    // the first slice after a timeout pays this notify.
+    // the first slice after an interrupt pays this notify.
     if (Atomics.exchange(this.#words, STATE, this.#gen) < 0) Atomics.notify(this.#words, STATE);
-    if (deadlineNs !== undefined) {
+    const due = quantumEnd === 0n || (deadline !== 0n && deadline < quantumEnd) ? deadline : quantumEnd;
+    if (due !== 0n) {
       if (this.#worker === undefined) this.start();
-      // The watchdog sleeps until its last known deadline; wake it only if this one is sooner.
-      else if (deadlineNs < Atomics.load(this.#wide, WAKE_AT)) {
+      // The watchdog sleeps until its last known wake-up time: ring only if this slice is due sooner.
+      else if (due < Atomics.load(this.#wide, WAKE_AT)) {
         Atomics.add(this.#words, DOORBELL, 1);
         Atomics.notify(this.#words, DOORBELL);
       }
@@ -54,12 +63,18 @@ export class InterruptWatchdog {
   /** Marks the end of the current slice. */
   end(): void {
     Atomics.store(this.#wide, DEADLINE, 0n);
+    Atomics.store(this.#wide, QUANTUM_END, 0n);
   }
 
-  /** Whether slice `gen` was stopped by the watchdog. */
-  interrupted(gen: number): boolean {
-    const s = Atomics.load(this.#words, STATE);
-    return s < 0 && (s & GEN_MASK) === gen;
+  /**
+   * Takes back an interrupt of the current slice that the host will not act on (it cannot
+   * yield there and its deadline has not passed), so the guest's checks stop calling out.
+   */
+  dismiss(): void {
+    Atomics.store(this.#wide, QUANTUM_END, 0n);
+    if (Atomics.compareExchange(this.#words, STATE, this.#gen | INTERRUPT_BIT, this.#gen) === (this.#gen | INTERRUPT_BIT)) {
+      Atomics.notify(this.#words, STATE);
+    }
   }
 }
 
