@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { chmodSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -21,7 +21,7 @@ import { Supervisor, type ShardExitEvent } from './index.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const probe = await probeJail();
-const skip = probe.bwrap === undefined ? 'bubblewrap is not installed' : false;
+const skip = probe.sandbox ? false : `no sandbox on this machine: ${probe.why['net-ns'] ?? ''}`;
 
 /** Prints /d/secret.txt; exits 100 + errno when it cannot open it. */
 const READ_SECRET = wat(`(module
@@ -143,6 +143,22 @@ test('a guest cannot mount a host directory outside the view; granted through th
     } finally {
       await granted.close();
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('granted directories keep their own mode, a writable one inside a read-only one too', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nv-jail-grants-'));
+  const rw = join(dir, 'rw');
+  mkdirSync(rw);
+  try {
+    const jail = await Jail.create({ readWrite: [rw], readOnly: [dir] }, WORKER);
+    const write = (p: string) => `try { require("fs").writeFileSync(${JSON.stringify(p)}, "x"); console.log("ok"); } catch (e) { console.log(e.code); }`;
+    const r = await inJailWith(jail, [process.execPath, '-e', `${write(join(rw, 'a'))}; ${write(join(dir, 'b'))}; ${write('/tmp/c')}; ${write('/d')}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['ok', 'EROFS', 'ok', 'EROFS'], 'rw grant, ro grant, private /tmp, the read-only root');
+    assert.equal(readFileSync(join(rw, 'a'), 'utf8'), 'x');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -84,7 +84,12 @@ export interface JailProbe {
   seccomp: boolean;
   /** Why a layer is off, by layer. */
   why: Partial<Record<JailLayerName, string>>;
+  /** The Node binary and its libraries, as [host real path, path in the jail]. */
+  nodeFiles: Array<[string, string]>;
 }
+
+/** The layers bwrap gives; all off without it. */
+const SANDBOX_LAYERS = ['user-ns', 'mount-ns', 'pid-ns', 'net-ns', 'ipc-ns', 'uts-ns', 'no-new-privs', 'no-capabilities', 'filesystem', 'seccomp'] as const;
 
 const probes = new Map<string, Promise<JailProbe>>();
 
@@ -174,14 +179,14 @@ async function probe(options: ProbeOptions): Promise<JailProbe> {
   const bwrap = options.bwrap ?? which('bwrap', path);
   const prlimit = options.prlimit ?? which('prlimit', path);
   const why: JailProbe['why'] = {};
-  const result: JailProbe = { bwrap, prlimit, userNs: false, sandbox: false, seccomp: false, why };
+  const result: JailProbe = { bwrap, prlimit, userNs: false, sandbox: false, seccomp: false, why, nodeFiles: [] };
   if (bwrap === undefined || !existsSync(bwrap)) {
     result.bwrap = undefined;
-    const no = 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap';
-    for (const l of ['user-ns', 'mount-ns', 'pid-ns', 'net-ns', 'ipc-ns', 'uts-ns', 'no-new-privs', 'no-capabilities', 'filesystem', 'seccomp'] as const) why[l] = no;
+    for (const l of SANDBOX_LAYERS) why[l] = 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap';
     return result;
   }
   const files = await ldd(process.execPath);
+  result.nodeFiles = files;
   const root = (options.user?.uid ?? process.getuid?.()) === 0;
   const view = files.flatMap(([host, inJail]) => ['--ro-bind', host, inJail]);
   const filter = seccompFilter(process.arch);
@@ -192,7 +197,7 @@ async function probe(options: ProbeOptions): Promise<JailProbe> {
   const run = (extra: string[], withFilter: boolean) =>
     attempt(bwrap, [...base, ...extra, ...(withFilter ? ['--seccomp', '3'] : []), ...view, node, '--version'], options.user, withFilter ? filter : undefined);
 
-  let first = options.noUserNs === true ? { ok: false, error: 'refused (probe option noUserNs)' } : await run(userArgs, filter !== undefined);
+  const first = options.noUserNs === true ? { ok: false, error: 'refused (probe option noUserNs)' } : await run(userArgs, filter !== undefined);
   if (first.ok) {
     Object.assign(result, { userNs: true, sandbox: true, seccomp: filter !== undefined });
   } else {
@@ -207,10 +212,7 @@ async function probe(options: ProbeOptions): Promise<JailProbe> {
         Object.assign(result, { sandbox: true, seccomp: filter !== undefined });
         why['user-ns'] = `no user namespace: ${first.error}`;
       } else {
-        first = noUser;
-        for (const l of ['user-ns', 'mount-ns', 'pid-ns', 'net-ns', 'ipc-ns', 'uts-ns', 'no-new-privs', 'no-capabilities', 'filesystem', 'seccomp'] as const) {
-          why[l] = `bwrap cannot start a sandbox here: ${first.error}`;
-        }
+        for (const l of SANDBOX_LAYERS) why[l] = `bwrap cannot start a sandbox here: ${first.error}`;
       }
     }
   }
@@ -301,6 +303,9 @@ export class Jail {
     if (user !== undefined && (!Number.isInteger(user.uid) || !Number.isInteger(user.gid) || user.uid < 0 || user.gid < 0)) {
       throw new NanovisorError('NV_USAGE', 'jail.user needs a numeric uid and gid');
     }
+    if (user !== undefined && process.getuid?.() !== 0 && (user.uid !== process.getuid?.() || user.gid !== process.getgid?.())) {
+      throw new NanovisorError('NV_USAGE', `jail.user: only root can start shards as uid ${user.uid}; run the supervisor as root or leave jail.user out`);
+    }
     const p = await probeJail({ ...(user === undefined ? {} : { user }), ...probeOptions });
     const hostUid = user?.uid ?? process.getuid?.() ?? 0;
     const why = { ...p.why };
@@ -315,14 +320,17 @@ export class Jail {
       args.push('--cap-drop', 'ALL', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
       if (p.userNs) args.push('--unshare-user', '--disable-userns', ...(hostUid === 0 ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : []));
       args.push('--die-with-parent', '--new-session', '--hostname', 'nanovisor-shard');
-      for (const [host, inJail] of await ldd(node)) args.push('--ro-bind', host, inJail);
+      for (const [host, inJail] of p.nodeFiles) args.push('--ro-bind', host, inJail);
       args.push('--ro-bind', codeDir, codeDir);
       const pkg = join(projectRoot, 'package.json');
       if (existsSync(pkg)) args.push('--ro-bind', pkg, pkg);
       for (const [host, inJail] of dependencyDirs(projectRoot)) args.push('--ro-bind', host, inJail);
       args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
-      for (const d of readOnly) args.push('--ro-bind', d, d);
-      for (const d of readWrite) args.push('--bind', d, d);
+      // Parents before children, so a grant inside another keeps its own mode.
+      const grants = [...readOnly.map((d) => ['--ro-bind', d, d]), ...readWrite.map((d) => ['--bind', d, d])];
+      for (const g of grants.sort((a, b) => a[1]!.split(sep).length - b[1]!.split(sep).length)) args.push(...g);
+      // The root itself is bwrap's tmpfs: read-only once everything is mounted on it (not recursive: /tmp and the grants keep their modes).
+      args.push('--remount-ro', '/');
       const cwd = process.cwd();
       const inView = [codeDir, ...readOnly, ...readWrite].some((d) => cwd === d || cwd.startsWith(d + sep));
       args.push('--chdir', inView ? cwd : '/');
