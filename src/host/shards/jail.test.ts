@@ -273,6 +273,33 @@ async function inJailWith(jail: Jail, argv: string[]): Promise<{ code: number | 
   return { code, stdout, stderr };
 }
 
+test('a bwrap that refuses the filter, or predates --disable-userns, costs only that layer', { skip: skip !== false ? skip : probe.bwrap === undefined ? 'no bwrap' : false }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nv-jail-fake-'));
+  try {
+    const noFilter = join(dir, 'bwrap-no-seccomp');
+    writeFileSync(noFilter, `#!/bin/sh\nfor a in "$@"; do [ "$a" = --seccomp ] && { echo "bwrap: seccomp: not here" >&2; exit 1; }; done\nexec ${probe.bwrap} "$@"\n`, { mode: 0o755 });
+    const old = join(dir, 'bwrap-0.6');
+    writeFileSync(old, `#!/bin/sh\n[ "$1" = --help ] && { ${probe.bwrap} --help | grep -v -- --disable-userns; exit 0; }\nexec ${probe.bwrap} "$@"\n`, { mode: 0o755 });
+
+    const a = await Jail.create({}, WORKER, { bwrap: noFilter });
+    const la = new Map(a.layers.map((l) => [l.layer, l]));
+    assert.equal(la.get('seccomp')?.on, false);
+    assert.match(la.get('seccomp')?.why ?? '', /refused the filter: bwrap: seccomp: not here/);
+    for (const l of ['user-ns', 'net-ns', 'filesystem', 'no-capabilities'] as const) assert.equal(la.get(l)?.on, true, l);
+    const ra = await inJailWith(a, [process.execPath, '-e', 'console.log(require("fs").readFileSync("/proc/self/status", "utf8"))']);
+    assert.match(ra.stdout, /^Seccomp:\s+0$/m);
+    assert.match(ra.stdout, /^NoNewPrivs:\s+1$/m);
+
+    const b = await Jail.create({}, WORKER, { bwrap: old });
+    const lb = new Map(b.layers.map((l) => [l.layer, l]));
+    for (const l of ['user-ns', 'seccomp', 'no-capabilities'] as const) assert.equal(lb.get(l)?.on, true, `${l}: the filter forbids new user namespaces instead`);
+    const rb = await inJailWith(b, [process.execPath, '-e', '0']);
+    assert.equal(rb.code, 0, rb.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('without user namespaces, the jail still has the other namespaces, no capabilities and the filter', { skip: skip !== false ? skip : process.getuid?.() !== 0 ? 'bwrap needs root without user namespaces' : false }, async () => {
   const jail = await Jail.create({}, WORKER, { noUserNs: true });
   const layers = new Map(jail.layers.map((l) => [l.layer, l]));

@@ -82,6 +82,8 @@ export interface JailProbe {
   sandbox: boolean;
   /** bwrap accepts our seccomp program. */
   seccomp: boolean;
+  /** bwrap can forbid new user namespaces inside (--disable-userns, bwrap 0.8). */
+  disableUserNs: boolean;
   /** Why a layer is off, by layer. */
   why: Partial<Record<JailLayerName, string>>;
   /** The Node binary and its libraries, as [host real path, path in the jail]. */
@@ -179,7 +181,7 @@ async function probe(options: ProbeOptions): Promise<JailProbe> {
   const bwrap = options.bwrap ?? which('bwrap', path);
   const prlimit = options.prlimit ?? which('prlimit', path);
   const why: JailProbe['why'] = {};
-  const result: JailProbe = { bwrap, prlimit, userNs: false, sandbox: false, seccomp: false, why, nodeFiles: [] };
+  const result: JailProbe = { bwrap, prlimit, userNs: false, sandbox: false, seccomp: false, disableUserNs: false, why, nodeFiles: [] };
   if (bwrap === undefined || !existsSync(bwrap)) {
     result.bwrap = undefined;
     for (const l of SANDBOX_LAYERS) why[l] = 'bubblewrap (bwrap) is not installed: apt-get install bubblewrap';
@@ -187,35 +189,36 @@ async function probe(options: ProbeOptions): Promise<JailProbe> {
   }
   const files = await ldd(process.execPath);
   result.nodeFiles = files;
+  const help = await new Promise<string>((res) => execFile(bwrap, ['--help'], { timeout: 5000 }, (_e, out) => res(String(out))));
+  const disableUserNs = help.includes('--disable-userns');
   const root = (options.user?.uid ?? process.getuid?.()) === 0;
   const view = files.flatMap(([host, inJail]) => ['--ro-bind', host, inJail]);
   const filter = seccompFilter(process.arch);
   // --cap-drop ALL: bwrap run by root without a user namespace would otherwise keep every capability.
   const base = ['--cap-drop', 'ALL', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try', '--die-with-parent', '--new-session', '--proc', '/proc', '--dev', '/dev'];
-  const userArgs = ['--unshare-user', '--disable-userns', ...(root ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : [])];
   const node = realpathSync(process.execPath);
-  const run = (extra: string[], withFilter: boolean) =>
-    attempt(bwrap, [...base, ...extra, ...(withFilter ? ['--seccomp', '3'] : []), ...view, node, '--version'], options.user, withFilter ? filter : undefined);
-
-  const first = options.noUserNs === true ? { ok: false, error: 'refused (probe option noUserNs)' } : await run(userArgs, filter !== undefined);
-  if (first.ok) {
-    Object.assign(result, { userNs: true, sandbox: true, seccomp: filter !== undefined });
-  } else {
-    // Which layer failed: the filter, or the user namespace (e.g. unprivileged user namespaces off)?
-    const noFilter = filter === undefined || options.noUserNs === true ? first : await run(userArgs, false);
-    if (noFilter.ok) {
-      Object.assign(result, { userNs: true, sandbox: true });
-      why.seccomp = `bwrap refused the filter: ${first.error}`;
-    } else {
-      const noUser = await run([], filter !== undefined);
-      if (noUser.ok) {
-        Object.assign(result, { sandbox: true, seccomp: filter !== undefined });
-        why['user-ns'] = `no user namespace: ${first.error}`;
-      } else {
-        for (const l of SANDBOX_LAYERS) why[l] = `bwrap cannot start a sandbox here: ${first.error}`;
-      }
+  const run = (userNs: boolean, withFilter: boolean): Promise<Attempt> => {
+    if (userNs && options.noUserNs === true) return Promise.resolve({ ok: false, error: 'refused (probe option noUserNs)' });
+    const userArgs = !userNs ? [] : ['--unshare-user', ...(disableUserNs ? ['--disable-userns'] : []), ...(root ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : [])];
+    return attempt(bwrap, [...base, ...userArgs, ...(withFilter ? ['--seccomp', '3'] : []), ...view, node, '--version'], options.user, withFilter ? filter : undefined);
+  };
+  // Everything first; on failure, fewer layers, to name the one the machine refuses.
+  const candidates: Array<[userNs: boolean, seccomp: boolean]> = filter === undefined
+    ? [[true, false], [false, false]]
+    : [[true, true], [true, false], [false, true], [false, false]];
+  const failed = new Map<string, string>();
+  for (const [userNs, seccomp] of candidates) {
+    const r = await run(userNs, seccomp);
+    if (!r.ok) {
+      failed.set(`${userNs} ${seccomp}`, r.error);
+      continue;
     }
+    Object.assign(result, { sandbox: true, userNs, seccomp, disableUserNs: userNs && disableUserNs });
+    if (!userNs) why['user-ns'] = `no user namespace: ${failed.get(`true ${filter !== undefined}`) ?? ''}`;
+    if (!seccomp && filter !== undefined) why.seccomp = `bwrap refused the filter: ${failed.get(`${userNs} true`) ?? ''}`;
+    break;
   }
+  if (!result.sandbox) for (const l of SANDBOX_LAYERS) why[l] = `bwrap cannot start a sandbox here: ${[...failed.values()][0] ?? ''}`;
   if (filter === undefined) why.seccomp = `no system-call table for ${process.arch}`;
   return result;
 }
@@ -318,7 +321,7 @@ export class Jail {
     const args: string[] = [];
     if (p.sandbox) {
       args.push('--cap-drop', 'ALL', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
-      if (p.userNs) args.push('--unshare-user', '--disable-userns', ...(hostUid === 0 ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : []));
+      if (p.userNs) args.push('--unshare-user', ...(p.disableUserNs ? ['--disable-userns'] : []), ...(hostUid === 0 ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : []));
       args.push('--die-with-parent', '--new-session', '--hostname', 'nanovisor-shard');
       for (const [host, inJail] of p.nodeFiles) args.push('--ro-bind', host, inJail);
       args.push('--ro-bind', codeDir, codeDir);
@@ -372,6 +375,12 @@ export class Jail {
           return hostUid !== 0 ? { layer: l, on: true } : { layer: l, on: false, why: p.userNs ? `host uid 0 without capabilities, uid ${INNER_ID} in its user namespace: set jail.user to run as an unprivileged host user` : 'runs as host root: set jail.user to an unprivileged uid' };
         case 'clean-env':
           return { layer: l, on: true };
+        case 'no-capabilities':
+          // A new user namespace inside would hand capabilities back: forbidden by bwrap 0.8, or by the filter.
+          if (p.sandbox && p.userNs && !p.disableUserNs && !(p.seccomp && wantFilter)) {
+            return { layer: l, on: false, why: 'this bwrap cannot forbid new user namespaces (0.8 can) and the filter is off' };
+          }
+          return sandboxed(l);
         default:
           return sandboxed(l);
       }
