@@ -14,11 +14,12 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HostRunOptions, RunResult, VmHandle, VmHost } from '../host/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import { cgiEnv, parseCgiResponse, splitTarget, SERVER_SOFTWARE } from './cgi.ts';
+import { Admission, type AdmissionOptions } from './admission.ts';
 import { AppSlots } from './concurrency.ts';
 import { compileRoutes, matchRoute, type CompiledRoute } from './routing.ts';
 
@@ -96,6 +97,11 @@ export interface GatewayOptions {
   host: VmHost;
   /** Called once per finished request. */
   onRequest?: (record: RequestRecord) => void;
+  /**
+   * Caps on connections, request heads, buffered bodies and slow clients (admission.ts has
+   * the defaults); an `Admission` may be shared with other servers.
+   */
+  admission?: AdmissionOptions | Admission;
 }
 
 export interface Gateway {
@@ -110,6 +116,8 @@ export interface Gateway {
   listen(port?: number, host?: string): Promise<AddressInfo>;
   /** The server `listen` started, if any. */
   readonly server: Server | undefined;
+  /** The gateway's admission caps and what they turned away. */
+  readonly admission: Admission;
   /** Stops accepting, closes idle connections and waits for in-flight requests. */
   close(): Promise<void>;
   /** Requests waiting for a concurrency slot, by app name (apps with none waiting left out). */
@@ -150,6 +158,7 @@ const STATUS_TEXT: Record<number, string> = {
  */
 export function createGateway(options: GatewayOptions): Gateway {
   let router = compileRoutes(options.apps);
+  const admission = options.admission instanceof Admission ? options.admission : new Admission(options.admission);
   const defaultMaxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const host = options.host;
   const nextId = requestIds();
@@ -317,8 +326,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     const host = req.headers.host;
     const route = matchRoute(router, host, splitTarget(url).path);
     const bare: RequestRecord = { requestId: id, app: route?.app.name, method: req.method ?? 'GET', url, status: 0, durationMs: 0 };
-    const early = (status: number, text: string, code: string, close: boolean): void => {
-      answer(res, status, id, text, close);
+    const early = (status: number, text: string, code: string, close: boolean, extra: readonly string[] = []): void => {
+      answer(res, status, id, text, close, extra);
       finish({ ...bare, status, errorCode: code, errorMessage: text, durationMs: performance.now() - started });
     };
     if (route === undefined) {
@@ -334,13 +343,24 @@ export function createGateway(options: GatewayOptions): Gateway {
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    // The body's bytes count against the gateway's budget until its response is done.
+    const reserved = admission.body();
+    res.once('close', reserved.free);
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
       if (size > limit) {
         refused = true;
         chunks.length = 0;
+        reserved.free();
         early(413, `the request body is larger than the app's limit of ${limit} bytes`, 'NV_GATEWAY_BODY_TOO_LARGE', true);
+        return;
+      }
+      if (!reserved.take(chunk.length)) {
+        refused = true;
+        chunks.length = 0;
+        reserved.free();
+        early(503, `the gateway holds its limit of ${admission.limits.maxBufferedBodyBytes} bytes of request bodies; retry later`, 'NV_GATEWAY_BUSY', true, ['retry-after', String(admission.retryAfterSeconds)]);
         return;
       }
       chunks.push(chunk);
@@ -368,7 +388,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async listen(port = 0, host = '127.0.0.1') {
       if (server !== undefined) throw new NanovisorError('NV_GATEWAY_CONFIG_INVALID', 'the gateway is already listening');
-      const s = createServer(handle);
+      const s = admission.createServer(handle);
       server = s;
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
@@ -382,6 +402,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     get server() {
       return server;
     },
+    admission,
     queueDepth() {
       return slots.queueDepth();
     },

@@ -11,7 +11,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,7 +20,7 @@ import { createApi, type Api } from '../../api/index.ts';
 import { ControlPlane, StateDb, type Logger } from '../../control/index.ts';
 import { availableParallelism } from 'node:os';
 import { subscribe, unsubscribe as unsubscribeChannel } from 'node:diagnostics_channel';
-import { AppLoader, createGateway, type Gateway } from '../../gateway/index.ts';
+import { Admission, AppLoader, createGateway, defaultApiAdmission, type AdmissionOptions, type Gateway } from '../../gateway/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
 import { InProcessHost, ShardedHost, enableEagerCompilation, type HostImage, type VmHost } from '../../host/index.ts';
 import type { JailLayer, ShardExitEvent, ShardStartEvent } from '../../host/shards/index.ts';
@@ -46,6 +46,8 @@ Flags:
   --shards N             host processes that run the guests (default: one per core);
                          0 runs them in the daemon's own process (no isolation between
                          guests and the API: for debugging)
+  --max-connections N    most connections the gateway holds open (default 10000, at
+                         most half the open-files limit); more get 503 and are closed
   --no-examples          do not deploy the example apps on first start
 
 The API needs "Authorization: Bearer <token>"; the token is in <data>/token (0600).
@@ -57,6 +59,7 @@ const SPECS: FlagSpec[] = [
   { name: 'listen', type: 'string' },
   { name: 'grace', type: 'string' },
   { name: 'shards', type: 'string' },
+  { name: 'max-connections', type: 'string' },
   { name: 'no-examples', type: 'boolean' },
 ];
 
@@ -132,6 +135,10 @@ export interface DaemonOptions {
   graceMs?: number;
   /** Host shards that run the guests. Default: one per core; 0 runs them in this process. */
   shards?: number;
+  /** Caps on the gateway's connections, heads, buffered bodies and slow clients (src/gateway/admission.ts). */
+  admission?: AdmissionOptions;
+  /** The same for the API server (defaults: `defaultApiAdmission()`). */
+  apiAdmission?: AdmissionOptions;
   log?: Logger;
   /** Where one-line notes for the user go (example builds). */
   note?: (text: string) => void;
@@ -165,6 +172,13 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
 
 function url(a: AddressInfo): string {
   return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+}
+
+/** `--max-connections N`: the gateway's cap on open connections. */
+function parseMaxConnections(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1) throw new NanovisorError('NV_USAGE', `--max-connections "${text}": expected a whole number of connections, at least 1`);
+  return n;
 }
 
 /** `--shards N`: a whole number, 0 (guests in the daemon) up to 256. */
@@ -297,6 +311,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   const gateway = createGateway({
     apps: [],
     host,
+    ...(options.admission === undefined ? {} : { admission: options.admission }),
     onRequest: (record) => {
       requestLog.append(record);
       metrics.recordRequest(record);
@@ -348,7 +363,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   await loader.apply(cp.appSpecs());
 
   const api = createApi({ control: cp, log });
-  const apiServer = createServer(api.handle);
+  const apiServer = new Admission(options.apiAdmission, defaultApiAdmission()).createServer(api.handle);
   let apiAddress: AddressInfo;
   let gwAddress: AddressInfo;
   try {
@@ -418,6 +433,7 @@ export const serveCommand: Command = {
     if (p.positionals.length > 0) throw new NanovisorError('NV_USAGE', `serve: unexpected argument "${p.positionals[0]}"`);
     const grace = flagString(p, 'grace');
     const shardsFlag = flagString(p, 'shards');
+    const maxConnections = flagString(p, 'max-connections');
     const log = jsonLogger(io.stderr);
     const daemon = await startDaemon({
       dataDir: dataHome(flagString(p, 'data'), io.env, io.cwd),
@@ -426,6 +442,7 @@ export const serveCommand: Command = {
       examples: !flagBool(p, 'no-examples'),
       ...(grace === undefined ? {} : { graceMs: parseDuration(grace, 'grace') }),
       ...(shardsFlag === undefined ? {} : { shards: parseShards(shardsFlag) }),
+      ...(maxConnections === undefined ? {} : { admission: { maxConnections: parseMaxConnections(maxConnections) } }),
       log,
       note: (t) => io.stdout(`${t}\n`),
     });
