@@ -96,6 +96,18 @@ test('/healthz and the API answer while every shard runs spinning guests', async
   assert.ok(appsAt < firstSpinEnd, 'GET /v1/apps answered before any spinner was stopped');
 });
 
+test("a fast app's requests complete while every shard runs another app's spinning guests", async () => {
+  const spinning = Array.from({ length: 6 }, () => call('/spinner?spin=1'));
+  await new Promise((r) => setTimeout(r, 150));
+  const fast = await Promise.all(Array.from({ length: 4 }, () => call('/sleepy?sleep=1')));
+  const spun = await Promise.all(spinning);
+  for (const f of fast) assert.equal(f.status, 200, f.text);
+  for (const s of spun) assert.equal(s.status, 504);
+  const lastFast = Math.max(...fast.map((f) => f.at));
+  const firstSpinEnd = Math.min(...spun.map((s) => s.at));
+  assert.ok(lastFast < firstSpinEnd, 'every fast request answered before any spinner reached its limit');
+});
+
 test('concurrency 1, queue 0: overflow is 503 with Retry-After; admitted runs never overlap', async () => {
   const answers = await Promise.all(Array.from({ length: 12 }, () => call('/single?sleep=100')));
   const ok = answers.filter((a) => a.status === 200);
