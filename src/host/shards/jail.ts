@@ -8,8 +8,8 @@
  * capabilities, a system-call filter (./seccomp.ts), resource limits (prlimit), an empty
  * environment and no core dumps.
  *
- * `probeJail()` finds out once per process which of those layers this machine allows (one
- * bwrap run); `Jail` builds the command line a shard is forked with:
+ * `probeJail()` finds out once per process which of those layers this machine allows (ldd,
+ * `bwrap --help` and one bwrap run; more only to name a layer it refuses); `Jail` builds the command line a shard is forked with:
  *   prlimit <limits> -- bwrap <namespaces, view> -- node <flags> worker
  * A layer the machine does not allow is off, and `layers` says which and why; the shard
  * still starts with the others. See docs/security.md.
@@ -259,6 +259,63 @@ function positive(what: string, n: number | undefined, dflt: number): number {
   return v;
 }
 
+/** bwrap's flags, up to and including the `--` before the command. */
+function sandboxArgs(p: JailProbe, o: { hostUid: number; worker: string; readOnly: string[]; readWrite: string[]; filter: boolean }): string[] {
+  const codeDir = resolve(dirname(o.worker), '..', '..');
+  const projectRoot = dirname(codeDir);
+  const args = ['--cap-drop', 'ALL', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try'];
+  if (p.userNs) args.push('--unshare-user', ...(p.disableUserNs ? ['--disable-userns'] : []), ...(o.hostUid === 0 ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : []));
+  args.push('--die-with-parent', '--new-session', '--hostname', 'nanovisor-shard');
+  for (const [host, inJail] of p.nodeFiles) args.push('--ro-bind', host, inJail);
+  args.push('--ro-bind', codeDir, codeDir);
+  const pkg = join(projectRoot, 'package.json');
+  if (existsSync(pkg)) args.push('--ro-bind', pkg, pkg);
+  for (const [host, inJail] of dependencyDirs(projectRoot)) args.push('--ro-bind', host, inJail);
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  // Parents before children, so a grant inside another keeps its own mode.
+  const grants = [...o.readOnly.map((d) => ['--ro-bind', d, d]), ...o.readWrite.map((d) => ['--bind', d, d])];
+  for (const g of grants.sort((a, b) => a[1]!.split(sep).length - b[1]!.split(sep).length)) args.push(...g);
+  // The root itself is bwrap's tmpfs: read-only once everything is mounted on it (not recursive: /tmp and the grants keep their modes).
+  args.push('--remount-ro', '/');
+  const cwd = process.cwd();
+  const inView = [codeDir, ...o.readOnly, ...o.readWrite].some((d) => cwd === d || cwd.startsWith(d + sep));
+  args.push('--chdir', inView ? cwd : '/');
+  if (p.seccomp && o.filter) args.push('--seccomp', '4');
+  args.push('--');
+  return args;
+}
+
+/** Each layer, on or off and why, for this probe and these options. */
+function describeLayers(p: JailProbe, why: JailProbe['why'], hostUid: number, wantFilter: boolean): JailLayer[] {
+  const noPrlimit = 'prlimit (util-linux) is not installed';
+  const sandboxed = (l: JailLayerName): JailLayer => (p.sandbox && (l !== 'user-ns' || p.userNs) ? { layer: l, on: true } : { layer: l, on: false, why: why[l] ?? 'no sandbox' });
+  return JAIL_LAYERS.map((l): JailLayer => {
+    switch (l) {
+      case 'seccomp':
+        return p.sandbox && p.seccomp && wantFilter ? { layer: l, on: true } : { layer: l, on: false, why: why.seccomp ?? 'no sandbox' };
+      case 'limit-open-files':
+      case 'no-core-dumps':
+        return p.prlimit !== undefined ? { layer: l, on: true } : { layer: l, on: false, why: noPrlimit };
+      case 'limit-processes':
+        if (p.prlimit === undefined) return { layer: l, on: false, why: noPrlimit };
+        return hostUid !== 0 ? { layer: l, on: true } : { layer: l, on: false, why: 'the kernel does not enforce RLIMIT_NPROC for host root: set jail.user to an unprivileged uid' };
+      case 'host-user':
+        if (hostUid !== 0) return { layer: l, on: true };
+        return { layer: l, on: false, why: p.userNs ? `host uid 0 without capabilities, uid ${INNER_ID} in its user namespace: set jail.user to run as an unprivileged host user` : 'runs as host root: set jail.user to an unprivileged uid' };
+      case 'clean-env':
+        return { layer: l, on: true };
+      case 'no-capabilities':
+        // A new user namespace inside would hand capabilities back: forbidden by bwrap 0.8, or by the filter.
+        if (p.sandbox && p.userNs && !p.disableUserNs && !(p.seccomp && wantFilter)) {
+          return { layer: l, on: false, why: 'this bwrap cannot forbid new user namespaces (0.8 can) and the filter is off' };
+        }
+        return sandboxed(l);
+      default:
+        return sandboxed(l);
+    }
+  });
+}
+
 /**
  * The command line shards are forked with, built once per supervisor from the probe.
  *
@@ -316,75 +373,18 @@ export class Jail {
     if (!wantFilter) why.seccomp = 'turned off (jail.seccomp: false)';
 
     const node = realpathSync(process.execPath);
-    const codeDir = resolve(dirname(worker), '..', '..');
-    const projectRoot = dirname(codeDir);
-    const args: string[] = [];
-    if (p.sandbox) {
-      args.push('--cap-drop', 'ALL', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try');
-      if (p.userNs) args.push('--unshare-user', ...(p.disableUserNs ? ['--disable-userns'] : []), ...(hostUid === 0 ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : []));
-      args.push('--die-with-parent', '--new-session', '--hostname', 'nanovisor-shard');
-      for (const [host, inJail] of p.nodeFiles) args.push('--ro-bind', host, inJail);
-      args.push('--ro-bind', codeDir, codeDir);
-      const pkg = join(projectRoot, 'package.json');
-      if (existsSync(pkg)) args.push('--ro-bind', pkg, pkg);
-      for (const [host, inJail] of dependencyDirs(projectRoot)) args.push('--ro-bind', host, inJail);
-      args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
-      // Parents before children, so a grant inside another keeps its own mode.
-      const grants = [...readOnly.map((d) => ['--ro-bind', d, d]), ...readWrite.map((d) => ['--bind', d, d])];
-      for (const g of grants.sort((a, b) => a[1]!.split(sep).length - b[1]!.split(sep).length)) args.push(...g);
-      // The root itself is bwrap's tmpfs: read-only once everything is mounted on it (not recursive: /tmp and the grants keep their modes).
-      args.push('--remount-ro', '/');
-      const cwd = process.cwd();
-      const inView = [codeDir, ...readOnly, ...readWrite].some((d) => cwd === d || cwd.startsWith(d + sep));
-      args.push('--chdir', inView ? cwd : '/');
-      if (p.seccomp && wantFilter) args.push('--seccomp', '4');
-      args.push('--');
-    }
-    const limits = p.prlimit === undefined ? [] : [`--nofile=${openFiles}:${openFiles}`, `--nproc=${processes}:${processes}`, '--core=0:0', '--'];
-    let execPath: string;
-    let prefix: string[];
-    if (p.prlimit !== undefined) {
-      execPath = p.prlimit;
-      prefix = [...limits, ...(p.sandbox ? [p.bwrap!, ...args] : [])];
-    } else if (p.sandbox) {
-      execPath = p.bwrap!;
-      prefix = args;
-    } else {
-      execPath = '';
-      prefix = [];
-    }
+    const args = p.sandbox ? sandboxArgs(p, { hostUid, worker, readOnly, readWrite, filter: wantFilter }) : [];
+    const limits = [`--nofile=${openFiles}:${openFiles}`, `--nproc=${processes}:${processes}`, '--core=0:0', '--'];
+    // prlimit execs bwrap, which runs node: the limits hold for all three and everything node starts.
+    const [execPath, prefix] = p.prlimit !== undefined ? [p.prlimit, [...limits, ...(p.sandbox ? [p.bwrap!, ...args] : [])]]
+      : p.sandbox ? [p.bwrap!, args]
+        : ['', []];
     const env: Record<string, string> = {};
     for (const name of PASSED_ENV) {
       const v = process.env[name];
       if (v !== undefined) env[name] = v;
     }
-
-    const noPrlimit = 'prlimit (util-linux) is not installed';
-    const sandboxed = (l: JailLayerName): JailLayer => (p.sandbox && (l !== 'user-ns' || p.userNs) ? { layer: l, on: true } : { layer: l, on: false, why: why[l] ?? 'no sandbox' });
-    const layers: JailLayer[] = JAIL_LAYERS.map((l): JailLayer => {
-      switch (l) {
-        case 'seccomp':
-          return p.sandbox && p.seccomp && wantFilter ? { layer: l, on: true } : { layer: l, on: false, why: why.seccomp ?? 'no sandbox' };
-        case 'limit-open-files':
-        case 'no-core-dumps':
-          return p.prlimit !== undefined ? { layer: l, on: true } : { layer: l, on: false, why: noPrlimit };
-        case 'limit-processes':
-          if (p.prlimit === undefined) return { layer: l, on: false, why: noPrlimit };
-          return hostUid !== 0 ? { layer: l, on: true } : { layer: l, on: false, why: 'the kernel does not enforce RLIMIT_NPROC for host root: set jail.user to an unprivileged uid' };
-        case 'host-user':
-          return hostUid !== 0 ? { layer: l, on: true } : { layer: l, on: false, why: p.userNs ? `host uid 0 without capabilities, uid ${INNER_ID} in its user namespace: set jail.user to run as an unprivileged host user` : 'runs as host root: set jail.user to an unprivileged uid' };
-        case 'clean-env':
-          return { layer: l, on: true };
-        case 'no-capabilities':
-          // A new user namespace inside would hand capabilities back: forbidden by bwrap 0.8, or by the filter.
-          if (p.sandbox && p.userNs && !p.disableUserNs && !(p.seccomp && wantFilter)) {
-            return { layer: l, on: false, why: 'this bwrap cannot forbid new user namespaces (0.8 can) and the filter is off' };
-          }
-          return sandboxed(l);
-        default:
-          return sandboxed(l);
-      }
-    });
+    const layers = describeLayers(p, why, hostUid, wantFilter);
     const filter = p.seccomp && wantFilter && p.sandbox ? seccompFilter(process.arch) : undefined;
     return new Jail({ execPath, prefix, node, filter, user, env, layers, sandboxed: p.sandbox });
   }
