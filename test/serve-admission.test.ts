@@ -2,7 +2,7 @@
 // gateway, beyond its cap, leaves the API answering and the gateway answering again once
 // some close; the API has caps of its own (connections, slowloris).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,10 @@ test('a flood of idle gateway connections beyond the cap: the API keeps answerin
   const r = await fetch(`${d.gatewayUrl}/nothing-here`);
   assert.equal(r.status, 404, 'the gateway answers again');
   for (const c of held) c.socket.destroy();
+  const token = readFileSync(d.tokenFile, 'utf8').trim();
+  const metrics = await (await fetch(`${d.apiUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  assert.match(metrics, /nanovisor_admission_refused_total\{server="gateway",reason="connections"\} 400\n/);
+  assert.match(metrics, /nanovisor_connections_open\{server="api"\} \d+\n/);
 });
 
 test('the API has its own connection cap and headers timeout', async () => {

@@ -123,6 +123,9 @@ export interface AdmissionStats {
   refusedBodies: number;
 }
 
+/** Why admission turned a client away (timeouts and 431 are Node's and not counted here). */
+export type RefusalReason = 'connections' | 'body-budget';
+
 /** One request's share of the body budget. */
 export interface BodyReservation {
   /** Reserves `bytes` more; false (and nothing reserved) when the budget would go over. */
@@ -146,6 +149,7 @@ export class Admission {
   #buffered = 0;
   #refusedBodies = 0;
   readonly #refused = new WeakSet<Socket>();
+  readonly #listeners: ((reason: RefusalReason) => void)[] = [];
 
   constructor(options: AdmissionOptions = {}, defaults?: AdmissionLimits) {
     this.limits = resolveAdmission(options, defaults);
@@ -179,6 +183,7 @@ export class Admission {
       if (this.#connections >= this.limits.maxConnections) {
         this.#refusedConnections++;
         this.#refused.add(socket);
+        this.#notify('connections');
         // Answer before reading anything and close: a flood must not hold descriptors.
         socket.on('error', () => {});
         socket.end(BUSY_RESPONSE);
@@ -197,6 +202,7 @@ export class Admission {
       take: (bytes) => {
         if (this.#buffered + bytes > this.limits.maxBufferedBodyBytes) {
           this.#refusedBodies++;
+          this.#notify('body-budget');
           return false;
         }
         this.#buffered += bytes;
@@ -208,6 +214,21 @@ export class Admission {
         mine = 0;
       },
     };
+  }
+
+  /** Calls `listener` for every client turned away (for metrics). */
+  onRefused(listener: (reason: RefusalReason) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #notify(reason: RefusalReason): void {
+    for (const l of this.#listeners) {
+      try {
+        l(reason);
+      } catch {
+        // A metrics failure must not change what admission does.
+      }
+    }
   }
 
   /** Seconds a refused client is told to wait (`Retry-After`). */

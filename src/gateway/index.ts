@@ -7,7 +7,7 @@ export {
 } from './cgi.ts';
 export type { CgiRequest, CgiResponse, ParseOptions } from './cgi.ts';
 export { Admission, defaultAdmission, defaultApiAdmission, resolveAdmission } from './admission.ts';
-export type { AdmissionLimits, AdmissionOptions, AdmissionStats, BodyReservation } from './admission.ts';
+export type { AdmissionLimits, AdmissionOptions, AdmissionStats, BodyReservation, RefusalReason } from './admission.ts';
 export { AppSlots } from './concurrency.ts';
 export { DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT_MS, compileRoutes, createGateway, matchRoute } from './server.ts';
 export type { Gateway, GatewayApp, GatewayOptions, GatewayRoute, RequestRecord } from './server.ts';

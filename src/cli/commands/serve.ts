@@ -174,6 +174,14 @@ function url(a: AddressInfo): string {
   return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
 }
 
+/** `nanovisor_connections_open` and `nanovisor_admission_refused_total`, by server (docs/observability.md). */
+function admissionMetrics(metrics: NanovisorMetrics, servers: Record<string, Admission>): void {
+  const refused = metrics.registry.counter('nanovisor_admission_refused_total', 'Clients turned away by admission control, by server and reason (connections: over maxConnections; body-budget: over maxBufferedBodyBytes).', ['server', 'reason']);
+  metrics.registry.gauge('nanovisor_connections_open', 'Connections open, by server.', ['server'])
+    .collect(() => Object.entries(servers).map(([server, a]) => [{ server }, a.stats().connections] as const));
+  for (const [server, a] of Object.entries(servers)) a.onRefused((reason) => refused.inc({ server, reason }));
+}
+
 /** `--max-connections N`: the gateway's cap on open connections. */
 function parseMaxConnections(text: string): number {
   const n = Number(text);
@@ -363,7 +371,9 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   await loader.apply(cp.appSpecs());
 
   const api = createApi({ control: cp, log });
-  const apiServer = new Admission(options.apiAdmission, defaultApiAdmission()).createServer(api.handle);
+  const apiAdmission = new Admission(options.apiAdmission, defaultApiAdmission());
+  admissionMetrics(metrics, { gateway: gw.admission, api: apiAdmission });
+  const apiServer = apiAdmission.createServer(api.handle);
   let apiAddress: AddressInfo;
   let gwAddress: AddressInfo;
   try {
