@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import type { HostRunOptions, RunResult, VmHandle, VmHost } from '../host/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import { cgiEnv, parseCgiResponse, splitTarget, SERVER_SOFTWARE } from './cgi.ts';
-import { Admission, type AdmissionOptions } from './admission.ts';
+import { Admission, type AdmissionOptions, type BodyReservation } from './admission.ts';
 import { AppSlots } from './concurrency.ts';
 import { compileRoutes, matchRoute, type CompiledRoute } from './routing.ts';
 
@@ -343,12 +343,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
-    // The body's bytes count against the gateway's budget until its response is done.
-    const reserved = admission.body();
-    res.once('close', reserved.free);
+    // The body's bytes count against the gateway's budget until its response is done
+    // (taken at the first chunk, so a request without a body pays nothing for it).
+    let reserved: BodyReservation | undefined;
     req.on('data', (chunk: Buffer) => {
       if (refused) return;
       size += chunk.length;
+      if (reserved === undefined) {
+        reserved = admission.body();
+        res.once('close', reserved.free);
+      }
       if (size > limit) {
         refused = true;
         chunks.length = 0;
