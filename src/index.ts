@@ -14,11 +14,11 @@ import { NanoVm, type RunResult, type VmOptions } from './host/index.ts';
 import { ImageStore, loadRunnable, storeHome } from './image/index.ts';
 
 export {
-  DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP,
+  DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, LIMIT_MAXIMA,
   InProcessHost, NanoVm, ShardedHost, extractSnapshot, imageKey, prepareModule, prepareSnapshot, runWasm, runWasmAsync,
 } from './host/index.ts';
 export type {
-  HostImage, HostRunOptions, HostStats, Mount, Outcome, OutputTarget, PrepareOptions, PreparedModule, RunResult, Snapshot, VmHandle, VmHost, VmOptions,
+  HostImage, HostRunOptions, HostStats, LimitName, Mount, Outcome, OutputTarget, PrepareOptions, PreparedModule, RunResult, Snapshot, VmHandle, VmHost, VmOptions,
 } from './host/index.ts';
 export {
   DEFAULT_LIMITS, ImageStore, buildImage, checkModule, loadRunnable, parseManifest, prepareImage, storeHome,

@@ -3,13 +3,15 @@
 // without limits interleaved; on the synchronous path, the asynchronous (JSPI) path and the
 // CLI. Memory limits refuse a module declaring more than its limit before anything touches
 // that memory, and memory a module declares but never touches costs nothing to build or boot
-// (wat/huge_initial_memory).
+// (wat/huge_initial_memory). Every limit has a maximum, refused beyond it by the CLI and the API.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT_TIMEOUT, NanoVm, prepareModule, type PreparedModule, type RunResult } from '../src/host/index.ts';
+import { createApi } from '../src/api/index.ts';
+import { ControlPlane, StateDb } from '../src/control/index.ts';
 import { ImageStore, buildImage, loadRunnable } from '../src/image/index.ts';
 import { tempDir, writeTree } from '../src/image/testing.ts';
 import { wat } from './support/wat.ts';
@@ -163,4 +165,43 @@ test('huge_initial_memory: within its limit it builds, prepares and runs without
   // Resetting or copying the 4 GiB snapshot image took RSS to 4.5 GB at the first request.
   const grewMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   assert.ok(grewMiB < 512, `RSS grew by ${grewMiB.toFixed(0)} MiB`);
+});
+
+test('nanovisor run refuses limit flags beyond their maxima, naming the maximum', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--timeout', '16m'], /--timeout: 16m is more than the maximum, 15 min/],
+    [['--memory', '5G'], /--memory: 5G is more than the maximum, 4 GiB/],
+    [['--max-output', '2G'], /--max-output: 2G is more than the maximum, 1 GiB/],
+    [['--writable-layer', '2G'], /--writable-layer: 2G is more than the maximum, 1 GiB/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = spawnSync(process.execPath, [cliPath, 'run', ...flags, guestWasm('wat', 'start_spin')], { encoding: 'utf8', input: '', timeout: 30_000 });
+    assert.equal(r.status, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /NV_USAGE/);
+    assert.match(r.stderr, message);
+  }
+});
+
+test('the API answers 400 NV_API_BAD_REQUEST for a limit beyond its maximum, naming the field and the maximum', async () => {
+  using dir = tempDir('nv-limits-api-');
+  const db = StateDb.open(join(dir.path, 'nanovisor.db'));
+  const control = ControlPlane.open({ db, store: ImageStore.open(join(dir.path, 'images')), tokenFile: join(dir.path, 'token'), tmpDir: join(dir.path, 'tmp'), version: 'test' });
+  const api = createApi({ control });
+  try {
+    const { token } = control.execute({ kind: 'RotateToken' });
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const create = (limits: unknown) => api.request({ method: 'POST', url: '/v1/apps', headers, body: JSON.stringify({ name: 'a', routes: [{ path: '/a' }], limits }) });
+    const refused = await create({ timeoutMs: 999_999_999_999 });
+    assert.equal(refused.status, 400);
+    const error = JSON.parse(refused.body as string).error as { code: string; message: string };
+    assert.equal(error.code, 'NV_API_BAD_REQUEST');
+    assert.match(error.message, /limits\.timeoutMs: must be at most 900000 \(15 min\)/);
+    assert.equal((await create({ timeoutMs: 900_000 })).status, 201);
+    const patched = await api.request({ method: 'PATCH', url: '/v1/apps/a', headers, body: JSON.stringify({ limits: { maxBodyBytes: 2 ** 30 } }) });
+    assert.equal(patched.status, 400);
+    assert.match(JSON.parse(patched.body as string).error.message, /limits\.maxBodyBytes: must be at most 268435456 \(256 MiB\)/);
+  } finally {
+    api.close();
+    db.close();
+  }
 });

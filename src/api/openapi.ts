@@ -3,6 +3,7 @@
  * checks that every route the router knows is documented here (and nothing else); when an
  * endpoint or a shape changes, change it here in the same commit (docs/api-change-runbook.md).
  */
+import { LIMIT_MAXIMA } from '../host/options.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -12,11 +13,11 @@ const authErrors = { 401: err('Missing or wrong token.') };
 const appErrors = { ...authErrors, 404: err('No app with this name.') };
 
 const limitProps = {
-  memoryBytes: { type: 'integer', minimum: 1, maximum: 4294967296, description: 'Guest memory limit (default: the image manifest\'s).' },
-  timeoutMs: { type: 'integer', minimum: 1, description: 'Wall-clock limit per request (default: the image manifest\'s); 504 beyond it.' },
-  concurrency: { type: 'integer', minimum: 1, maximum: 100000, description: 'Requests whose VMs run at once (default 64).' },
-  queue: { type: 'integer', minimum: 0, maximum: 1000000, description: 'Requests that may wait for a slot (default 256); beyond it 503 with Retry-After.' },
-  maxBodyBytes: { type: 'integer', minimum: 0, description: 'Largest request body (default 1 MiB); 413 beyond it.' },
+  memoryBytes: { type: 'integer', minimum: 1, maximum: LIMIT_MAXIMA.memoryBytes, description: 'Guest memory limit (default: the image manifest\'s; at most 4 GiB).' },
+  timeoutMs: { type: 'integer', minimum: 1, maximum: LIMIT_MAXIMA.timeoutMs, description: 'Wall-clock limit per request (default: the image manifest\'s; at most 15 min); 504 beyond it.' },
+  concurrency: { type: 'integer', minimum: 1, maximum: LIMIT_MAXIMA.concurrency, description: 'Requests whose VMs run at once (default 64).' },
+  queue: { type: 'integer', minimum: 0, maximum: LIMIT_MAXIMA.queue, description: 'Requests that may wait for a slot (default 256); beyond it 503 with Retry-After.' },
+  maxBodyBytes: { type: 'integer', minimum: 0, maximum: LIMIT_MAXIMA.maxBodyBytes, description: 'Largest request body (default 1 MiB; at most 256 MiB); 413 beyond it.' },
 };
 const nullable = (s: Record<string, unknown>) => ({ ...s, type: [s['type'], 'null'] });
 

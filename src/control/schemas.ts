@@ -5,7 +5,9 @@
  * only what it names). docs/serve.md and src/api/openapi.ts describe the same shapes.
  */
 import { z } from 'zod';
+import { LIMIT_MAXIMA, type LimitName } from '../host/options.ts';
 import { NanovisorError } from '../shared/errors.ts';
+import { formatBytes, formatMs } from '../shared/units.ts';
 
 /** App names: lower-case DNS labels, so they fit in image tags, host names and log lines. */
 export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -14,7 +16,6 @@ export const APP_NAME_HINT = 'must be 1-63 characters of a-z, 0-9 and "-", start
 const ROUTE_PATH = /^\/[^\s?#]*$/;
 const HOST_NAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const MAX_MEMORY = 4 * 1024 * 1024 * 1024;
 
 export const appName = z.string().regex(APP_NAME, { message: APP_NAME_HINT });
 
@@ -31,13 +32,20 @@ const env = z.record(envName, envValue);
 const positiveInt = z.number().int({ message: 'must be an integer' }).positive({ message: 'must be positive' });
 const nonNegativeInt = z.number().int({ message: 'must be an integer' }).nonnegative({ message: 'must not be negative' });
 
-/** Per-app limits; each one left out takes the image's value or the daemon default. */
+/** `must be at most 900000 (15 min)`: the maximum of LIMIT_MAXIMA, as a number and as people read it. */
+function atMost(limit: LimitName, unit: 'bytes' | 'ms' | 'count'): { message: string } {
+  const max = LIMIT_MAXIMA[limit];
+  const readable = unit === 'bytes' ? ` (${formatBytes(max)})` : unit === 'ms' ? ` (${formatMs(max)})` : '';
+  return { message: `must be at most ${max}${readable}` };
+}
+
+/** Per-app limits; each one left out takes the image's value or the daemon default. Maxima: LIMIT_MAXIMA. */
 export const limitsSchema = z.strictObject({
-  memoryBytes: positiveInt.max(MAX_MEMORY, { message: `must be at most ${MAX_MEMORY} (4 GiB)` }).optional(),
-  timeoutMs: positiveInt.optional(),
-  concurrency: positiveInt.max(100_000, { message: 'must be at most 100000' }).optional(),
-  queue: nonNegativeInt.max(1_000_000, { message: 'must be at most 1000000' }).optional(),
-  maxBodyBytes: nonNegativeInt.optional(),
+  memoryBytes: positiveInt.max(LIMIT_MAXIMA.memoryBytes, atMost('memoryBytes', 'bytes')).optional(),
+  timeoutMs: positiveInt.max(LIMIT_MAXIMA.timeoutMs, atMost('timeoutMs', 'ms')).optional(),
+  concurrency: positiveInt.max(LIMIT_MAXIMA.concurrency, atMost('concurrency', 'count')).optional(),
+  queue: nonNegativeInt.max(LIMIT_MAXIMA.queue, atMost('queue', 'count')).optional(),
+  maxBodyBytes: nonNegativeInt.max(LIMIT_MAXIMA.maxBodyBytes, atMost('maxBodyBytes', 'bytes')).optional(),
 });
 export type AppLimits = z.output<typeof limitsSchema>;
 

@@ -6,9 +6,9 @@ import { prepareModule, type PreparedModule } from './prepare.ts';
 import { NanoVm } from './vm.ts';
 
 export {
-  DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP,
+  DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, LIMIT_MAXIMA,
 } from './options.ts';
-export type { Mount, Outcome, OutputTarget, RunResult, VmOptions } from './options.ts';
+export type { LimitName, Mount, Outcome, OutputTarget, RunResult, VmOptions } from './options.ts';
 export { enableEagerCompilation, prepareModule, prepareSnapshot } from './prepare.ts';
 export type { PrepareOptions, PreparedModule } from './prepare.ts';
 export { NanoVm } from './vm.ts';

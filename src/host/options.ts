@@ -4,11 +4,59 @@
 import type { ListenerBackend } from '../kernel/socket.ts';
 import type { OutputSink } from '../kernel/stdio.ts';
 import type { ImageTree } from '../kernel/vfs/index.ts';
-import type { NanovisorError } from '../shared/errors.ts';
+import { NanovisorError } from '../shared/errors.ts';
+import { formatBytes, formatMs } from '../shared/units.ts';
 
 export const DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024;
 export const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 export const DEFAULT_WRITABLE_LAYER = 64 * 1024 * 1024;
+
+/**
+ * The largest value each limit may take, wherever it is set: the manifest's `limits`, the
+ * API's app limits, `nanovisor run`'s flags and `VmOptions`. Stated once here; the schemas,
+ * the flags and docs/manifest.md, docs/serve.md and docs/run.md follow it.
+ */
+export const LIMIT_MAXIMA = {
+  /** 15 minutes: longer work is a batch job, not a request; and a VM holds its slot meanwhile. */
+  timeoutMs: 15 * 60 * 1000,
+  /** 4 GiB: all a 32-bit WebAssembly memory can address. */
+  memoryBytes: 4 * 1024 * 1024 * 1024,
+  /** 1 GiB of stdout + stderr, captured in the host's memory. */
+  maxOutputBytes: 1024 * 1024 * 1024,
+  /** 1 GiB: the writable layer lives in the host's memory. */
+  writableLayerBytes: 1024 * 1024 * 1024,
+  /** 256 MiB: a request body is buffered whole before the guest starts. */
+  maxBodyBytes: 256 * 1024 * 1024,
+  /** VMs of one app running at once. */
+  concurrency: 100_000,
+  /** Requests of one app waiting for a slot. */
+  queue: 1_000_000,
+} as const;
+
+export type LimitName = keyof typeof LIMIT_MAXIMA;
+
+/** The limits `VmOptions` carries, and their names there. */
+const VM_LIMITS: ReadonlyArray<readonly [keyof VmOptions, LimitName]> = [
+  ['timeoutMs', 'timeoutMs'], ['memoryLimitBytes', 'memoryBytes'], ['maxOutputBytes', 'maxOutputBytes'], ['writableLayerBytes', 'writableLayerBytes'],
+];
+
+/**
+ * Refuses VM options whose limits are not positive numbers within LIMIT_MAXIMA
+ * (NV_LIMIT_INVALID, naming the option and its maximum).
+ */
+export function checkVmLimits(options: VmOptions): void {
+  for (const [option, limit] of VM_LIMITS) {
+    const v = options[option];
+    if (v === undefined) continue;
+    const max = LIMIT_MAXIMA[limit];
+    if (typeof v !== 'number' || !(v > 0) || v > max) {
+      const shown = limit === 'timeoutMs' ? `${max} (${formatMs(max)})` : `${max} (${formatBytes(max)})`;
+      throw new NanovisorError('NV_LIMIT_INVALID', `${option}: must be a positive number at most ${shown}, got ${String(v)}`, {
+        details: { field: option, maximum: max },
+      });
+    }
+  }
+}
 
 /** Exit codes the host reports when the guest did not exit by itself (as shells do). */
 export const EXIT_TRAP = 134;

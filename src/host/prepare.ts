@@ -8,7 +8,7 @@ import { PREVIEW1_FUNCTIONS, WASI_MODULE } from '../kernel/abi.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import { WasmBinaryError } from '../shared/wasm-binary.ts';
 import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, checkInitialMemory, memoryLimitsOf } from './memory-limit.ts';
-import { DEFAULT_MEMORY_LIMIT } from './options.ts';
+import { DEFAULT_MEMORY_LIMIT, checkVmLimits } from './options.ts';
 import { interruptImports } from './interrupt/imports.ts';
 import { INTERRUPT_IMPORT, NotInstrumentable, YIELD_IMPORT, instrumentInterrupts } from './interrupt/instrument.ts';
 import { watchdog } from './interrupt/watchdog.ts';
@@ -84,6 +84,7 @@ function compile(bytes: Uint8Array): WebAssembly.Module {
 
 /** Validates and compiles module bytes with the memory limit enforced by the engine. */
 export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, options: PrepareOptions = {}): PreparedModule {
+  checkVmLimits({ memoryLimitBytes });
   checkMagic(bytes);
   // From the declaration alone, before the snapshot transform or the engine touch that memory.
   const declared = memoryLimitsOf(bytes);
@@ -111,6 +112,7 @@ export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMO
 
 /** Prepares a snapshot module (memory imported, data in `snapshot`), e.g. from an image's layers. */
 export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, maxIdle?: number): PreparedModule {
+  checkVmLimits({ memoryLimitBytes });
   checkMagic(moduleBytes);
   checkInitialMemory(snapshot.initialPages, memoryLimitBytes);
   const limitPages = Math.min(MAX_PAGES, Math.floor(memoryLimitBytes / WASM_PAGE));

@@ -117,3 +117,14 @@ test('imports the kernel does not provide are refused by name', () => {
   const bytes = wat(`(module (import "env" "abort" (func (param i32 i32 i32 i32))) (import ${WASI} "nope" (func)) (memory (export "memory") 1) (func (export "_start")))`);
   assert.throws(() => prepareModule(bytes), (e: { code?: string; message?: string }) => e.code === 'NV_MODULE_UNKNOWN_IMPORTS' && /env\.abort, wasi_snapshot_preview1\.nope/.test(e.message ?? ''));
 });
+
+test('limits beyond their maxima, or not positive numbers, are refused with NV_LIMIT_INVALID', async () => {
+  const p = prepareModule(guest('nop'));
+  const bad = [{ timeoutMs: 999_999_999_999 }, { timeoutMs: -1 }, { timeoutMs: Number.NaN }, { maxOutputBytes: 2 ** 31 }, { writableLayerBytes: 0 }, { memoryLimitBytes: 2 ** 33 }];
+  for (const options of bad) {
+    await assert.rejects(runWasm(p, options), (e: { code?: string; message?: string }) =>
+      e.code === 'NV_LIMIT_INVALID' && e.message!.startsWith(Object.keys(options)[0]!) && /at most/.test(e.message!), JSON.stringify(options));
+  }
+  assert.throws(() => prepareModule(guest('nop'), 2 ** 33), (e: { code?: string }) => e.code === 'NV_LIMIT_INVALID');
+  assert.equal((await runWasm(p, { timeoutMs: 900_000, maxOutputBytes: 2 ** 30, writableLayerBytes: 2 ** 30 })).outcome, 'exit');
+});

@@ -15,7 +15,7 @@ import { RealmWaiter, SliceTimeout, realm, runInRealm } from './async-realm.ts';
 import { GuestTimeout, callWithTimeout } from './interrupt.ts';
 import { watchdog } from './interrupt/watchdog.ts';
 import {
-  DEFAULT_MAX_OUTPUT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP,
+  DEFAULT_MAX_OUTPUT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, checkVmLimits,
   type Outcome, type OutputTarget, type RunResult, type VmOptions,
 } from './options.ts';
 import type { InstancePool, PoolMode, PooledInstance } from './pool.ts';
@@ -117,6 +117,7 @@ export class NanoVm {
    * limit, and a trap or timeout there is kept for `run` to report like any other.
    */
   static #boot(prepared: PreparedModule, options: VmOptions, mode: PoolMode): NanoVm {
+    checkVmLimits(options);
     const startedAt = performance.now();
     let vm: NanoVm | undefined;
     const makeWaiter = mode === 'async'

@@ -78,3 +78,14 @@ test('paths and routes are checked', () => {
 test('manifest text that is not JSON is NV_MANIFEST_INVALID', () => {
   assert.throws(() => parseManifestText('{ name: ', 'app/nanovisor.json'), (e) => isNanovisorError(e, 'NV_MANIFEST_INVALID') && /app\/nanovisor.json: not valid JSON/.test(e.message));
 });
+
+test('limits are refused beyond their maxima, naming the field and the maximum', () => {
+  const limits = (l: Record<string, number>) => invalid({ name: 'x', module: 'x.wasm', limits: l });
+  assert.match(limits({ timeoutMs: 999_999_999_999 }), /limits\.timeoutMs: must be at most 900000 \(15 min\)/);
+  assert.match(limits({ memoryBytes: 2 ** 32 + 1 }), /limits\.memoryBytes: must be at most 4294967296 \(4 GiB\)/);
+  assert.match(limits({ maxOutputBytes: 2 ** 31 }), /limits\.maxOutputBytes: must be at most 1073741824 \(1 GiB\)/);
+  assert.match(limits({ writableLayerBytes: 2 ** 31 }), /limits\.writableLayerBytes: must be at most 1073741824 \(1 GiB\)/);
+  // The maxima themselves are accepted.
+  const m = parseManifest({ name: 'x', module: 'x.wasm', limits: { timeoutMs: 900_000, memoryBytes: 2 ** 32, maxOutputBytes: 2 ** 30, writableLayerBytes: 2 ** 30 } }, 'manifest');
+  assert.equal(m.limits.timeoutMs, 900_000);
+});

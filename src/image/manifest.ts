@@ -5,17 +5,19 @@
  * docs/manifest.md documents each field; keep the two in step.
  */
 import { z } from 'zod';
+import { DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, LIMIT_MAXIMA } from '../host/options.ts';
 import { NanovisorError } from '../shared/errors.ts';
+import { formatBytes, formatMs } from '../shared/units.ts';
 
 /** Defaults a manifest gets for the limits it leaves out. */
 export const DEFAULT_LIMITS = {
-  memoryBytes: 256 * 1024 * 1024,
+  memoryBytes: DEFAULT_MEMORY_LIMIT,
   timeoutMs: 30_000,
-  maxOutputBytes: 16 * 1024 * 1024,
-  writableLayerBytes: 64 * 1024 * 1024,
+  maxOutputBytes: DEFAULT_MAX_OUTPUT,
+  writableLayerBytes: DEFAULT_WRITABLE_LAYER,
 } as const;
 
-export const MAX_MEMORY_BYTES = 4 * 1024 * 1024 * 1024;
+export const MAX_MEMORY_BYTES = LIMIT_MAXIMA.memoryBytes;
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9\-_.]*$/;
 
@@ -44,11 +46,16 @@ const mount = z.strictObject({
   volume: z.string().min(1, { message: 'must not be empty' }).optional(),
 });
 
+/** A positive integer at most `max`; the message names the maximum in bytes or time too. */
+function bounded(max: number, unit: 'bytes' | 'ms') {
+  return positiveInt.max(max, { message: `must be at most ${max} (${unit === 'bytes' ? formatBytes(max) : formatMs(max)})` });
+}
+
 const limits = z.strictObject({
-  memoryBytes: positiveInt.max(MAX_MEMORY_BYTES, { message: `must be at most ${MAX_MEMORY_BYTES} (4 GiB)` }).default(DEFAULT_LIMITS.memoryBytes),
-  timeoutMs: positiveInt.default(DEFAULT_LIMITS.timeoutMs),
-  maxOutputBytes: positiveInt.default(DEFAULT_LIMITS.maxOutputBytes),
-  writableLayerBytes: positiveInt.default(DEFAULT_LIMITS.writableLayerBytes),
+  memoryBytes: bounded(LIMIT_MAXIMA.memoryBytes, 'bytes').default(DEFAULT_LIMITS.memoryBytes),
+  timeoutMs: bounded(LIMIT_MAXIMA.timeoutMs, 'ms').default(DEFAULT_LIMITS.timeoutMs),
+  maxOutputBytes: bounded(LIMIT_MAXIMA.maxOutputBytes, 'bytes').default(DEFAULT_LIMITS.maxOutputBytes),
+  writableLayerBytes: bounded(LIMIT_MAXIMA.writableLayerBytes, 'bytes').default(DEFAULT_LIMITS.writableLayerBytes),
 });
 
 const route = z.strictObject({

@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   NV_GUEST_TRAP: { class: 'user', hint: 'The guest crashed (a WebAssembly trap); this is a bug in the guest program.' },
   NV_GUEST_OUTPUT_LIMIT: { class: 'user', hint: 'The guest wrote more output than allowed; raise --max-output.' },
   NV_GUEST_MEMORY_LIMIT: { class: 'user', hint: 'The module needs more memory at start than its limit; raise --memory (run) or limits.memoryBytes (manifest, app).' },
+  NV_LIMIT_INVALID: { class: 'user', hint: 'Give limits as positive numbers within their maxima (docs/run.md lists them).' },
   NV_CGI_REQUEST_INVALID: { class: 'user', hint: 'The request path is not valid for the route (bad percent-encoding or a NUL byte); fix the URL.' },
   NV_CGI_RESPONSE_INVALID: { class: 'user', hint: 'The guest must print CGI headers ("Content-Type: text/plain", optional "Status: 404 Not Found"), an empty line, then the body; see docs/gateway.md.' },
   NV_GATEWAY_CONFIG_INVALID: { class: 'user', hint: 'Fix the named app or route in the gateway configuration; see docs/gateway.md.' },

@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { EXIT_TIMEOUT, NanoVm, type Mount, type VmOptions } from '../../host/index.ts';
+import { EXIT_TIMEOUT, LIMIT_MAXIMA, NanoVm, type LimitName, type Mount, type VmOptions } from '../../host/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
+import { formatBytes, formatMs } from '../../shared/units.ts';
 import { listenTcp, parseListenAddress } from '../../switches/network/index.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagList, flagString, parseDuration, parseFlags, parseSize, type FlagSpec } from '../flags.ts';
@@ -36,10 +37,10 @@ Flags:
   -e, --env K=V          set a guest environment variable (repeatable); --env K copies K from here
   --dir HOST[::GUEST]    mount a host directory read-write at GUEST (default: same path)
   --dir-ro HOST[::GUEST] mount a host directory read-only
-  --memory SIZE          memory limit, e.g. 64M, 1G (default 256M, or the image's)
-  --timeout DURATION     wall-clock limit, e.g. 500ms, 10s (default none, or the image's)
-  --max-output SIZE      limit on stdout+stderr bytes (default 16M, or the image's)
-  --writable-layer SIZE  quota of the VM's in-memory writable layer (default 64M)
+  --memory SIZE          memory limit, e.g. 64M, 1G (default 256M, or the image's; at most 4G)
+  --timeout DURATION     wall-clock limit, e.g. 500ms, 10s (default none, or the image's; at most 15m)
+  --max-output SIZE      limit on stdout+stderr bytes (default 16M, or the image's; at most 1G)
+  --writable-layer SIZE  quota of the VM's in-memory writable layer (default 64M; at most 1G)
   --invoke NAME          call this export instead of _start
   --tcplisten HOST:PORT  preopen a listening TCP socket for the guest (fd 3, 4, ...; before dirs)
   --stdin FILE           read stdin from FILE instead of this terminal
@@ -77,6 +78,16 @@ export function parseDir(spec: string, readonly: boolean, cwd: string): Mount {
   return { hostPath, guestPath: guest, readonly };
 }
 
+/** A limit flag's value (a duration for --timeout, else a size), refused beyond LIMIT_MAXIMA. */
+export function limitFlag(text: string, flag: string, limit: LimitName): number {
+  const value = limit === 'timeoutMs' ? parseDuration(text, flag) : parseSize(text, flag);
+  const max = LIMIT_MAXIMA[limit];
+  if (value > max) {
+    throw new NanovisorError('NV_USAGE', `--${flag}: ${text} is more than the maximum, ${limit === 'timeoutMs' ? formatMs(max) : formatBytes(max)}`);
+  }
+  return value;
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'Boot a Nano-VM from a .wasm file or an image and run it',
@@ -103,10 +114,10 @@ export const runCommand: Command = {
       stdin: stdinFile === undefined ? 'inherit' : readFileSync(resolve(io.cwd, stdinFile)),
       stdout: 'inherit',
       stderr: 'inherit',
-      ...(memory === undefined ? {} : { memoryLimitBytes: parseSize(memory, 'memory') }),
-      ...(timeout === undefined ? {} : { timeoutMs: parseDuration(timeout, 'timeout') }),
-      ...(maxOutput === undefined ? {} : { maxOutputBytes: parseSize(maxOutput, 'max-output') }),
-      ...(layer === undefined ? {} : { writableLayerBytes: parseSize(layer, 'writable-layer') }),
+      ...(memory === undefined ? {} : { memoryLimitBytes: limitFlag(memory, 'memory', 'memoryBytes') }),
+      ...(timeout === undefined ? {} : { timeoutMs: limitFlag(timeout, 'timeout', 'timeoutMs') }),
+      ...(maxOutput === undefined ? {} : { maxOutputBytes: limitFlag(maxOutput, 'max-output', 'maxOutputBytes') }),
+      ...(layer === undefined ? {} : { writableLayerBytes: limitFlag(layer, 'writable-layer', 'writableLayerBytes') }),
     };
     const listeners = flagList(p, 'tcplisten').map((a) => {
       const { host, port } = parseListenAddress(a);

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LIMIT_MAXIMA } from '../host/options.ts';
+import { createAppSchema, limitsSchema, parseInput, updateAppSchema } from './schemas.ts';
+
+function refused(schema: Parameters<typeof parseInput>[0], value: unknown): { message: string; problems: Array<{ field: string; message: string }> } {
+  try {
+    parseInput(schema, value);
+  } catch (e) {
+    const err = e as { code?: string; message: string; details: { problems: Array<{ field: string; message: string }> } };
+    assert.equal(err.code, 'NV_API_BAD_REQUEST');
+    return { message: err.message, problems: err.details.problems };
+  }
+  assert.fail('expected NV_API_BAD_REQUEST');
+}
+
+test('app limits beyond their maxima are refused, naming the field and the maximum', () => {
+  const cases: Array<[string, number, RegExp]> = [
+    ['timeoutMs', 999_999_999_999, /must be at most 900000 \(15 min\)/],
+    ['memoryBytes', 2 ** 32 + 1, /must be at most 4294967296 \(4 GiB\)/],
+    ['maxBodyBytes', 2 ** 30, /must be at most 268435456 \(256 MiB\)/],
+    ['concurrency', 100_001, /must be at most 100000$/],
+    ['queue', 1_000_001, /must be at most 1000000$/],
+  ];
+  for (const [field, value, message] of cases) {
+    const r = refused(createAppSchema, { name: 'a', routes: [{ path: '/a' }], limits: { [field]: value } });
+    assert.equal(r.problems.length, 1, field);
+    assert.equal(r.problems[0]!.field, `limits.${field}`);
+    assert.match(r.problems[0]!.message, message);
+    // PATCH has the same bounds.
+    assert.equal(refused(updateAppSchema, { limits: { [field]: value } }).problems[0]!.field, `limits.${field}`);
+  }
+});
+
+test('app limits at their maxima are accepted', () => {
+  const l = { timeoutMs: LIMIT_MAXIMA.timeoutMs, memoryBytes: LIMIT_MAXIMA.memoryBytes, maxBodyBytes: LIMIT_MAXIMA.maxBodyBytes, concurrency: LIMIT_MAXIMA.concurrency, queue: LIMIT_MAXIMA.queue };
+  assert.deepEqual(parseInput(limitsSchema, l), l);
+});
