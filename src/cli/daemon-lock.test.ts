@@ -1,9 +1,9 @@
 // The data directory lock: refused while held, free after release, stale locks (dead pid,
-// reused pid, zombie-free garbage) taken over, and — as real processes racing — exactly one
+// reused pid, garbage) taken over, a lock being written waited for, and — as real processes racing — exactly one
 // winner, with or without a stale lock in the way.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -67,8 +67,17 @@ test('stale locks are taken over: dead pid, pid reused by another process, our p
     lock.release();
   }
   writeFileSync(path, 'not json');
+  utimesSync(path, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
   DataDirLock.acquire(d).release();
   assert.deepEqual(readdirSync(d), []);
+});
+
+test('a lock that does not parse yet (being written) is waited for, then taken over once old', () => {
+  const d = dir();
+  writeFileSync(join(d, LOCK_FILE), '');
+  const t0 = Date.now();
+  DataDirLock.acquire(d).release();
+  assert.ok(Date.now() - t0 >= 1500, 'waited for the writer');
 });
 
 test('a live lock of another process is not taken over', () => {

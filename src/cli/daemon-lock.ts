@@ -16,6 +16,8 @@
  *   only if it is still the same stale one, so two daemons starting at once over a stale lock
  *   cannot both win. A `.break` older than {@link BREAK_STALE_MS} is itself stale (its
  *   holder was killed in those microseconds).
+ *   A lock that does not parse (a file system without hard links falls back to O_EXCL, and
+ *   its lock is empty for an instant) is stale only once it is {@link UNREADABLE_GRACE_MS} old.
  * - **Release** removes the lock only if it is still ours; an exit handler does the same when
  *   the process ends without closing the daemon.
  *
@@ -25,7 +27,7 @@
  * lock.release();
  */
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NanovisorError } from '../shared/errors.ts';
 
@@ -110,10 +112,31 @@ function createWith(path: string, text: string): boolean {
     linkSync(tmp, path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
   } finally {
     unlinkSync(tmp);
+  }
+  // A file system without hard links: O_EXCL, then the content (briefly seen empty, which
+  // takers read as "being written", see UNREADABLE_GRACE_MS).
+  try {
+    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+/** Age under which a lock that does not parse is taken as being written, not as stale. */
+const UNREADABLE_GRACE_MS = 2000;
+
+function ageMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return Infinity;
   }
 }
 
@@ -165,12 +188,17 @@ export class DataDirLock {
       nonce: randomBytes(8).toString('hex'),
     };
     const text = JSON.stringify(info);
-    for (let attempt = 0; ; attempt++) {
-      if (attempt > 1000) throw new NanovisorError('NV_STATE_IO', `cannot take the lock ${path}: other processes keep taking and breaking it`);
+    const deadline = Date.now() + 2 * BREAK_STALE_MS;
+    for (;;) {
+      if (Date.now() > deadline) throw new NanovisorError('NV_STATE_IO', `cannot take the lock ${path}: other processes keep taking and breaking it`);
       if (createWith(path, text)) return new DataDirLock(path, info);
       const seen = readText(path);
       if (seen === undefined) continue; // released in between: try again
       const holder = parseInfo(seen);
+      if (holder === undefined && ageMs(path) < UNREADABLE_GRACE_MS) {
+        sleepSync(10);
+        continue;
+      }
       if (holderAlive(path, holder)) throw inUse(dataDir, holder!);
       // Stale: remove it, but only under the break lock and only if it is still that one.
       if (createWith(breakPath, text)) {
@@ -182,7 +210,7 @@ export class DataDirLock {
         continue;
       }
       try {
-        if (Date.now() - statSync(breakPath).mtimeMs > BREAK_STALE_MS) unlinkSync(breakPath);
+        if (ageMs(breakPath) > BREAK_STALE_MS) unlinkSync(breakPath);
       } catch {
         // Gone already.
       }
@@ -195,18 +223,24 @@ export class DataDirLock {
     return this.#info;
   }
 
-  /** Records the daemon's addresses in the lock, for the message a second `serve` prints. */
-  update(fields: { api?: string; gateway?: string }): void {
-    if (this.#released) return;
+  /**
+   * Records the daemon's addresses in the lock, for the message a second `serve` prints.
+   * Best effort: if the file cannot be rewritten (disk full) the lock still holds, naming
+   * only the pid; returns whether it was written.
+   */
+  update(fields: { api?: string; gateway?: string }): boolean {
+    if (this.#released) return false;
     const next = { ...this.#info, ...fields };
-    const tmp = writeTemp(this.path, JSON.stringify(next));
+    let tmp: string | undefined;
     try {
+      tmp = writeTemp(this.path, JSON.stringify(next));
       renameSync(tmp, this.path);
-    } catch (e) {
-      unlinkSync(tmp);
-      throw e;
+    } catch {
+      if (tmp !== undefined) rmSync(tmp, { force: true });
+      return false;
     }
     this.#info = next;
+    return true;
   }
 
   /** Gives the lock back (removing the file if it is still ours). Idempotent. */
