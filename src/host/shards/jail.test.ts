@@ -67,6 +67,9 @@ test('a jailed shard has its own namespaces, NoNewPrivs, the filter, its rlimits
     assert.match(status, /^Seccomp:\s+2$/m, 'filter mode');
     assert.match(status, /^CapEff:\s+0+$/m, 'no capabilities');
     assert.match(status, /^CapBnd:\s+0+$/m, 'none to regain either');
+    const hostUser = layers.get('host-user')!;
+    if (hostUser.on) assert.doesNotMatch(status, /^Uid:\s+0\s/m, 'an unprivileged host user');
+    else assert.match(hostUser.why ?? '', process.getuid?.() === 0 ? /cannot|loses/ : /./, 'as root, nobody is tried first');
     assert.equal(limit(pid, 'Max open files'), '777 777');
     assert.equal(limit(pid, 'Max processes'), '333 333');
     assert.equal(limit(pid, 'Max core file size'), '0 0');
@@ -134,6 +137,11 @@ test('a guest cannot mount a host directory outside the view; granted through th
 
     const granted = await Supervisor.start({ shards: 1, jail: { readOnly: [dir] } });
     try {
+      if (process.getuid?.() === 0) {
+        const hostUser = granted.jail.find((l) => l.layer === 'host-user')!;
+        assert.equal(hostUser.on, false, 'the grant is a 0700 directory of root: the shard stays root to read it');
+        assert.match(hostUser.why ?? '', new RegExp(`uid 65534 cannot read ${dir}`));
+      }
       const r = await granted.run(await granted.load(READ_SECRET), { mounts });
       assert.equal(r.outcome, 'exit', String(r.error));
       assert.equal(new TextDecoder().decode(r.stdout), 'the secret\n');
@@ -229,7 +237,8 @@ test('a system call through a foreign ABI kills the process', { skip: noProbe !=
 
 test('as an unprivileged host user, the jail caps its processes', { skip: noProbe !== false ? noProbe : process.getuid?.() !== 0 ? 'needs root to pick a user' : false }, async () => {
   const { dir, bin } = built!;
-  const user = { uid: 65534, gid: 65534 };
+  // A uid of its own: RLIMIT_NPROC counts every task of the user on the host.
+  const user = { uid: 60000 + (process.pid % 1000), gid: 60000 + (process.pid % 1000) };
   const jail = await Jail.create({ user, readOnly: [dir], limits: { processes: 8 } }, WORKER);
   const layers = new Map(jail.layers.map((l) => [l.layer, l.on]));
   assert.equal(layers.get('host-user'), true);
@@ -242,7 +251,7 @@ test('as an unprivileged host user, the jail caps its processes', { skip: noProb
   const sup = await Supervisor.start({ shards: 1, jail: { user } });
   try {
     const pid = jailedPid(sup.shards[0]!.pid!);
-    assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), /^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+    assert.match(readFileSync(`/proc/${pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${user.uid}\\s+${user.uid}\\s+${user.uid}\\s+${user.uid}$`, 'm'));
     const key = await sup.load(wat(`(module (memory (export "memory") 1) (func (export "_start")))`));
     assert.equal((await sup.run(key)).outcome, 'exit');
   } finally {

@@ -28,18 +28,23 @@ export interface JailOptions {
   /** Host directories the shard may read and write (volumes, writable mounts). Bound at the same path. */
   readWrite?: readonly string[];
   /**
-   * The host user and group the shard runs as. Default: the supervisor's own; when that is
-   * root, the shard stays host uid 0 but inside a user namespace as uid 65534 with no
-   * capabilities (and the kernel does not count its processes: `limit-processes` is off).
-   * With a user here, the shard is that user on the host too; it must be able to read the
-   * Node binary, the project's code and its granted directories.
+   * The host user and group the shard runs as; it must be able to read the Node binary, the
+   * project's code and the granted directories (and write the `readWrite` ones). Default: for
+   * a supervisor running as root, uid/gid 65534 ("nobody") when that user can, else root;
+   * otherwise the supervisor's own user. `'self'`: the supervisor's own user even as root.
+   * A shard left as root is host uid 0 inside a user namespace as uid 65534 with no
+   * capabilities, and the kernel does not count its processes (`limit-processes` is off).
    */
-  user?: { uid: number; gid: number };
+  user?: { uid: number; gid: number } | 'self';
   /** Resource limits (setrlimit), hard and soft. */
   limits?: {
     /** RLIMIT_NOFILE. Default 4096. */
     openFiles?: number;
-    /** RLIMIT_NPROC: tasks (processes and threads) of the shard's host user. Default 512. */
+    /**
+     * RLIMIT_NPROC: tasks (processes and threads) of the shard's host user, counted over all
+     * of that user's processes on the host (every shard of that user, and anything else it
+     * runs). Default 4096; a shard uses about 13 (Node's threads and two bwrap processes).
+     */
     processes?: number;
   };
   /** The system-call filter. Default true. */
@@ -71,6 +76,9 @@ const PASSED_ENV = ['NANOVISOR_SNAPSHOT', 'NANOVISOR_INTERRUPTS'] as const;
 
 /** Inside the user namespace when the host user is root: an ordinary uid, never 0 (uid 0 there holds every capability over the namespace). */
 const INNER_ID = 65534;
+
+/** The unprivileged host user a root supervisor starts shards as by default ("nobody" on Debian). */
+const NOBODY = 65534;
 
 /** What the machine allows, found once per process (and host user). */
 export interface JailProbe {
@@ -132,7 +140,7 @@ interface Attempt {
   error: string;
 }
 
-function attempt(file: string, args: readonly string[], user: JailOptions['user'], fd3?: Uint8Array): Promise<Attempt> {
+function attempt(file: string, args: readonly string[], user: ProbeOptions['user'], fd3?: Uint8Array): Promise<Attempt> {
   return new Promise((res) => {
     const child = spawn(file, args, {
       env: {}, timeout: 10_000,
@@ -160,7 +168,7 @@ function attempt(file: string, args: readonly string[], user: JailOptions['user'
  */
 /** Where to look, and (for tests) a user namespace to pretend the kernel refuses. */
 export interface ProbeOptions {
-  user?: JailOptions['user'];
+  user?: { uid: number; gid: number };
   bwrap?: string;
   prlimit?: string;
   noUserNs?: boolean;
@@ -259,10 +267,68 @@ function positive(what: string, n: number | undefined, dflt: number): number {
   return v;
 }
 
+/** The project's code under the worker: src/ or dist/, and the root holding package.json. */
+function codeRoots(worker: string): { codeDir: string; projectRoot: string } {
+  const codeDir = resolve(dirname(worker), '..', '..');
+  return { codeDir, projectRoot: dirname(codeDir) };
+}
+
+/** Whether a host user (no supplementary groups: the shard has none) may do `bits` (4 r, 2 w, 1 x) on a file, by its mode. */
+function permits(st: { mode: number; uid: number; gid: number }, uid: number, gid: number, bits: number): boolean {
+  const cls = st.uid === uid ? (st.mode >> 6) & 7 : st.gid === gid ? (st.mode >> 3) & 7 : st.mode & 7;
+  return (cls & bits) === bits;
+}
+
+/**
+ * What a host user could not do in the view: read a file of it (every file of the code's
+ * and the dependencies' trees, walked), search a directory on the way, write a `readWrite`
+ * grant; undefined when it can do everything.
+ */
+function deniedTo(uid: number, gid: number, view: { files: string[]; trees: string[]; writable: string[] }): string | undefined {
+  const check = (path: string, bits: number): string | undefined => {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      return undefined; // absent: not bound either
+    }
+    const parts = real.split(sep).filter(Boolean);
+    for (let i = 0; i < parts.length; i++) {
+      const dir = sep + parts.slice(0, i).join(sep);
+      if (!permits(statSync(dir), uid, gid, 1)) return `search ${dir}`;
+    }
+    const st = statSync(real);
+    const want = bits | (st.isDirectory() ? 1 : 0);
+    return permits(st, uid, gid, want) ? undefined : `${bits & 2 ? 'write' : 'read'} ${real}`;
+  };
+  for (const f of view.files) {
+    const why = check(f, 4);
+    if (why !== undefined) return why;
+  }
+  for (const t of view.trees) {
+    const why = check(t, 4);
+    if (why !== undefined) return why;
+    for (const e of readdirSync(t, { withFileTypes: true, recursive: true })) {
+      const p = join(e.parentPath, e.name);
+      let st;
+      try {
+        st = statSync(p);
+      } catch {
+        continue; // a dangling symlink
+      }
+      if (!permits(st, uid, gid, st.isDirectory() ? 5 : 4)) return `read ${p}`;
+    }
+  }
+  for (const w of view.writable) {
+    const why = check(w, 6);
+    if (why !== undefined) return why;
+  }
+  return undefined;
+}
+
 /** bwrap's flags, up to and including the `--` before the command. */
 function sandboxArgs(p: JailProbe, o: { hostUid: number; worker: string; readOnly: string[]; readWrite: string[]; filter: boolean }): string[] {
-  const codeDir = resolve(dirname(o.worker), '..', '..');
-  const projectRoot = dirname(codeDir);
+  const { codeDir, projectRoot } = codeRoots(o.worker);
   const args = ['--cap-drop', 'ALL', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try'];
   if (p.userNs) args.push('--unshare-user', ...(p.disableUserNs ? ['--disable-userns'] : []), ...(o.hostUid === 0 ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : []));
   args.push('--die-with-parent', '--new-session', '--hostname', 'nanovisor-shard');
@@ -286,7 +352,7 @@ function sandboxArgs(p: JailProbe, o: { hostUid: number; worker: string; readOnl
 }
 
 /** Each layer, on or off and why, for this probe and these options. */
-function describeLayers(p: JailProbe, why: JailProbe['why'], hostUid: number, wantFilter: boolean): JailLayer[] {
+function describeLayers(p: JailProbe, why: JailProbe['why'], hostUid: number, wantFilter: boolean, userWhy: string | undefined): JailLayer[] {
   const noPrlimit = 'prlimit (util-linux) is not installed';
   const sandboxed = (l: JailLayerName): JailLayer => (p.sandbox && (l !== 'user-ns' || p.userNs) ? { layer: l, on: true } : { layer: l, on: false, why: why[l] ?? 'no sandbox' });
   return JAIL_LAYERS.map((l): JailLayer => {
@@ -301,7 +367,7 @@ function describeLayers(p: JailProbe, why: JailProbe['why'], hostUid: number, wa
         return hostUid !== 0 ? { layer: l, on: true } : { layer: l, on: false, why: 'the kernel does not enforce RLIMIT_NPROC for host root: set jail.user to an unprivileged uid' };
       case 'host-user':
         if (hostUid !== 0) return { layer: l, on: true };
-        return { layer: l, on: false, why: p.userNs ? `host uid 0 without capabilities, uid ${INNER_ID} in its user namespace: set jail.user to run as an unprivileged host user` : 'runs as host root: set jail.user to an unprivileged uid' };
+        return { layer: l, on: false, why: `${p.userNs ? `host uid 0 without capabilities, uid ${INNER_ID} in its user namespace` : 'host root without capabilities'}${userWhy === undefined ? '' : ` (${userWhy})`}: set jail.user to an unprivileged uid that can read the view` };
       case 'clean-env':
         return { layer: l, on: true };
       case 'no-capabilities':
@@ -331,13 +397,13 @@ export class Jail {
   readonly #prefix: string[];
   readonly #node: string;
   readonly #filter: Uint8Array | undefined;
-  readonly #user: JailOptions['user'];
+  readonly #user: ProbeOptions['user'];
   readonly #env: Record<string, string>;
   /** The command runs under bwrap (whose exit status stands for it). */
   readonly #sandboxed: boolean;
 
   private constructor(c: {
-    execPath: string; prefix: string[]; node: string; filter: Uint8Array | undefined; user: JailOptions['user'];
+    execPath: string; prefix: string[]; node: string; filter: Uint8Array | undefined; user: ProbeOptions['user'];
     env: Record<string, string>; layers: JailLayer[]; sandboxed: boolean;
   }) {
     this.#execPath = c.execPath;
@@ -358,13 +424,36 @@ export class Jail {
     const readOnly = checkDirs('readOnly', options.readOnly);
     const readWrite = checkDirs('readWrite', options.readWrite);
     const openFiles = positive('openFiles', options.limits?.openFiles, 4096);
-    const processes = positive('processes', options.limits?.processes, 512);
-    const user = options.user;
-    if (user !== undefined && (!Number.isInteger(user.uid) || !Number.isInteger(user.gid) || user.uid < 0 || user.gid < 0)) {
-      throw new NanovisorError('NV_USAGE', 'jail.user needs a numeric uid and gid');
+    const processes = positive('processes', options.limits?.processes, 4096);
+    const explicit = options.user;
+    if (typeof explicit === 'object' && (!Number.isInteger(explicit.uid) || !Number.isInteger(explicit.gid) || explicit.uid < 0 || explicit.gid < 0)) {
+      throw new NanovisorError('NV_USAGE', 'jail.user needs a numeric uid and gid, or "self"');
     }
-    if (user !== undefined && process.getuid?.() !== 0 && (user.uid !== process.getuid?.() || user.gid !== process.getgid?.())) {
-      throw new NanovisorError('NV_USAGE', `jail.user: only root can start shards as uid ${user.uid}; run the supervisor as root or leave jail.user out`);
+    if (explicit !== undefined && typeof explicit !== 'object' && explicit !== 'self') throw new NanovisorError('NV_USAGE', `jail.user: expected { uid, gid } or "self", not ${JSON.stringify(explicit)}`);
+    const root = process.getuid?.() === 0;
+    if (typeof explicit === 'object' && !root && (explicit.uid !== process.getuid?.() || explicit.gid !== process.getgid?.())) {
+      throw new NanovisorError('NV_USAGE', `jail.user: only root can start shards as uid ${explicit.uid}; run the supervisor as root or leave jail.user out`);
+    }
+    let user = typeof explicit === 'object' ? explicit : undefined;
+    let userWhy: string | undefined;
+    if (explicit === undefined && root) {
+      // As root, drop to "nobody" when it can read what the shard needs and start the sandbox as itself.
+      const self = await probeJail(probeOptions);
+      const { codeDir, projectRoot } = codeRoots(worker);
+      const denied = deniedTo(NOBODY, NOBODY, {
+        files: [...self.nodeFiles.map(([host]) => host), join(projectRoot, 'package.json'), ...readOnly],
+        trees: [codeDir, ...dependencyDirs(projectRoot).map(([host]) => host)],
+        writable: readWrite,
+      });
+      if (denied !== undefined) {
+        userWhy = `uid ${NOBODY} cannot ${denied}`;
+      } else if (self.sandbox) {
+        const asNobody = await probeJail({ user: { uid: NOBODY, gid: NOBODY }, ...probeOptions });
+        if (asNobody.sandbox && asNobody.userNs === self.userNs && asNobody.seccomp === self.seccomp) user = { uid: NOBODY, gid: NOBODY };
+        else userWhy = `as uid ${NOBODY} the sandbox loses layers: ${asNobody.why['user-ns'] ?? asNobody.why.seccomp ?? ''}`;
+      } else {
+        user = { uid: NOBODY, gid: NOBODY };
+      }
     }
     const p = await probeJail({ ...(user === undefined ? {} : { user }), ...probeOptions });
     const hostUid = user?.uid ?? process.getuid?.() ?? 0;
@@ -384,7 +473,7 @@ export class Jail {
       const v = process.env[name];
       if (v !== undefined) env[name] = v;
     }
-    const layers = describeLayers(p, why, hostUid, wantFilter);
+    const layers = describeLayers(p, why, hostUid, wantFilter, userWhy);
     const filter = p.seccomp && wantFilter && p.sandbox ? seccompFilter(process.arch) : undefined;
     return new Jail({ execPath, prefix, node, filter, user, env, layers, sandboxed: p.sandbox });
   }
