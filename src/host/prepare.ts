@@ -6,7 +6,7 @@
 import v8 from 'node:v8';
 import { PREVIEW1_FUNCTIONS, WASI_MODULE } from '../kernel/abi.ts';
 import { NanovisorError } from '../shared/errors.ts';
-import { WasmBinaryError } from '../shared/wasm-binary.ts';
+import { SectionId, WasmBinaryError, readSections } from '../shared/wasm-binary.ts';
 import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, checkInitialMemory, memoryLimitsOf } from './memory-limit.ts';
 import { DEFAULT_MEMORY_LIMIT, checkVmLimits } from './options.ts';
 import { interruptImports } from './interrupt/imports.ts';
@@ -29,6 +29,21 @@ export interface PreparedModule {
   readonly interruptible?: boolean;
   /** For modules that import their memory (`env.memory`) but carry no snapshot: its limits. */
   readonly importedMemory?: { initial: number; maximum: number };
+  /**
+   * False when instantiating runs no guest code (no start section), so a VM need not
+   * instantiate under its time limit (which, without interrupt checks, costs a node:vm
+   * watchdog per boot). Undefined: unknown, treated as true.
+   */
+  readonly hasStart?: boolean;
+}
+
+/** Whether the module has a start section (instantiating it runs guest code). */
+function hasStartSection(bytes: Uint8Array): boolean {
+  try {
+    return readSections(bytes).some((s) => s.id === SectionId.START);
+  } catch {
+    return true;
+  }
 }
 
 export interface PrepareOptions {
@@ -105,9 +120,10 @@ export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMO
   const module = compile(limited);
   const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
   const limits = importsMemory ? memoryLimitsOf(limited) : undefined;
+  const hasStart = hasStartSection(limited);
   return limits === undefined
-    ? { module, memoryLimitBytes }
-    : { module, memoryLimitBytes, importedMemory: { initial: limits.min, maximum: limits.max ?? MAX_PAGES } };
+    ? { module, memoryLimitBytes, hasStart }
+    : { module, memoryLimitBytes, hasStart, importedMemory: { initial: limits.min, maximum: limits.max ?? MAX_PAGES } };
 }
 
 /** Prepares a snapshot module (memory imported, data in `snapshot`), e.g. from an image's layers. */
@@ -136,7 +152,7 @@ export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, mem
   }
   if (instrumented !== undefined) watchdog().start();
   return {
-    module, memoryLimitBytes, snapshot, interruptible: instrumented !== undefined,
+    module, memoryLimitBytes, snapshot, interruptible: instrumented !== undefined, hasStart: hasStartSection(moduleBytes),
     pool: new InstancePool(module, snapshot, maximumPages, maxIdle, instrumented === undefined ? undefined : interruptImports),
   };
 }

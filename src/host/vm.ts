@@ -127,7 +127,8 @@ export class NanoVm {
     vm = new NanoVm(booted, options, startedAt, mode, prepared.pool !== undefined && prepared.interruptible === true);
     const created = vm;
     try {
-      created.#runSlice(() => created.#instantiate(prepared), mode === 'async');
+      if (prepared.hasStart === false) created.#instantiate(prepared);
+      else created.#runSlice(() => created.#instantiate(prepared), mode === 'async');
     } catch (e) {
       if (isNanovisorError(e) && e.code === 'NV_MODULE_BAD_MEMORY') throw e;
       created.#bootFailure = { error: e };
