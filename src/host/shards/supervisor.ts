@@ -2,7 +2,8 @@
  * The shard supervisor: runs several host processes (shards, default one per core) and
  * spreads VMs across them. One Node process holds only ~16k WebAssembly memories (each
  * reserves 8 GiB of address space) and uses one core, so density and multi-core use come
- * from more processes; separate processes also separate tenants at the OS level.
+ * from more processes; separate processes also separate tenants at the OS level. Each
+ * shard starts jailed (./jail.ts: namespaces, a view of only its code, seccomp, limits).
  *
  * Work goes to the shard with the fewest outstanding requests. A shard that dies (killed,
  * out of memory, a host bug) fails only its own in-flight requests, with
