@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { wat } from '../../../test/support/wat.ts';
 import { NanoVm, prepareModule } from '../index.ts';
+import { SectionId, readSections, sectionReader } from '../../shared/wasm-binary.ts';
 import { extractSnapshot } from '../snapshot/transform.ts';
 import { NotInstrumentable, instrumentInterrupts } from './instrument.ts';
 
@@ -151,4 +152,21 @@ test('the start section becomes the nv:start export (the host runs it on a promi
   const m = new WebAssembly.Module(once);
   assert.ok(WebAssembly.Module.exports(m).some((e) => e.name === 'nv:start' && e.kind === 'function'));
   assert.throws(() => instrumentInterrupts(once), NotInstrumentable, 'never instrumented twice');
+});
+
+test('functions that call nothing get no entry check (they run a bounded number of instructions outside their loops)', () => {
+  const bytes = wat(`(module
+    (import ${WASI} "proc_exit" (func $proc_exit (param i32)))
+    (import "env" "memory" (memory 1))
+    (func $leaf (export "leaf") (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))
+    (func $caller (export "caller") (result i32) (call $leaf (i32.const 3))))`);
+  const bodies = (b: Uint8Array): number[] => {
+    const code = readSections(b).find((s) => s.id === SectionId.CODE)!;
+    const r = sectionReader(b, code);
+    return Array.from({ length: r.u32() }, () => { const n = r.u32(); r.pos += n; return n; });
+  };
+  const [leaf, caller] = bodies(instrumentInterrupts(bytes));
+  const [leaf0, caller0] = bodies(bytes);
+  assert.equal(leaf, leaf0, 'the leaf is unchanged');
+  assert.ok(caller! > caller0!, 'the caller has its entry check');
 });

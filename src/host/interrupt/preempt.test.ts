@@ -132,3 +132,29 @@ test('a start section runs before the entry point on both paths, and one that sp
   assertTimeout(await NanoVm.createAsync(p, { entry: 'spin', timeoutMs: 100 }).runAsync(), 'async spin after start');
   assertTimeout(await NanoVm.createAsync(prepareModule(loadWasm(guestWasm('wat', 'start_spin'))), { timeoutMs: 100 }).runAsync(), 'start_spin');
 });
+
+/** Recursion without loops: only entry checks (through their stubs) can preempt or stop it. */
+const FIB = wat(`(module
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (func $fib (param $n i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
+      (then (local.get $n))
+      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+  (func (export "_start") (call $proc_exit (i32.and (call $fib (i32.const 33)) (i32.const 255))))
+  (func (export "forever") (drop (call $fib (i32.const 60)))))`);
+
+test('loop-free recursion is preempted through entry checks, resumes with the right result, and is stopped at its limit', async () => {
+  const p = prepareModule(FIB);
+  assert.equal(p.interruptible, true);
+  let turns = 0;
+  let on = true;
+  const count = (): void => { turns++; if (on) setImmediate(count); };
+  setImmediate(count);
+  const r = await NanoVm.createAsync(p, { timeoutMs: 30_000 }).runAsync();
+  const forever = await NanoVm.createAsync(p, { entry: 'forever', timeoutMs: 300 }).runAsync();
+  on = false;
+  assert.deepEqual([r.outcome, r.exitCode], ['exit', 3524578 & 255]);
+  assertTimeout(forever, 'fib(60)');
+  assert.ok(turns >= 10, `the event loop turned ${turns} times while recursion ran for > 300 ms`);
+});
