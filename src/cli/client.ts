@@ -274,7 +274,11 @@ export class ApiClient {
     }
     if (body !== undefined || call.method === 'POST' || call.method === 'PATCH') headers['content-length'] = String(body?.length ?? 0);
     const requestFn = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const options: RequestOptions = { method: call.method, headers, ...(signal === undefined ? {} : { signal }) };
+    // A connection per request (`agent: false`): the CLI sends a handful, and a pooled
+    // keep-alive socket that the server closed while the CLI was busy (e.g. packing a large
+    // upload for longer than the server's keep-alive timeout) would fail the next request
+    // with ECONNRESET.
+    const options: RequestOptions = { method: call.method, headers, agent: false, ...(signal === undefined ? {} : { signal }) };
     const what = `${call.method} ${url.pathname}`;
 
     return new Promise<IncomingMessage>((resolvePromise, reject) => {
