@@ -4,7 +4,9 @@
 // jail grants it. A native probe (test/support/syscall-probe.c, built with gcc) shows that
 // denied system calls fail inside the jail and work without the filter, that a call
 // through a foreign ABI kills the process, and that a jail as an unprivileged host user
-// limits its processes. Skipped where bubblewrap is missing (scripts/install.sh installs it).
+// limits its processes. Fake bwraps and a pretend kernel without user namespaces show that
+// a refused layer costs only itself and says why. Skipped where no sandbox can start
+// (scripts/install.sh installs bubblewrap).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
