@@ -2,6 +2,7 @@
  * Gateway routing: validates the apps' routes and builds the table the gateway looks each
  * request up in (host-specific routes first, then any host; longest path prefix wins).
  */
+import { LIMIT_MAXIMA } from '../host/index.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import { parseHostHeader, routeMatches, scriptName } from './cgi.ts';
 import type { GatewayApp } from './server.ts';
@@ -36,8 +37,8 @@ export function compileRoutes(apps: readonly GatewayApp[]): Router {
     if (names.has(app.name)) invalid(`two apps are named "${app.name}"`);
     names.add(app.name);
     if (app.routes.length === 0) invalid(`app "${app.name}" has no routes`);
-    if (app.maxBodyBytes !== undefined && !(Number.isInteger(app.maxBodyBytes) && app.maxBodyBytes >= 0)) {
-      invalid(`app "${app.name}": maxBodyBytes must be a non-negative integer`);
+    if (app.maxBodyBytes !== undefined && !(Number.isInteger(app.maxBodyBytes) && app.maxBodyBytes >= 0 && app.maxBodyBytes <= LIMIT_MAXIMA.maxBodyBytes)) {
+      invalid(`app "${app.name}": maxBodyBytes must be an integer from 0 to ${LIMIT_MAXIMA.maxBodyBytes}`);
     }
     if (app.concurrency !== undefined && !(Number.isInteger(app.concurrency) && app.concurrency >= 1)) {
       invalid(`app "${app.name}": concurrency must be a positive integer`);

@@ -400,6 +400,7 @@ test('compileRoutes rejects bad configurations with NV_GATEWAY_CONFIG_INVALID', 
     [[{ name: 'a', routes: [{ path: '/', host: 'h:80' }], handle: prepared }], /without a port/],
     [[{ name: 'a', routes: [{ path: '/x' }], handle: prepared }, { name: 'b', routes: [{ path: '/x/' }], handle: prepared }], /claimed by both "a" and "b"/],
     [[{ name: 'a', routes: [{ path: '/x' }], handle: prepared, maxBodyBytes: -1 }], /maxBodyBytes/],
+    [[{ name: 'a', routes: [{ path: '/x' }], handle: prepared, maxBodyBytes: 256 * 1024 * 1024 + 1 }], /maxBodyBytes must be an integer from 0 to 268435456/],
   ];
   for (const [config, message] of bad) {
     assert.throws(() => compileRoutes(config), (e: unknown) => isNanovisorError(e, 'NV_GATEWAY_CONFIG_INVALID') && message.test((e as Error).message));
