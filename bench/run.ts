@@ -15,6 +15,7 @@ import { bootBench, firstBootBench } from './boot.ts';
 import { concurrencyBench } from './concurrency.ts';
 import { densityBench } from './density.ts';
 import { httpBench, httpConfigFromEnv } from './http.ts';
+import { preemptBench } from './preempt.ts';
 import { formatTable, type Row } from './stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -40,6 +41,7 @@ const rows: Row[] = [
     { name: 'trivial', bytes: TRIVIAL },
     { name: 'C hello world', bytes: readFileSync(hello) },
   ], iterations),
+  ...(process.env['BENCH_PREEMPT'] === '0' ? [] : await preemptBench()),
   ...(process.env['BENCH_HTTP'] === '0' ? [] : await httpBench()),
   ...(process.env['BENCH_CONCURRENCY'] === '0' ? [] : await concurrencyBench()),
   ...(process.env['BENCH_DENSITY'] === '0' ? [] : (await densityBench({ wasm: readFileSync(hello), target: Number(process.env['BENCH_DENSITY_TARGET'] ?? 50_000) })).rows),
