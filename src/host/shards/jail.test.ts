@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isNanovisorError } from '../../shared/errors.ts';
 import { wat } from '../../../test/support/wat.ts';
-import { Jail, jailedPid, probeJail, type JailOptions } from './jail.ts';
+import { CLOSE_FDS, Jail, jailedPid, probeJail, type JailOptions } from './jail.ts';
 import { seccompFilter } from './seccomp.ts';
 import { Supervisor, type ShardExitEvent } from './index.ts';
 
@@ -111,6 +111,31 @@ test('a jailed Node killed inside its jail is reported by its signal, and the sh
   } finally {
     unsubscribe('nanovisor:host:shard-exit', onExit);
     await sup.close();
+  }
+});
+
+test('descriptors the daemon inherited without close-on-exec do not reach its shards', { skip }, () => {
+  // A daemon started by a shell that left a file open on fd 33 (not close-on-exec).
+  const dir = mkdtempSync(join(tmpdir(), 'nv-jail-fd-'));
+  const marker = join(dir, 'inherited');
+  writeFileSync(marker, '');
+  const index = new URL('./index.ts', import.meta.url).href;
+  const script = `
+    import { readdirSync, readlinkSync } from 'node:fs';
+    import { Supervisor, jailedPid } from ${JSON.stringify(index)};
+    const links = (pid) => readdirSync('/proc/' + pid + '/fd').map((fd) => { try { return readlinkSync('/proc/' + pid + '/fd/' + fd); } catch { return ''; } });
+    const sup = await Supervisor.start({ shards: 1 });
+    const pid = jailedPid(sup.shards[0].pid);
+    console.log(JSON.stringify({ daemon: links('self'), shard: links(pid) }));
+    await sup.close();`;
+  try {
+    const r = spawnSync('bash', ['-c', 'exec 33<"$1"; exec "$2" --input-type=module -e "$3"', 'bash', marker, process.execPath, script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { daemon: string[]; shard: string[] };
+    assert.ok(out.daemon.includes(marker), 'the daemon holds the file');
+    assert.ok(!out.shard.includes(marker), `the shard does not: ${out.shard.join(' ')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -269,7 +294,7 @@ test('without bubblewrap, shards still start, with the layers that are left and 
   assert.equal(layers.get('clean-env')?.on, true);
   const r = await inJailWith(jail, [process.execPath, '-e', 'console.log(Object.keys(process.env).join(","))']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout.trim(), '');
+  assert.deepEqual(r.stdout.trim().split(',').filter((v) => v !== '' && v !== CLOSE_FDS), [], 'an empty environment (but the descriptors to close)');
 });
 
 async function inJailWith(jail: Jail, argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

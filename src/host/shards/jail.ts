@@ -74,6 +74,9 @@ export const JAIL_LAYERS: readonly JailLayerName[] = [
 /** Environment variables the shard's host code reads (src/host/prepare.ts); nothing else crosses. */
 const PASSED_ENV = ['NANOVISOR_SNAPSHOT', 'NANOVISOR_INTERRUPTS'] as const;
 
+/** Descriptors the shard closes as it starts (worker.ts): ones it inherited but should not hold. */
+export const CLOSE_FDS = 'NANOVISOR_CLOSE_FDS';
+
 /** Inside the user namespace when the host user is root: an ordinary uid, never 0 (uid 0 there holds every capability over the namespace). */
 const INNER_ID = 65534;
 
@@ -326,6 +329,26 @@ function deniedTo(uid: number, gid: number, view: { files: string[]; trees: stri
   return undefined;
 }
 
+/**
+ * Descriptors this process holds without close-on-exec (inherited from whatever started it:
+ * our own are all close-on-exec), other than the ones a shard's stdio replaces: a shard would
+ * inherit them through prlimit and bwrap, which close nothing. The shard closes these first.
+ */
+function strayDescriptors(replaced: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (!(fd >= replaced)) continue;
+    try {
+      const flags = /^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1];
+      if (flags !== undefined && (parseInt(flags, 8) & 0o2000000) === 0) out.push(fd);
+    } catch {
+      // closed meanwhile (the directory's own descriptor)
+    }
+  }
+  return out;
+}
+
 /** bwrap's flags, up to and including the `--` before the command. */
 function sandboxArgs(p: JailProbe, o: { hostUid: number; worker: string; readOnly: string[]; readWrite: string[]; filter: boolean }): string[] {
   const { codeDir, projectRoot } = codeRoots(o.worker);
@@ -475,6 +498,9 @@ export class Jail {
     }
     const layers = describeLayers(p, why, hostUid, wantFilter, userWhy);
     const filter = p.seccomp && wantFilter && p.sandbox ? seccompFilter(process.arch) : undefined;
+    // 0-2 stdio, 3 the IPC channel, 4 the filter: replaced in the shard, never inherited as they are here.
+    const stray = strayDescriptors(filter === undefined ? 4 : 5);
+    if (stray.length > 0) env[CLOSE_FDS] = stray.join(',');
     return new Jail({ execPath, prefix, node, filter, user, env, layers, sandboxed: p.sandbox });
   }
 

@@ -6,6 +6,7 @@
  * density); `stats` reports on the process. It exits when its parent disconnects, so a shard
  * never outlives its supervisor.
  */
+import { closeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { InProcessHost } from '../in-process-host.ts';
 import { NanoVm, type RunResult, type VmOptions } from '../index.ts';
@@ -14,9 +15,19 @@ import type { HostImage, VmHandle } from '../vm-host.ts';
 import type {
   HoldReply, ReleaseReply, ShardReady, ShardReply, ShardRequest, ShardRunOptions, ShardStats, WireError, WireRunResult,
 } from './protocol.ts';
+import { CLOSE_FDS } from './jail.ts';
 
 if (process.send === undefined) {
   throw new Error('src/host/shards/worker.ts is a shard process: start it through the Supervisor');
+}
+
+// Descriptors the daemon inherited without close-on-exec and the jail passed on (./jail.ts).
+for (const fd of (process.env[CLOSE_FDS] ?? '').split(',').filter(Boolean)) {
+  try {
+    closeSync(Number(fd));
+  } catch {
+    // already closed
+  }
 }
 
 /**
