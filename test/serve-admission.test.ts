@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDaemon, type Daemon } from '../src/cli/commands/serve.ts';
+import { runCli } from '../src/cli/main.ts';
 
 const data = mkdtempSync(join(tmpdir(), 'nv-serve-admission-'));
 let d: Daemon;
@@ -80,4 +81,14 @@ test('the API has its own connection cap and headers timeout', async () => {
   await Promise.all(held.map((c) => c.closed));
   assert.match(held[0]!.received(), /^HTTP\/1\.1 408 /);
   assert.equal((await fetch(`${d.apiUrl}/healthz`)).status, 200);
+});
+
+test('serve --max-connections takes a whole number of at least 1', async () => {
+  let err = '';
+  const io = { stdout: () => {}, stderr: (t: string) => (err += t), cwd: data, env: {}, stderrIsTTY: false };
+  for (const bad of ['0', 'many', '1.5']) {
+    err = '';
+    assert.equal(await runCli(['serve', '--data', join(data, 'unused'), '--max-connections', bad], io), 2);
+    assert.match(err, /NV_USAGE: --max-connections/);
+  }
 });
