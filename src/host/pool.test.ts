@@ -120,3 +120,15 @@ test('modules the transform cannot take still run through the fresh-instance pat
   const noMemory = wat(`(module (func (export "_start")))`);
   assert.throws(() => NanoVm.create(prepareModule(noMemory), {}), (e: { code?: string }) => e.code === 'NV_MODULE_BAD_MEMORY');
 });
+
+test('the pool keeps as many idle instances as were in use at once (past maxIdle), bounded by bytes', () => {
+  const p = prepareModule(SCRIBBLER);
+  const pool = p.pool!;
+  const held = Array.from({ length: 200 }, () => pool.acquire('sync'));
+  for (const h of held) pool.release(h);
+  // Released instances are reset on the next turn, or by the next acquire: count both.
+  const again = Array.from({ length: 200 }, () => pool.acquire('sync'));
+  assert.ok(pool.stats.reused >= 200, `reused ${pool.stats.reused}: every instance of the peak came back`);
+  for (const h of again) pool.release(h);
+  assert.equal(run(p, ['r']), 0, 'a reused instance still starts pristine');
+});
