@@ -65,8 +65,9 @@ interface Peer {
 }
 
 function peers(echo: { wasm: string; native: string }): Peer[] {
-  const node = (script: string, arg: string, flags: string[] = [], env: Record<string, string> = {}, ipc = false) => () => {
-    const [cmd, args] = pinned(SERVER_CPU, nodeBin, [...flags, join(peersDir, script), arg]);
+  const node = (script: string, arg: string, flags: string[] = [], env: Record<string, string> = {}, ipc = false, pin = true) => () => {
+    const argv = [...flags, join(peersDir, script), arg];
+    const [cmd, args] = pin ? pinned(SERVER_CPU, nodeBin, argv) : [nodeBin, argv] as const;
     // Node's on-disk compile cache, as a deployed daemon would enable it (module.enableCompileCache).
     return spawnOnSocket(cmd, args, { ipc, env: { ...process.env, NODE_COMPILE_CACHE: join(buildDir, 'node-compile-cache'), ...env } });
   };
@@ -89,6 +90,11 @@ function peers(echo: { wasm: string; native: string }): Peer[] {
     {
       name: 'nanovisor serve (whole daemon: control plane, request log, metrics), guests on 1 shard, same core',
       start: node('serve-server.ts', echo.wasm, ['--no-warnings'], { NV_BENCH_SHARDS: '1' }),
+      variant: true,
+    },
+    {
+      name: 'nanovisor serve as users run it: one shard per core, not pinned (shares CPU 1 with wrk)',
+      start: node('serve-server.ts', echo.wasm, ['--no-warnings'], {}, false, false),
       variant: true,
     },
     {
