@@ -2,7 +2,7 @@
 // clang, images in a throw-away store. Covers files, images, mounts, limits and errors.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,14 @@ test('--dir HOST::GUEST mounts read-write; --dir-ro refuses writes', () => {
   const ro = nv(home, tmp.path, ['run', 'app.wasm', '--dir-ro', 'data::/mnt', '--', 'copy']);
   assert.equal(ro.code, 4);
   assert.match(ro.stderr, /mount: Read-only file system/);
+  // The documented suffix: HOST::GUEST:ro is read-only at GUEST (not read-write at "GUEST:ro").
+  rmSync(join(tmp.path, 'data', 'out.txt'));
+  const suffix = nv(home, tmp.path, ['run', 'app.wasm', '--dir', 'data::/mnt:ro', '--', 'copy']);
+  assert.equal(suffix.code, 4, suffix.stderr);
+  assert.match(suffix.stderr, /mount: Read-only file system/);
+  assert.equal(existsSync(join(tmp.path, 'data', 'out.txt')), false, 'nothing written on the host');
+  assert.equal(nv(home, tmp.path, ['run', 'app.wasm', '--dir', 'data::/mnt:rw', '--', 'copy']).code, 0);
+  assert.match(nv(home, tmp.path, ['run', 'app.wasm', '--dir-ro', 'data::/mnt:rw', '--', 'copy']).stderr, /NV_MOUNT_INVALID: --dir-ro "data::\/mnt:rw": a read-only mount cannot be marked :rw/);
 });
 
 test('limits: timeout exits 124 with one line; memory flag; output limit exits 125', () => {

@@ -35,7 +35,9 @@ terminal's stdin/stdout/stderr, and exits with the guest's exit code.
 
 Flags:
   -e, --env K=V          set a guest environment variable (repeatable); --env K copies K from here
-  --dir HOST[::GUEST]    mount a host directory read-write at GUEST (default: same path)
+  --dir HOST[::GUEST][:ro]
+                         mount a host directory at GUEST (default: same path),
+                         read-write, or read-only with :ro
   --dir-ro HOST[::GUEST] mount a host directory read-only
   --memory SIZE          memory limit, e.g. 64M, 1G (default 256M, or the image's; at most 4G)
   --timeout DURATION     wall-clock limit, e.g. 500ms, 10s (default none, or the image's; at most 15m)
@@ -65,17 +67,23 @@ function parseEnv(items: readonly string[], hostEnv: NodeJS.ProcessEnv): Record<
   return env;
 }
 
-/** `HOST::GUEST` (wasmtime's form) or `HOST` meaning the same path in the guest. */
+/**
+ * `HOST::GUEST` (wasmtime's form) or `HOST` meaning the same path in the guest, each with an
+ * optional `:ro` (read-only, as `--dir-ro`) or `:rw` suffix: `--dir data::/data:ro`.
+ */
 export function parseDir(spec: string, readonly: boolean, cwd: string): Mount {
-  const sep = spec.indexOf('::');
-  const host = sep < 0 ? spec : spec.slice(0, sep);
-  const guest = sep < 0 ? spec : spec.slice(sep + 2);
-  if (host === '' || guest === '') throw new NanovisorError('NV_MOUNT_INVALID', `--dir "${spec}": expected HOST or HOST::GUEST`);
+  const mode = /:(ro|rw)$/.exec(spec)?.[1];
+  const body = mode === undefined ? spec : spec.slice(0, -3);
+  if (mode === 'rw' && readonly) throw new NanovisorError('NV_MOUNT_INVALID', `--dir-ro "${spec}": a read-only mount cannot be marked :rw`);
+  const sep = body.indexOf('::');
+  const host = sep < 0 ? body : body.slice(0, sep);
+  const guest = sep < 0 ? body : body.slice(sep + 2);
+  if (host === '' || guest === '') throw new NanovisorError('NV_MOUNT_INVALID', `--dir "${spec}": expected HOST[::GUEST][:ro]`);
   const hostPath = isAbsolute(host) ? host : resolve(cwd, host);
   if (!existsSync(hostPath) || !statSync(hostPath).isDirectory()) {
     throw new NanovisorError('NV_MOUNT_INVALID', `--dir "${spec}": ${hostPath} is not a directory`);
   }
-  return { hostPath, guestPath: guest, readonly };
+  return { hostPath, guestPath: guest, readonly: readonly || mode === 'ro' };
 }
 
 /** A limit flag's value (a duration for --timeout, else a size), refused beyond LIMIT_MAXIMA. */
