@@ -7,7 +7,8 @@
  */
 import { Kernel } from '../kernel/kernel.ts';
 import { ListenerSocket } from '../kernel/socket.ts';
-import { BufferInput, CaptureSink, HostFdInput, OutputBudget, OutputStream, hostFdSink, type OutputSink } from '../kernel/stdio.ts';
+import { FileType } from '../kernel/abi.ts';
+import { BufferInput, CaptureSink, HostFdInput, OutputBudget, OutputStream, hostFdSink, hostFileType, type OutputSink } from '../kernel/stdio.ts';
 import { ProcExit, VmStop } from '../kernel/unwind.ts';
 import { createFileSystem } from '../kernel/vfs/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
@@ -26,6 +27,11 @@ function outputSink(target: OutputTarget | undefined, hostFd: number, capture: C
   if (target === undefined || target === 'capture') return capture.sink;
   if (target === 'inherit') return hostFdSink(hostFd);
   return target;
+}
+
+/** What the guest is told its stdout/stderr is: the host fd's real type when inherited. */
+function outputType(target: OutputTarget | undefined, hostFd: number): FileType {
+  return target === 'inherit' ? hostFileType(hostFd) : FileType.UNKNOWN;
 }
 
 interface Booted {
@@ -54,8 +60,8 @@ function bootKernel(options: VmOptions, waiter?: () => RealmWaiter): Booted {
     env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
     stdio: [
       stdin,
-      new OutputStream(outputSink(options.stdout, 1, stdout), budget),
-      new OutputStream(outputSink(options.stderr, 2, stderr), budget),
+      new OutputStream(outputSink(options.stdout, 1, stdout), budget, outputType(options.stdout, 1)),
+      new OutputStream(outputSink(options.stderr, 2, stderr), budget, outputType(options.stderr, 2)),
     ],
     preopens: [...(options.listeners ?? []).map((l) => new ListenerSocket(l)), ...fs.preopens],
     ...(deadlineNs === undefined ? {} : { deadlineNs }),

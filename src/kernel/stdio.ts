@@ -2,8 +2,13 @@
  * Descriptors 0, 1 and 2: stdin from a byte buffer or the host's own stdin; stdout and
  * stderr into a sink with a shared output budget, so a flooding guest is stopped, not
  * buffered without bound.
+ *
+ * Each reports what it really is, as wasmtime does: captured streams are `unknown` (a
+ * pipe-like stream, so wasi-libc's `isatty()` is 0 and stdio buffers fully); an inherited
+ * host fd is a `character_device` only when it is a terminal (see `hostFileType`).
  */
-import { readSync, writeSync } from 'node:fs';
+import { fstatSync, readSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { Errno, FileType, RIGHTS_STDIO, Rights } from './abi.ts';
 import { Descriptor, streamStat, type FileStat, type Readiness } from './descriptor.ts';
 import { VmStop } from './unwind.ts';
@@ -12,9 +17,27 @@ import { fault } from './memory.ts';
 const INPUT_RIGHTS = RIGHTS_STDIO & ~Rights.FD_WRITE;
 const OUTPUT_RIGHTS = RIGHTS_STDIO & ~Rights.FD_READ;
 
+/**
+ * The WASI filetype of a host fd: `character_device` only for a terminal, `regular_file`
+ * for a file, `socket_stream` for a socket, `unknown` for a pipe or anything else (as
+ * wasmtime reports a non-terminal stdio). Files get no seek/tell rights: Node has no lseek,
+ * so the host offset could not be reported honestly; they are still not terminals.
+ */
+export function hostFileType(fd: number): FileType {
+  if (isatty(fd)) return FileType.CHARACTER_DEVICE;
+  try {
+    const st = fstatSync(fd);
+    if (st.isFile()) return FileType.REGULAR_FILE;
+    if (st.isSocket()) return FileType.SOCKET_STREAM;
+  } catch {
+    // A closed host fd: reads and writes will fail on their own.
+  }
+  return FileType.UNKNOWN;
+}
+
 /** stdin from bytes known up front (library default: empty). */
 export class BufferInput extends Descriptor {
-  readonly filetype = FileType.CHARACTER_DEVICE;
+  readonly filetype = FileType.UNKNOWN;
   #data: Uint8Array;
   #pos = 0;
 
@@ -53,12 +76,13 @@ export function sleepMs(ms: number): void {
 
 /** stdin read from a host file descriptor, blocking (the CLI's `run`). */
 export class HostFdInput extends Descriptor {
-  readonly filetype = FileType.CHARACTER_DEVICE;
+  readonly filetype: FileType;
   readonly #fd: number;
 
   constructor(fd: number) {
     super(INPUT_RIGHTS, 0n);
     this.#fd = fd;
+    this.filetype = hostFileType(fd);
   }
 
   override read(bufs: Uint8Array[]): number {
@@ -94,16 +118,21 @@ export class OutputBudget {
 
 export type OutputSink = (chunk: Uint8Array) => void;
 
-/** stdout / stderr: each write goes to the sink (copied: guest memory is live). */
+/**
+ * stdout / stderr: each write goes to the sink (copied: guest memory is live). `filetype`
+ * is what the guest is told the stream is: `unknown` for a capture or a callback, the host
+ * fd's `hostFileType` when inherited.
+ */
 export class OutputStream extends Descriptor {
-  readonly filetype = FileType.CHARACTER_DEVICE;
+  readonly filetype: FileType;
   readonly #sink: OutputSink;
   readonly #budget: OutputBudget;
 
-  constructor(sink: OutputSink, budget: OutputBudget) {
+  constructor(sink: OutputSink, budget: OutputBudget, filetype: FileType = FileType.UNKNOWN) {
     super(OUTPUT_RIGHTS, 0n);
     this.#sink = sink;
     this.#budget = budget;
+    this.filetype = filetype;
   }
 
   override write(bufs: Uint8Array[]): number {
