@@ -54,6 +54,11 @@ export const OPENAPI = {
         properties: {
           path: { type: 'string', pattern: '^/[^\\s?#]*$', description: 'Path prefix: /api serves /api and /api/...' },
           host: { type: 'string', description: 'Host name without port; without it, any host.' },
+          methods: {
+            type: 'array', minItems: 1, maxItems: 32, uniqueItems: true,
+            items: { type: 'string', pattern: '^[A-Za-z][A-Za-z-]{0,31}$' },
+            description: 'HTTP methods the route serves, upper-cased (HEAD whenever GET is); another method gets 405 with Allow. Without it, every method.',
+          },
         },
       },
       Env: { type: 'object', additionalProperties: { type: 'string' }, propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } },

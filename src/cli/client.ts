@@ -6,6 +6,7 @@
  * server's code and request id; a server that cannot be reached is NV_API_UNREACHABLE.
  * The token goes only into the Authorization header: never into URLs, errors or output.
  */
+import type { Route } from '../shared/routes.ts';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
@@ -103,7 +104,7 @@ interface Call {
 /** Input of `POST /v1/apps`. */
 export interface CreateApp {
   name: string;
-  routes: { path: string; host?: string }[];
+  routes: Route[];
   env?: Record<string, string>;
   secrets?: Record<string, string>;
   limits?: AppLimits;
@@ -111,7 +112,7 @@ export interface CreateApp {
 
 /** Input of `PATCH /v1/apps/{name}` (null removes a secret or resets a limit). */
 export interface UpdateApp {
-  routes?: { path: string; host?: string }[];
+  routes?: Route[];
   env?: Record<string, string>;
   secrets?: Record<string, string | null>;
   limits?: { [K in keyof AppLimits]?: AppLimits[K] | null };
@@ -386,9 +387,10 @@ export function gatewayUrl(flag: string | undefined, env: NodeJS.ProcessEnv, ser
   return `${u.protocol}//${u.hostname.includes(':') ? `[${u.hostname.replace(/^\[|\]$/g, '')}]` : u.hostname}:${DEFAULT_GATEWAY_PORT}`;
 }
 
-/** `/path` or `host/path`, as the tables show routes. */
-export function routeText(r: { path: string; host?: string }): string {
-  return r.host === undefined ? r.path : `${r.host}${r.path}`;
+/** `/path` or `host/path`, as the tables show routes, with ` (GET POST)` when it lists methods. */
+export function routeText(r: Route): string {
+  const where = r.host === undefined ? r.path : `${r.host}${r.path}`;
+  return r.methods === undefined ? where : `${where} (${r.methods.join(' ')})`;
 }
 
 /** A text progress line for uploads: `upload 1.2 MiB / 3.4 MiB  35%`, redrawn in place on a TTY. */

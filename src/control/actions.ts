@@ -4,6 +4,7 @@
  * an embedding program can issue them to `ControlPlane.execute` directly. Each behaviour is
  * written once, in control.ts.
  */
+import type { Route } from '../shared/routes.ts';
 import type { ImageSummary } from '../image/index.ts';
 import type { LogEntry } from '../observability/index.ts';
 import type { AppLimits, CreateAppInput, UpdateAppInput } from './schemas.ts';
@@ -30,7 +31,7 @@ export type ActionKind = Action['kind'];
 /** An app as the API shows it. Secret values are never shown: only their names. */
 export interface AppView {
   name: string;
-  routes: { path: string; host?: string }[];
+  routes: Route[];
   env: Record<string, string>;
   /** Names of the app's secrets, sorted. */
   secrets: string[];

@@ -24,6 +24,7 @@ import { DEFAULT_LIMITS, buildImage, type ImageStore, type Manifest } from '../i
 import type { NanovisorMetrics } from '../observability/index.ts';
 import type { RequestLog } from '../observability/index.ts';
 import { NanovisorError } from '../shared/errors.ts';
+import type { Route } from '../shared/routes.ts';
 import type { Action, AppView, LogEntry, ResultOf, VersionView } from './actions.ts';
 import type { Row, StateDb } from './db.ts';
 import type { AppLimits, CreateAppInput, UpdateAppInput } from './schemas.ts';
@@ -68,7 +69,7 @@ export interface ControlPlaneOptions {
 
 interface AppRow {
   name: string;
-  routes: { path: string; host?: string }[];
+  routes: Route[];
   env: Record<string, string>;
   limits: AppLimits;
   concurrency: number | null;

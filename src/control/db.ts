@@ -17,7 +17,7 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE apps (
     name TEXT PRIMARY KEY,
-    routes TEXT NOT NULL,          -- JSON: [{ path, host? }]
+    routes TEXT NOT NULL,          -- JSON: [{ path, host?, methods? }]
     env TEXT NOT NULL,             -- JSON: { NAME: value }
     limits TEXT NOT NULL,          -- JSON: { memoryBytes?, timeoutMs?, queue?, maxBodyBytes? }
     concurrency INTEGER,           -- most requests at once; NULL: the default

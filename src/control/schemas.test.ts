@@ -36,3 +36,12 @@ test('app limits at their maxima are accepted', () => {
   const l = { timeoutMs: LIMIT_MAXIMA.timeoutMs, memoryBytes: LIMIT_MAXIMA.memoryBytes, maxBodyBytes: LIMIT_MAXIMA.maxBodyBytes, concurrency: LIMIT_MAXIMA.concurrency, queue: LIMIT_MAXIMA.queue };
   assert.deepEqual(parseInput(limitsSchema, l), l);
 });
+
+test('routes[].methods: upper-cased and deduplicated; empty or malformed lists are refused by field', () => {
+  const input = parseInput(createAppSchema, { name: 'a', routes: [{ path: '/a', methods: ['get', 'POST', 'GET'] }, { path: '/b' }] });
+  assert.deepEqual(input.routes, [{ path: '/a', methods: ['GET', 'POST'] }, { path: '/b' }]);
+  assert.deepEqual(refused(createAppSchema, { name: 'a', routes: [{ path: '/a', methods: [] }] }).problems.map((p) => p.field), ['routes[0].methods']);
+  const bad = refused(updateAppSchema, { routes: [{ path: '/a', methods: ['GET', 'NOT A METHOD', 7] }] });
+  assert.deepEqual(bad.problems.map((p) => p.field), ['routes[0].methods[1]', 'routes[0].methods[2]']);
+  assert.match(bad.problems[0]!.message, /must be an HTTP method such as GET/);
+});

@@ -7,22 +7,19 @@
 import { z } from 'zod';
 import { LIMIT_MAXIMA, type LimitName } from '../host/options.ts';
 import { NanovisorError } from '../shared/errors.ts';
+import { routeSchema } from '../shared/routes.ts';
 import { formatBytes, formatMs } from '../shared/units.ts';
 
 /** App names: lower-case DNS labels, so they fit in image tags, host names and log lines. */
 export const APP_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const APP_NAME_HINT = 'must be 1-63 characters of a-z, 0-9 and "-", starting with a letter or digit';
 
-const ROUTE_PATH = /^\/[^\s?#]*$/;
-const HOST_NAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const appName = z.string().regex(APP_NAME, { message: APP_NAME_HINT });
 
-export const routeSchema = z.strictObject({
-  path: z.string().regex(ROUTE_PATH, { message: 'must start with "/" and hold no spaces, "?" or "#"' }),
-  host: z.string().regex(HOST_NAME, { message: 'must be a host name without a port' }).transform((h) => h.toLowerCase()).optional(),
-});
+/** The one route schema (manifest, API and gateway share it): src/shared/routes.ts. */
+export { routeSchema };
 
 const routes = z.array(routeSchema).min(1, { message: 'must hold at least one route' }).max(64, { message: 'at most 64 routes' });
 const envName = z.string().regex(ENV_NAME, { message: 'environment names are letters, digits and "_", not starting with a digit' });

@@ -1,9 +1,12 @@
 /**
  * Gateway routing: validates the apps' routes and builds the table the gateway looks each
- * request up in (host-specific routes first, then any host; longest path prefix wins).
+ * request up in (host-specific routes first, then any host; longest path prefix wins). The
+ * route found decides alone: a method it does not list is a 405 there, never a fall-through
+ * to a shorter prefix.
  */
 import { LIMIT_MAXIMA } from '../host/index.ts';
 import { NanovisorError } from '../shared/errors.ts';
+import { METHOD_NAME, ROUTE_PATH, allowedMethods } from '../shared/routes.ts';
 import { parseHostHeader, routeMatches, scriptName } from './cgi.ts';
 import type { GatewayApp } from './server.ts';
 
@@ -11,6 +14,10 @@ export interface CompiledRoute {
   readonly app: GatewayApp;
   readonly path: string;
   readonly prefixLength: number;
+  /** Methods served (HEAD included when GET is); undefined: every method. */
+  readonly methods?: ReadonlySet<string>;
+  /** The `Allow` header of a 405, when `methods` is set. */
+  readonly allow?: string;
 }
 
 export interface Router {
@@ -20,7 +27,6 @@ export interface Router {
   readonly anyHost: CompiledRoute[];
 }
 
-const ROUTE_PATH = /^\/[^\s?#]*$/;
 
 function invalid(message: string): never {
   throw new NanovisorError('NV_GATEWAY_CONFIG_INVALID', message);
@@ -59,7 +65,16 @@ export function compileRoutes(apps: readonly GatewayApp[]): Router {
       const other = seen.get(key);
       if (other !== undefined) invalid(`route ${host === '' ? '' : `${host} `}${r.path} is claimed by both "${other}" and "${app.name}"`);
       seen.set(key, app.name);
-      const compiled: CompiledRoute = { app, path: r.path, prefixLength: prefix.length };
+      let methods: string[] | undefined;
+      if (r.methods !== undefined) {
+        if (!Array.isArray(r.methods) || r.methods.length === 0 || !r.methods.every((m) => typeof m === 'string' && METHOD_NAME.test(m) && m === m.toUpperCase())) {
+          invalid(`app "${app.name}": route ${r.path} methods must be a non-empty list of upper-case HTTP methods such as GET`);
+        }
+        methods = allowedMethods(r.methods);
+      }
+      const compiled: CompiledRoute = methods === undefined
+        ? { app, path: r.path, prefixLength: prefix.length }
+        : { app, path: r.path, prefixLength: prefix.length, methods: new Set(methods), allow: methods.join(', ') };
       if (host === '') anyHost.push(compiled);
       else {
         let list = byHost.get(host);

@@ -97,6 +97,7 @@ function apps(p: VmHandle): GatewayApp[] {
     { name: 'root', routes: [{ path: '/' }], handle: p, options: { timeoutMs: 2000 } },
     { name: 'echo-deep', routes: [{ path: '/echo/deep' }], handle: p },
     { name: 'hosted', routes: [{ path: '/echo', host: 'tenant.example' }], handle: p },
+    { name: 'by-method', routes: [{ path: '/read', methods: ['GET'] }, { path: '/write', methods: ['POST', 'PUT'] }], handle: p },
   ];
 }
 
@@ -358,6 +359,29 @@ test('timeoutMs: 30 s by default, Infinity for none', async () => {
   }
 });
 
+test('routes[].methods: a listed method is served, another is 405 with Allow and a request id; HEAD goes with GET', async () => {
+  assert.equal((await call('/read/x')).status, 200);
+  assert.equal((await call('/read/x', { method: 'HEAD' })).status, 200, 'HEAD is served where GET is');
+  const put = await call('/read/x', { method: 'PUT', body: 'data' });
+  assert.equal(put.status, 405);
+  assert.equal(put.statusText, 'Method Not Allowed');
+  assert.equal(put.headers['allow'], 'GET, HEAD');
+  assert.equal(typeof put.headers['x-request-id'], 'string');
+  assert.match(put.body, /serves \/read only for GET, HEAD, not PUT/);
+  const rec = records.find((x) => x.requestId === put.headers['x-request-id']);
+  assert.equal(rec?.status, 405);
+  assert.equal(rec?.errorCode, 'NV_GATEWAY_METHOD_NOT_ALLOWED');
+  assert.equal(rec?.outcome, undefined, 'no VM ran');
+  assert.equal((await call('/write', { method: 'PUT', body: 'x' })).status, 200);
+  assert.equal((await call('/write', { method: 'POST', body: 'x' })).status, 200);
+  const get = await call('/write');
+  assert.equal(get.status, 405);
+  assert.equal(get.headers['allow'], 'POST, PUT', 'no HEAD without GET');
+  assert.equal((await call('/write', { method: 'HEAD' })).status, 405);
+  // The connection stays usable after a 405 with a body: the next request is served.
+  assert.equal((await call('/read')).status, 200);
+});
+
 test('setApps swaps the routing table atomically', async () => {
   const g = createGateway({ host, apps: [{ name: 'one', routes: [{ path: '/one' }], handle: prepared }] });
   const { port: p } = await g.listen(0);
@@ -400,6 +424,9 @@ test('compileRoutes rejects bad configurations with NV_GATEWAY_CONFIG_INVALID', 
     [[{ name: 'a', routes: [{ path: '/', host: 'h:80' }], handle: prepared }], /without a port/],
     [[{ name: 'a', routes: [{ path: '/x' }], handle: prepared }, { name: 'b', routes: [{ path: '/x/' }], handle: prepared }], /claimed by both "a" and "b"/],
     [[{ name: 'a', routes: [{ path: '/x' }], handle: prepared, maxBodyBytes: -1 }], /maxBodyBytes/],
+    [[{ name: 'a', routes: [{ path: '/x', methods: [] }], handle: prepared }], /methods must be a non-empty list/],
+    [[{ name: 'a', routes: [{ path: '/x', methods: ['get'] }], handle: prepared }], /upper-case HTTP methods/],
+    [[{ name: 'a', routes: [{ path: '/x', methods: ['GET POST'] }], handle: prepared }], /upper-case HTTP methods/],
     [[{ name: 'a', routes: [{ path: '/x' }], handle: prepared, maxBodyBytes: 256 * 1024 * 1024 + 1 }], /maxBodyBytes must be an integer from 0 to 268435456/],
   ];
   for (const [config, message] of bad) {

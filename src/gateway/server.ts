@@ -4,7 +4,7 @@
  * guest (cgi.ts). Every request gets its own VM, booted and thrown away; nothing of one
  * request survives into the next. Limits map to status codes: body too large 413, guest
  * too slow 504, guest trapped / exited non-zero / wrote too much / wrote no valid CGI 502,
- * unknown route 404. Every response carries `x-request-id`.
+ * unknown route 404, a method the route does not list 405 with `Allow`. Every response carries `x-request-id`.
  *
  * VMs come from a VmHost (src/host): each app holds a handle to its loaded image, and a
  * request is one `host.run(handle, ...)` — in process or on a shard, the gateway cannot tell.
@@ -18,6 +18,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HostRunOptions, RunResult, VmHandle, VmHost } from '../host/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
+import type { Route } from '../shared/routes.ts';
 import { cgiEnv, parseCgiResponse, splitTarget, SERVER_SOFTWARE } from './cgi.ts';
 import { Admission, type AdmissionOptions, type BodyReservation } from './admission.ts';
 import { AppSlots } from './concurrency.ts';
@@ -30,13 +31,8 @@ export const DEFAULT_MAX_BODY = 1024 * 1024;
 /** Default wall-clock limit of one request's VM, in ms. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-export interface GatewayRoute {
-  /** Path prefix, starting with `/`; `/api` serves `/api` and `/api/...`, `/` serves every path. */
-  path: string;
-  /** Host name (no port) this route is for; without one it serves any host. */
-  host?: string;
-}
-
+/** One route of a gateway app: path prefix, optional host, optional methods (src/shared/routes.ts). */
+export type GatewayRoute = Route;
 
 export interface GatewayApp {
   /** Unique among the gateway's apps; shows in logs. */
@@ -142,7 +138,7 @@ function requestIds(): () => string {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 404: 'Not Found', 413: 'Content Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Content Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 
 /**
@@ -333,6 +329,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (route === undefined) {
       req.resume();
       return early(404, `no app is routed for ${host ?? ''}${splitTarget(url).path}`, 'NV_GATEWAY_NO_ROUTE', false);
+    }
+    if (route.methods !== undefined && !route.methods.has(bare.method)) {
+      const allow = route.allow ?? '';
+      req.resume();
+      return early(405, `the app "${route.app.name}" serves ${route.path} only for ${allow}, not ${bare.method}`, 'NV_GATEWAY_METHOD_NOT_ALLOWED', false, ['allow', allow]);
     }
     const limit = route.app.maxBodyBytes ?? defaultMaxBody;
     const declared = req.headers['content-length'];

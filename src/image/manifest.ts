@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, LIMIT_MAXIMA } from '../host/options.ts';
 import { NanovisorError } from '../shared/errors.ts';
+import { routeSchema } from '../shared/routes.ts';
 import { formatBytes, formatMs } from '../shared/units.ts';
 
 /** Defaults a manifest gets for the limits it leaves out. */
@@ -58,11 +59,8 @@ const limits = z.strictObject({
   writableLayerBytes: bounded(LIMIT_MAXIMA.writableLayerBytes, 'bytes').default(DEFAULT_LIMITS.writableLayerBytes),
 });
 
-const route = z.strictObject({
-  path: z.string().startsWith('/', { message: 'must start with "/"' }),
-  host: z.string().min(1, { message: 'must not be empty' }).optional(),
-  methods: z.array(z.string().regex(/^[A-Za-z]+$/, { message: 'must be an HTTP method such as GET' }).transform((m) => m.toUpperCase())).optional(),
-});
+/** Routes are the one route schema the API and the gateway use too. */
+const route = routeSchema;
 
 const envName = z.string().regex(/^[^=\0]+$/, { message: 'environment names must be non-empty and contain no "=" or NUL' });
 

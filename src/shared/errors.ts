@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   NV_CGI_REQUEST_INVALID: { class: 'user', hint: 'The request path is not valid for the route (bad percent-encoding or a NUL byte); fix the URL.' },
   NV_CGI_RESPONSE_INVALID: { class: 'user', hint: 'The guest must print CGI headers ("Content-Type: text/plain", optional "Status: 404 Not Found"), an empty line, then the body; see docs/gateway.md.' },
   NV_GATEWAY_CONFIG_INVALID: { class: 'user', hint: 'Fix the named app or route in the gateway configuration; see docs/gateway.md.' },
+  NV_GATEWAY_METHOD_NOT_ALLOWED: { class: 'user', hint: 'The route serves other HTTP methods only (the Allow header lists them); change the method or the route\'s methods.' },
   NV_GATEWAY_NO_ROUTE: { class: 'user', hint: 'No app is routed for this host and path; check the app\'s routes.' },
   NV_GATEWAY_BODY_TOO_LARGE: { class: 'user', hint: 'Send a smaller request body, or raise the app\'s body limit.' },
   NV_GUEST_EXIT: { class: 'user', hint: 'The guest exited with a non-zero code; its stderr (in the request log) says why.' },

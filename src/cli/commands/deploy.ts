@@ -5,6 +5,7 @@
  * does not exist, its routes/env/secrets updated when flags say so, then the image is
  * deployed as a new version, atomically.
  */
+import { plainRoute, type Route } from '../../shared/routes.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -75,11 +76,11 @@ export const deployCommand: Command = {
     const path = resolve(io.cwd, source);
     let digest: string;
     let manifestName: string;
-    let manifestRoutes: { path: string; host?: string }[];
+    let manifestRoutes: Route[];
     if (existsSync(path)) {
       const packed = packAppDir(path);
       manifestName = packed.manifest.name;
-      manifestRoutes = packed.manifest.routes.map((r) => ({ path: r.path, ...(r.host === undefined ? {} : { host: r.host }) }));
+      manifestRoutes = packed.manifest.routes.map(plainRoute);
       note(`packed ${source}: ${packed.files} files, ${formatSize(packed.tar.length)}`);
       const progress = showProgress ? progressPrinter(io.stderr, 'uploading', io.stderrIsTTY === true) : undefined;
       const built = await api.buildImage(packed.tar, progress === undefined ? {} : { onProgress: progress });
@@ -98,7 +99,7 @@ export const deployCommand: Command = {
         throw e;
       }
       manifestName = details.manifest.name;
-      manifestRoutes = details.manifest.routes.map((r) => ({ path: r.path, ...(r.host === undefined ? {} : { host: r.host }) }));
+      manifestRoutes = details.manifest.routes.map(plainRoute);
       const tmp = mkdtempSync(join(tmpdir(), 'nanovisor-deploy-'));
       try {
         const file = join(tmp, 'image.tar');

@@ -9,6 +9,7 @@
  * accepting, let requests in flight finish within the grace period, flush logs, close the
  * database. The daemon logs JSON lines to stderr.
  */
+import { plainRoute } from '../../shared/routes.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -252,7 +253,7 @@ function deployExamples(control: ControlPlane, store: ImageStore, log: Logger, n
       const manifest = parseManifestText(readFileSync(join(dir, 'nanovisor.json'), 'utf8'), dir);
       if (manifest.routes.length === 0) continue;
       const { digest } = buildImage({ dir, store });
-      const routes = manifest.routes.map((r) => ({ path: r.path, ...(r.host === undefined ? {} : { host: r.host }) }));
+      const routes = manifest.routes.map(plainRoute);
       control.execute({ kind: 'CreateApp', input: { name: manifest.name, routes } });
       control.execute({ kind: 'DeployVersion', app: manifest.name, image: digest });
       done.push(manifest.name);
