@@ -41,11 +41,16 @@ const file = z.strictObject({
   to: guestPath,
 });
 
+/** Named volumes come with the storage switch; until then `volume` is refused, never ignored. */
+export const VOLUMES_NOT_IMPLEMENTED = 'volumes are not implemented yet (issue: storage switch)';
+
 const mount = z.strictObject({
   guest: guestPath,
   readonly: z.boolean().default(true),
-  volume: z.string().min(1, { message: 'must not be empty' }).optional(),
-});
+  volume: z.unknown().optional(),
+}).check((ctx) => {
+  if (ctx.value.volume !== undefined) ctx.issues.push({ code: 'custom', path: ['volume'], message: VOLUMES_NOT_IMPLEMENTED, input: ctx.value.volume });
+}).transform(({ volume: _volume, ...m }) => m);
 
 /** A positive integer at most `max`; the message names the maximum in bytes or time too. */
 function bounded(max: number, unit: 'bytes' | 'ms') {
