@@ -102,3 +102,21 @@ test('user mistakes are one line with their code', () => {
   assert.match(ok(nv(home, tmp.path, 'image', '--help')), /Usage: nanovisor image/);
   assert.match(ok(nv(home, tmp.path, 'build', '--help')), /Usage: nanovisor build/);
 });
+
+test('the CLI cannot write tags under nanovisor.app. (the daemon\'s version pins)', () => {
+  using tmp = tempDir();
+  const home = join(tmp.path, 'home');
+  writeTree(tmp.path, {
+    'app/m.wasm': compileC(HELLO_C),
+    'app/nanovisor.json': JSON.stringify({ name: 'x', module: 'm.wasm' }),
+  });
+  const build = nv(home, tmp.path, 'build', 'app', '--tag', 'nanovisor.app.other:v1');
+  assert.equal(build.code, 1);
+  assert.match(build.stderr, /NV_IMAGE_TAG_RESERVED: .*"nanovisor\.app\.other:v1" is under the prefix "nanovisor\.app\."/);
+  ok(nv(home, tmp.path, 'build', 'app'));
+  const tag = nv(home, tmp.path, 'image', 'tag', 'x', 'nanovisor.app.other:v1');
+  assert.equal(tag.code, 1);
+  assert.match(tag.stderr, /NV_IMAGE_TAG_RESERVED/);
+  assert.match(ok(nv(home, tmp.path, 'image', 'ls')), /^x +latest /m);
+  assert.doesNotMatch(ok(nv(home, tmp.path, 'image', 'ls')), /nanovisor\.app/);
+});

@@ -76,6 +76,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   NV_ROUTE_CONFLICT: 409,
   NV_APP_NO_VERSION: 409,
   NV_IMAGE_AMBIGUOUS: 409,
+  NV_IMAGE_PINNED: 409,
 };
 
 /** The HTTP status of an error: by code; other user errors 400, system errors 500. */

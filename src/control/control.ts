@@ -20,7 +20,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scriptName, type AppSpec } from '../gateway/index.ts';
-import { DEFAULT_LIMITS, buildImage, type ImageStore, type Manifest } from '../image/index.ts';
+import { DEFAULT_LIMITS, RESERVED_TAG_PREFIX, buildImage, type ImageStore, type Manifest } from '../image/index.ts';
 import type { NanovisorMetrics } from '../observability/index.ts';
 import type { RequestLog } from '../observability/index.ts';
 import { NanovisorError } from '../shared/errors.ts';
@@ -35,8 +35,11 @@ import { extractAppTar } from './upload-tar.ts';
 export const DEFAULT_CONCURRENCY = 64;
 /** Default places in an app's wait queue. */
 export const DEFAULT_QUEUE = 256;
-/** Tag name prefix of the pins that keep deployed images in the store. */
-export const PIN_PREFIX = 'nanovisor.app.';
+/**
+ * Tag name prefix of the pins that keep deployed images in the store. The store reserves it:
+ * uploads, builds, imports and `image tag` cannot write such a tag, nor `image rm` drop one.
+ */
+export const PIN_PREFIX = RESERVED_TAG_PREFIX;
 
 export type LogLevel = 'info' | 'warn' | 'error';
 /** A structured log line (the daemon writes it as JSON). Never pass tokens or secrets. */
@@ -192,7 +195,7 @@ export class ControlPlane {
         if (!tag.startsWith(PIN_PREFIX)) continue;
         if (versions.get(tag) === img.digest) continue;
         try {
-          store.remove(tag);
+          store.remove(tag, { reserved: true });
           this.#log('info', 'dropped a pin no version holds', { tag });
         } catch (e) {
           this.#log('warn', 'cannot drop a stale pin', { tag, error: (e as Error).message });
@@ -204,7 +207,7 @@ export class ControlPlane {
       else if (!images.find((i) => i.digest === digest)?.tags.includes(tag)) {
         // Pinned before the commit, so this only happens if someone removed the pin by hand.
         try {
-          store.tag(digest, tag);
+          store.tag(digest, tag, { reserved: true });
         } catch (e) {
           this.#log('warn', 'cannot re-pin a version', { tag, error: (e as Error).message });
         }
@@ -490,7 +493,7 @@ export class ControlPlane {
     // After the commit: a crash here leaves pins without versions, dropped at the next start.
     for (const n of versions) {
       try {
-        store.remove(pinTag(name, n));
+        store.remove(pinTag(name, n), { reserved: true });
       } catch (e) {
         this.#log('warn', 'cannot drop a deleted app\'s pin', { app: name, version: n, error: (e as Error).message });
       }
@@ -511,7 +514,7 @@ export class ControlPlane {
     const number = ((db.get('SELECT MAX(number) AS n FROM versions WHERE app = ?', name)?.['n'] as number | null) ?? 0) + 1;
     // The pin is durable before the version exists, so a version never names an image that
     // could be collected.
-    store.tag(digest, pinTag(name, number));
+    store.tag(digest, pinTag(name, number), { reserved: true });
     const now = new Date().toISOString();
     const manifest = { name: imageManifest.name, ...(imageManifest.version === undefined ? {} : { version: imageManifest.version }), manifest: imageManifest };
     db.tx(() => {

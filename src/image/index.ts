@@ -17,7 +17,7 @@ export {
 export { checkModule, type CheckOptions, type ModuleExport, type ModuleImport, type ModuleInfo } from './module-check.ts';
 export { MEDIA_TYPE, normalizeTag } from './oci.ts';
 export {
-  ImageStore, storeHome,
+  ImageStore, storeHome, RESERVED_TAG_PREFIX, isReservedTag,
   type ImageContent, type ImageDetails, type ImageSummary, type LayerInfo, type LoadedImage, type PutResult, type RemoveResult,
 } from './store.ts';
 export type { ImageFile } from './types.ts';

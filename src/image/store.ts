@@ -4,6 +4,10 @@
  * tags. Every blob is verified against its digest each time it is read, and `import` verifies
  * a whole export before anything enters the store. All methods are synchronous; one lock file
  * serialises writers across processes. See docs/images.md.
+ *
+ * Tags under `nanovisor.app.` are reserved for the control plane's version pins: no upload,
+ * build, import or `image tag` may write one, and no removal may drop one or delete the
+ * blobs it holds, unless the caller passes `reserved: true` (only the control plane does).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -92,6 +96,42 @@ export function storeHome(flag: string | undefined, env: NodeJS.ProcessEnv = pro
   const home = env['NANOVISOR_HOME'];
   if (home !== undefined && home !== '') return resolvePath(cwd, home);
   return join(homedir(), '.nanovisor');
+}
+
+/**
+ * Tag prefix reserved for the control plane's version pins, `nanovisor.app.<app>:v<N>`
+ * (src/control/control.ts `pinTag`).
+ */
+export const RESERVED_TAG_PREFIX = 'nanovisor.app.';
+
+/** True for a tag (`name:tag`) under the reserved prefix. */
+export function isReservedTag(tag: string): boolean {
+  return tag.startsWith(RESERVED_TAG_PREFIX);
+}
+
+/** The app and version a pin tag stands for (`nanovisor.app.hello:v2` -> hello, 2). */
+function pinOwner(tag: string): { app: string; version: number | undefined } {
+  const rest = tag.slice(RESERVED_TAG_PREFIX.length);
+  const colon = rest.lastIndexOf(':');
+  const m = /^v(\d+)$/.exec(rest.slice(colon + 1));
+  return { app: colon < 0 ? rest : rest.slice(0, colon), version: m === null ? undefined : Number(m[1]) };
+}
+
+function refuseReserved(tags: readonly string[], what: string): void {
+  const bad = tags.find(isReservedTag);
+  if (bad === undefined) return;
+  throw new NanovisorError('NV_IMAGE_TAG_RESERVED', `${what}: the tag "${bad}" is under the prefix "${RESERVED_TAG_PREFIX}", which is reserved for the version pins of nanovisor serve; choose another name`, {
+    details: { tag: bad, prefix: RESERVED_TAG_PREFIX },
+  });
+}
+
+function refusePinned(digest: string, pins: readonly string[]): void {
+  if (pins.length === 0) return;
+  const owners = pins.map(pinOwner);
+  const list = owners.map((o) => `app "${o.app}" version ${o.version ?? '?'}`).join(', ');
+  throw new NanovisorError('NV_IMAGE_PINNED', `image ${digestHex(digest).slice(0, 12)} is deployed as ${list} (pinned by ${pins.join(', ')}); its blobs are kept while a version runs on them: delete the app (nanovisor apps rm) first`, {
+    details: { digest, pins, apps: owners },
+  });
 }
 
 function io(message: string, cause: unknown): never {
@@ -245,6 +285,7 @@ export class ImageStore {
    */
   put(content: ImageContent, tags?: readonly string[]): PutResult {
     const refs = (tags ?? [`${content.manifest.name}:${content.manifest.version ?? 'latest'}`]).map(normalizeTag);
+    refuseReserved(refs, 'image');
     const config = canonicalJson(content.manifest);
     const files = content.files ?? [];
     const layers: Uint8Array[] = [content.module];
@@ -295,10 +336,11 @@ export class ImageStore {
     this.#writeIndex(index);
   }
 
-  /** Adds a tag to an existing image. */
-  tag(ref: string, newTag: string): string {
+  /** Adds a tag to an existing image; a reserved tag (a pin) only with `reserved: true`. */
+  tag(ref: string, newTag: string, options: { reserved?: boolean } = {}): string {
     const { digest } = this.resolve(ref);
     const tag = normalizeTag(newTag);
+    if (options.reserved !== true) refuseReserved([tag], 'image tag');
     this.#locked(() => {
       const size = this.#readIndex().manifests.find((m) => m.digest === digest)?.size ?? 0;
       this.#tag(digest, size, [tag], new Date().toISOString());
@@ -397,14 +439,18 @@ export class ImageStore {
 
   /**
    * Drops a tag, or every tag of an image named by digest (more than one needs `force`,
-   * else NV_IMAGE_IN_USE); then deletes blobs nothing refers to.
+   * else NV_IMAGE_IN_USE); then deletes blobs nothing refers to. A pin (a reserved tag) is
+   * dropped only with `reserved: true`: removing a pin, or an image by digest that a pin
+   * holds, is NV_IMAGE_PINNED naming the app and version. Dropping a user's tag of a pinned
+   * image is allowed; the pin keeps its blobs.
    */
-  remove(ref: string, options: { force?: boolean } = {}): RemoveResult {
+  remove(ref: string, options: { force?: boolean; reserved?: boolean } = {}): RemoveResult {
     return this.#locked(() => {
       const { digest, tags } = this.resolve(ref);
       const p = parseTagRef(ref);
       const byTag = p !== undefined && tags.includes(`${p.name}:${p.tag}`);
       const drop = byTag ? [`${p.name}:${p.tag}`] : tags;
+      if (options.reserved !== true) refusePinned(digest, drop.filter(isReservedTag));
       if (!byTag && tags.length > 1 && options.force !== true) {
         throw new NanovisorError('NV_IMAGE_IN_USE', `image ${digestHex(digest).slice(0, 12)} has ${tags.length} tags (${tags.join(', ')}); remove them one by one or pass --force`, {
           details: { digest, tags },
@@ -456,12 +502,18 @@ export class ImageStore {
 
   /** Writes one image (all its tags) as a `.tar` holding an OCI layout. */
   export(ref: string, file: string): { digest: string; tags: string[]; bytes: number } {
-    const { digest, tags } = this.resolve(ref);
+    const { digest } = this.resolve(ref);
     const p = this.#parts(digest);
     const blobs = new Map<string, Uint8Array>([[digest, p.ociBytes], [p.oci.config.digest, p.configBytes]]);
     for (const l of p.oci.layers) blobs.set(l.digest, this.readBlob(l.digest, l.size));
     const index = emptyIndex();
-    index.manifests = this.#readIndex().manifests.filter((m) => m.digest === digest);
+    // Pins belong to this store's control plane, never to an export (an import refuses them).
+    index.manifests = this.#readIndex().manifests.filter((m) => m.digest === digest && !isReservedTag(m.annotations?.[ANNOTATION.refName] ?? ''));
+    if (index.manifests.length === 0) {
+      const entry = this.#readIndex().manifests.find((m) => m.digest === digest)!;
+      const ref = normalizeTag(`${p.manifest.name}:${p.manifest.version ?? 'latest'}`);
+      index.manifests = [{ ...entry, annotations: { ...entry.annotations, [ANNOTATION.refName]: isReservedTag(ref) ? `image:${digestHex(digest).slice(0, 12)}` : ref } }];
+    }
     const entries: TarEntry[] = [
       { path: OCI_LAYOUT_FILE, kind: 'file', mode: 0o644, data: canonicalJson(OCI_LAYOUT) },
       { path: 'index.json', kind: 'file', mode: 0o644, data: canonicalJson(index) },
@@ -471,7 +523,7 @@ export class ImageStore {
     ];
     const tar = writeTar(entries);
     writeFileAtomic(resolvePath(file), tar);
-    return { digest, tags, bytes: tar.length };
+    return { digest, tags: index.manifests.map((m) => m.annotations?.[ANNOTATION.refName] ?? '').sort(), bytes: tar.length };
   }
 
   /**
@@ -552,7 +604,7 @@ function verifyExport(raw: Uint8Array, file: string): { blobs: Map<string, Uint8
   const index = parseIndex(indexBytes, `${file}: index.json`);
   if (index.manifests.length === 0) malformed('holds no images');
   for (const m of index.manifests) {
-    normalizeTag(m.annotations?.[ANNOTATION.refName] ?? '');
+    refuseReserved([normalizeTag(m.annotations?.[ANNOTATION.refName] ?? '')], `${file}: index.json`);
     const { manifest: oci, layers } = parseOciManifest(need(m, 'manifest'), m.digest);
     const manifest = parseConfig(need(oci.config, 'config'), m.digest);
     const module = need(layers.module, 'module layer');

@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   NV_IMAGE_DIGEST_MISMATCH: { class: 'user', hint: 'The image or blob is corrupt or was tampered with; rebuild or re-import it.' },
   NV_IMAGE_MALFORMED: { class: 'user', hint: 'The image is not a nanovisor OCI image; rebuild it with `nanovisor build`.' },
   NV_IMAGE_IN_USE: { class: 'user', hint: 'Remove the tags that refer to it first, or pass --force.' },
+  NV_IMAGE_TAG_RESERVED: { class: 'user', hint: 'Tags under nanovisor.app. are the version pins of nanovisor serve; tag the image with another name.' },
+  NV_IMAGE_PINNED: { class: 'user', hint: 'A deployed version runs on this image; delete the app (or remove only your own tag) first.' },
   NV_IMAGE_FILES_INVALID: { class: 'user', hint: 'Image files must be regular files or directories inside the app directory.' },
   NV_IMAGE_REF_INVALID: { class: 'user', hint: 'Name images NAME[:TAG], NAME in lower case ([a-z0-9][a-z0-9-_.]*); refer to them by that, a sha256: digest or 6+ hex digits of it.' },
   NV_MOUNT_INVALID: { class: 'user', hint: 'Use --dir HOST[::GUEST][:ro]; the host directory must exist.' },
