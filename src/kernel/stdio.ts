@@ -7,7 +7,7 @@
  * pipe-like stream, so wasi-libc's `isatty()` is 0 and stdio buffers fully); an inherited
  * host fd is a `character_device` only when it is a terminal (see `hostFileType`).
  */
-import { fstatSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Errno, FileType, RIGHTS_STDIO, Rights } from './abi.ts';
 import { Descriptor, streamStat, type FileStat, type Readiness } from './descriptor.ts';
@@ -74,10 +74,25 @@ export function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** stdin read from a host file descriptor, blocking (the CLI's `run`). */
+/**
+ * stdin read from a host file descriptor, blocking (the CLI's `run`).
+ *
+ * Readiness for poll_oneoff: Node has no poll(2), so on Linux a pipe, FIFO or terminal is
+ * opened a second time through `/proc/self/fd/N` with O_NONBLOCK (a new open file
+ * description: the host fd itself stays blocking) and a non-blocking read looks for data.
+ * Bytes found that way are kept and handed out by the next `read`. A regular file is always
+ * ready, as poll(2) says. Where the second open is impossible (a socket, no /proc) stdin is
+ * reported ready, and a read then blocks until data arrives.
+ */
 export class HostFdInput extends Descriptor {
   readonly filetype: FileType;
   readonly #fd: number;
+  /** Bytes a readiness probe read ahead; `read` hands them out first. */
+  #pending: Uint8Array = new Uint8Array(0);
+  /** The probe saw end of file: every writer is gone. */
+  #eof = false;
+  /** Non-blocking second descriptor for readiness; null once known to be impossible. */
+  #probe: number | null | undefined;
 
   constructor(fd: number) {
     super(INPUT_RIGHTS, 0n);
@@ -88,6 +103,13 @@ export class HostFdInput extends Descriptor {
   override read(bufs: Uint8Array[]): number {
     const first = bufs.find((b) => b.byteLength > 0);
     if (first === undefined) return 0;
+    if (this.#pending.byteLength > 0) {
+      const take = Math.min(first.byteLength, this.#pending.byteLength);
+      first.set(this.#pending.subarray(0, take));
+      this.#pending = this.#pending.subarray(take);
+      return take;
+    }
+    if (this.#eof) return 0;
     for (;;) {
       try {
         return readSync(this.#fd, first, 0, first.byteLength, null);
@@ -106,7 +128,50 @@ export class HostFdInput extends Descriptor {
   override filestat(): FileStat {
     return streamStat(this.filetype);
   }
+
+  override pollRead(): Readiness {
+    if (this.#pending.byteLength > 0) return { ready: true, nbytes: BigInt(this.#pending.byteLength) };
+    if (this.#eof) return { ready: true, nbytes: 0n, hangup: true };
+    const probe = this.#openProbe();
+    if (probe === null) return { ready: true, nbytes: 0n };
+    const buf = new Uint8Array(PROBE_BYTES);
+    try {
+      const n = readSync(probe, buf, 0, buf.byteLength, null);
+      if (n === 0) {
+        this.#eof = true;
+        return { ready: true, nbytes: 0n, hangup: true };
+      }
+      this.#pending = buf.subarray(0, n);
+      return { ready: true, nbytes: BigInt(n) };
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN' || code === 'EWOULDBLOCK') return { ready: false };
+      // Anything else the real read will report.
+      return { ready: true, nbytes: 0n };
+    }
+  }
+
+  #openProbe(): number | null {
+    if (this.#probe !== undefined) return this.#probe;
+    this.#probe = null;
+    if (this.filetype !== FileType.REGULAR_FILE && this.filetype !== FileType.SOCKET_STREAM) {
+      try {
+        this.#probe = openSync(`/proc/self/fd/${this.#fd}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+      } catch {
+        // No /proc, or not reopenable: readiness falls back to "ready".
+      }
+    }
+    return this.#probe;
+  }
+
+  override close(): void {
+    if (typeof this.#probe === 'number') closeSync(this.#probe);
+    this.#probe = null;
+  }
 }
+
+/** Bytes one readiness probe reads ahead of the guest at most. */
+const PROBE_BYTES = 64 * 1024;
 
 /** Shared byte budget for a VM's stdout and stderr together. */
 export class OutputBudget {
