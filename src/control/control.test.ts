@@ -2,7 +2,7 @@
 // adoption after a crash between the token file and the database, strict upload extraction.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ImageStore } from '../image/index.ts';
@@ -103,4 +103,38 @@ test('upload extraction: GNU tar output is accepted; links and escapes are refus
   assert.throws(() => extractAppTar(link, dst2.path), (e) => isNanovisorError(e, 'NV_IMAGE_FILES_INVALID') && /symlink/.test(e.message));
   assert.throws(() => extractAppTar(new Uint8Array(100), dst2.path), /truncated/);
   assert.deepEqual(readdirSync(dst2.path), []);
+});
+
+test('an empty, garbage or unreadable database is an error at start, never a fresh start', () => {
+  using dir = tempDir('nv-db-');
+  const path = join(dir.path, 'nanovisor.db');
+  const expectCode = (code: 'NV_STATE_DAMAGED' | 'NV_STATE_IO', pattern: RegExp) =>
+    assert.throws(() => StateDb.open(path), (e) => isNanovisorError(e, code) && pattern.test(e.message) && e.message.includes(path));
+  writeFileSync(path, '');
+  expectCode('NV_STATE_DAMAGED', /is empty \(0 bytes\).*restore it from a backup/);
+  assert.equal(statSync(path).size, 0, 'left as it was');
+  writeFileSync(path, 'not a database '.repeat(100));
+  expectCode('NV_STATE_DAMAGED', /not a database/);
+  rmSync(path);
+  mkdirSync(path);
+  expectCode('NV_STATE_DAMAGED', /not a regular file/);
+  rmSync(path, { recursive: true });
+  writeFileSync(`${path}-wal`, 'x');
+  expectCode('NV_STATE_DAMAGED', /missing while its write-ahead log/);
+  rmSync(`${path}-wal`);
+  // Missing: a first start, created whole (no temporary left behind), owner-only.
+  const db = StateDb.open(path);
+  assert.equal(db.created, true);
+  db.close();
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.ok(!existsSync(`${path}.new`));
+  const again = StateDb.open(path);
+  assert.equal(again.created, false);
+  again.close();
+});
+
+test('the control plane does not open over an empty database', () => {
+  using dir = tempDir('nv-db-');
+  writeFileSync(join(dir.path, 'nanovisor.db'), '');
+  assert.throws(() => open(dir.path), (e) => isNanovisorError(e, 'NV_STATE_DAMAGED'));
 });

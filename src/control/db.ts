@@ -4,8 +4,13 @@
  * transaction survives a crash of the process or the machine; every change of more than one
  * row runs in one `BEGIN IMMEDIATE ... COMMIT` (`tx`). The schema is created and upgraded by
  * numbered migrations recorded in `schema_version`.
+ *
+ * A missing database is a first start; it is created whole under a temporary name and renamed
+ * into place, so a crash never leaves an empty one. An existing file that is empty, not a
+ * database or damaged is NV_STATE_DAMAGED, never taken as a fresh start.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { NanovisorError } from '../shared/errors.ts';
 
@@ -55,8 +60,40 @@ export const MIGRATIONS: readonly string[] = [
 export type SqlValue = null | number | bigint | string | Uint8Array;
 export type Row = Record<string, SqlValue>;
 
+/** SQLite's result codes for a file that is not a database, or a damaged one. */
+const SQLITE_DAMAGED = new Set([11 /* SQLITE_CORRUPT */, 26 /* SQLITE_NOTADB */]);
+
 function stateIo(message: string, cause: unknown): never {
-  throw new NanovisorError('NV_STATE_IO', `${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  const errcode = (cause as { errcode?: number } | undefined)?.errcode;
+  const code = errcode !== undefined && SQLITE_DAMAGED.has(errcode) ? 'NV_STATE_DAMAGED' : 'NV_STATE_IO';
+  throw new NanovisorError(code, `${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+}
+
+function damaged(path: string, what: string): never {
+  throw new NanovisorError('NV_STATE_DAMAGED', `the state database ${path} ${what}; nanovisor will not start afresh over it (every app, version and pin would be dropped): restore it from a backup, or move it aside to start with no apps`, {
+    details: { path },
+  });
+}
+
+function size(path: string): number | undefined {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) damaged(path, 'is not a regular file');
+    return st.size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (e instanceof NanovisorError) throw e;
+    return stateIo(`cannot read the state database ${path}`, e);
+  }
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -82,11 +119,36 @@ export class StateDb {
     return this.#created;
   }
 
-  /** Opens (creating and migrating as needed) the database at `path` (`:memory:` for tests). */
+  /**
+   * Opens (creating and migrating as needed) the database at `path` (`:memory:` for tests).
+   * An existing file that is empty or not a database is NV_STATE_DAMAGED; one that cannot be
+   * read, NV_STATE_IO.
+   */
   static open(path: string): StateDb {
+    if (path === ':memory:') return StateDb.#openAt(path, false);
+    const bytes = size(path);
+    if (bytes === 0) damaged(path, 'is empty (0 bytes)');
+    if (bytes !== undefined) return StateDb.#openAt(path, false);
+    if ((size(`${path}-wal`) ?? 0) > 0) damaged(path, `is missing while its write-ahead log ${path}-wal is not`);
+    // A first start: build the database under a temporary name, then rename it into place.
+    const tmp = `${path}.new`;
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+    StateDb.#openAt(tmp, true).close();
+    try {
+      fsyncPath(tmp);
+      renameSync(tmp, path);
+      fsyncPath(dirname(path));
+    } catch (e) {
+      return stateIo(`cannot create the state database ${path}`, e);
+    }
+    return StateDb.#openAt(path, true);
+  }
+
+  static #openAt(path: string, created: boolean): StateDb {
     let db: DatabaseSync;
     try {
-      // Secrets live here: create the file owner-only (SQLite gives -wal and -shm its mode).
+      // Secrets live here: create the file owner-only (SQLite gives -wal and -shm its mode);
+      // opening for writing also tells an unreadable file at once.
       if (path !== ':memory:') closeSync(openSync(path, 'a', 0o600));
       db = new DatabaseSync(path);
       db.exec('PRAGMA journal_mode = WAL');
@@ -97,7 +159,7 @@ export class StateDb {
       return stateIo(`cannot open the state database ${path}`, e);
     }
     const state = new StateDb(path, db);
-    state.#created = state.#migrate() === 0;
+    state.#created = state.#migrate() === 0 || created;
     return state;
   }
 
