@@ -17,7 +17,7 @@
  * its pins, and pins without a version (left by a crash between the two writes) are dropped
  * at start.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, chmodSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scriptName, type AppSpec } from '../gateway/index.ts';
 import { DEFAULT_LIMITS, RESERVED_TAG_PREFIX, buildImage, type ImageStore, type Manifest } from '../image/index.ts';
@@ -29,6 +29,7 @@ import type { Action, AppView, LogEntry, ResultOf, VersionView } from './actions
 import type { Row, StateDb } from './db.ts';
 import type { AppLimits, CreateAppInput, UpdateAppInput } from './schemas.ts';
 import { generateToken, hashToken, readTokenFile, tokenMatches, writeTokenFile } from './tokens.ts';
+import { checkTokenFileMode } from './permissions.ts';
 import { extractAppTar } from './upload-tar.ts';
 
 /** Default concurrency of an app that sets none: requests whose VMs run at once. */
@@ -152,8 +153,9 @@ export class ControlPlane {
       token = generateToken();
       writeTokenFile(tokenFile, token);
       this.#log('info', 'created a new API token', { file: tokenFile });
-    } else if ((statSync(tokenFile).mode & 0o077) !== 0) {
-      chmodSync(tokenFile, 0o600);
+    } else {
+      const was = checkTokenFileMode(tokenFile);
+      if (was !== undefined) this.#log('warn', 'the token file was readable by others: its mode is now 0600', { file: tokenFile, mode: was });
     }
     const hash = hashToken(token);
     // The file is the truth: a rotation writes it before its transaction commits, so after a
