@@ -84,11 +84,34 @@ export function statusOf(err: NanovisorError): number {
   return STATUS[err.code] ?? (err.class === 'user' ? 400 : 500);
 }
 
-/** The error body; `details` of bad-request errors (the field problems) are kept. */
-export function errorResponse(err: unknown, requestId: string): ApiResponse {
+/** A server location and the placeholder answers show instead (`<data>`). */
+export interface ServerPath {
+  path: string;
+  name: string;
+}
+
+/**
+ * The message as a client may see it: the server's own locations replaced by their
+ * placeholders; a system error's (5xx) remaining absolute paths too, since those name server
+ * files (user errors keep theirs: they are the client's routes and guest paths).
+ */
+export function publicMessage(message: string, paths: readonly ServerPath[], system: boolean): string {
+  let out = message;
+  for (const p of [...paths].sort((a, b) => b.path.length - a.path.length)) out = out.replaceAll(p.path, p.name);
+  if (system) out = out.replace(/(^|[\s"'(=])\/(?:[^\s"'():,]+\/)+[^\s"'():,]*/g, '$1<path>');
+  return out;
+}
+
+/**
+ * The error body; `details` of bad-request errors (the field problems) are kept. Server
+ * paths are left out of the message (`paths`, `publicMessage`): the caller logs the original.
+ */
+export function errorResponse(err: unknown, requestId: string, paths: readonly ServerPath[] = []): ApiResponse {
   const e = isNanovisorError(err) ? err : new NanovisorError('NV_HOST_FAULT', 'internal error', { cause: err });
   const status = statusOf(e);
-  const error: Record<string, unknown> = { code: e.code, message: e.message, requestId };
+  let message = publicMessage(e.message, paths, status >= 500);
+  if (status >= 500) message += ` (the daemon's log has the details, request id ${requestId})`;
+  const error: Record<string, unknown> = { code: e.code, message, requestId };
   if (e.code === 'NV_API_BAD_REQUEST' && e.details['problems'] !== undefined) error['problems'] = e.details['problems'];
   const res = json(status, { error });
   if (status === 401) res.headers!['www-authenticate'] = 'Bearer realm="nanovisor"';

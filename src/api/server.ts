@@ -3,15 +3,16 @@
  * errors with the request id, and two ways in: `request()` in process (tests drive it without
  * sockets) and `handle(req, res)` for a node:http server. Every request gets an
  * `x-request-id` and one structured log line (method, path, status, time; never headers or
- * bodies, so tokens and secrets cannot reach the log).
+ * bodies, so tokens and secrets cannot reach the log). Error answers never name the server's
+ * files (`publicMessage`); the log line of the request has the whole message.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ControlPlane, Logger } from '../control/index.ts';
-import { NanovisorError } from '../shared/errors.ts';
+import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import { appRoutes } from './apps.ts';
 import { healthRoutes } from './health.ts';
-import { errorResponse, json, type ApiContext, type ApiRequest, type ApiResponse, type HeaderValue, type Route } from './http.ts';
+import { errorResponse, json, publicMessage, type ApiContext, type ApiRequest, type ApiResponse, type HeaderValue, type Route } from './http.ts';
 import { imageRoutes } from './images.ts';
 import { logRoutes } from './logs.ts';
 import { metricsRoutes } from './metrics.ts';
@@ -119,6 +120,7 @@ export function createApi(options: ApiOptions): Api {
   const prefix = randomBytes(4).toString('hex');
   let n = 0;
   const log = options.log ?? (() => {});
+  const serverPaths = options.control.serverPaths();
 
   async function dispatch(req: ApiRequest): Promise<ApiResponse> {
     const allowed: string[] = [];
@@ -178,9 +180,13 @@ export function createApi(options: ApiOptions): Api {
     try {
       res = await dispatch(req);
     } catch (e) {
-      res = errorResponse(e, requestId);
+      res = errorResponse(e, requestId, serverPaths);
       if (res.status === 405) res.headers!['allow'] = ((e as NanovisorError).details['allow'] as string[]).join(', ');
       if (res.status >= 500) log('error', 'API request failed', { requestId, method: req.method, path: req.path, error: (e as Error)?.stack ?? String(e) });
+      else if (isNanovisorError(e) && publicMessage(e.message, serverPaths, false) !== e.message) {
+        // The answer left server paths out; the operator sees the whole message.
+        log('info', 'API request refused', { requestId, method: req.method, path: req.path, code: e.code, error: e.message });
+      }
     }
     res.headers = { ...res.headers, 'x-request-id': requestId };
     const fields: Record<string, unknown> = { requestId, method: req.method, path: req.path, status: res.status, durationMs: Math.round((performance.now() - started) * 1000) / 1000 };

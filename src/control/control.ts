@@ -17,8 +17,8 @@
  * its pins, and pins without a version (left by a crash between the two writes) are dropped
  * at start.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { scriptName, type AppSpec } from '../gateway/index.ts';
 import { DEFAULT_LIMITS, RESERVED_TAG_PREFIX, buildImage, type ImageStore, type Manifest } from '../image/index.ts';
 import type { NanovisorMetrics } from '../observability/index.ts';
@@ -100,6 +100,22 @@ export function pinTag(app: string, version: number): string {
   return `${PIN_PREFIX}${app}:v${version}`;
 }
 
+/**
+ * Runs `fn`; a NanovisorError it throws is rethrown with each scratch path replaced by what the
+ * client knows it as ("the upload"), its original kept as the cause for the log.
+ */
+function reworded<T>(fn: () => T, replacements: readonly [string, string][]): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!(e instanceof NanovisorError)) throw e;
+    let message = e.message;
+    for (const [from, to] of replacements) message = message.replaceAll(from, to);
+    if (message === e.message) throw e;
+    throw new NanovisorError(e.code, message, { cause: e, details: e.details });
+  }
+}
+
 function routeKey(r: { path: string; host?: string }): string {
   return `${r.host ?? '*'} ${scriptName(r.path)}`;
 }
@@ -141,6 +157,29 @@ export class ControlPlane {
 
   get #log(): Logger {
     return this.#o.log ?? (() => {});
+  }
+
+  /**
+   * The server's own locations, by the placeholder an API answer shows instead (`<data>`,
+   * `<store>`, `<tmp>`): answers never carry server file paths; the operator's log does.
+   */
+  serverPaths(): readonly { path: string; name: string }[] {
+    const { store, tmpDir, tokenFile, db } = this.#o;
+    const out = [
+      { path: tmpDir, name: '<tmp>' },
+      { path: store.root, name: '<store>' },
+      { path: dirname(tokenFile), name: '<data>' },
+      ...(db.path === ':memory:' ? [] : [{ path: dirname(db.path), name: '<data>' }]),
+    ];
+    const withReal = out.flatMap((p) => {
+      try {
+        const real = realpathSync(p.path);
+        return real === p.path ? [p] : [p, { path: real, name: p.name }];
+      } catch {
+        return [p];
+      }
+    });
+    return withReal.filter((p) => p.path !== '/' && p.path !== '').sort((a, b) => b.path.length - a.path.length);
   }
 
   // ---- auth -----------------------------------------------------------------------------
@@ -581,7 +620,7 @@ export class ControlPlane {
     try {
       const file = join(dir, 'image.tar');
       writeFileSync(file, tar);
-      const { images } = this.#o.store.import(file);
+      const { images } = reworded(() => this.#o.store.import(file), [[file, 'the upload']]);
       const first = images[0]!;
       this.#log('info', 'image uploaded', { digest: first.digest, tags: first.tags });
       return { digest: first.digest, tags: first.tags };
@@ -599,7 +638,7 @@ export class ControlPlane {
       if (!readdirSync(app).includes('nanovisor.json')) {
         throw new NanovisorError('NV_API_BAD_REQUEST', 'upload: the tar has no nanovisor.json at its top level (tar the app directory\'s contents: tar -C app -cf - .)');
       }
-      const r = buildImage({ dir: app, store: this.#o.store, ...(tag === undefined ? {} : { tag }) });
+      const r = reworded(() => buildImage({ dir: app, store: this.#o.store, ...(tag === undefined ? {} : { tag }) }), [[`${app}/`, ''], [app, 'the uploaded app directory']]);
       this.#log('info', 'image built', { digest: r.digest, tag: r.tag });
       return { digest: r.digest, name: r.name, tag: r.tag };
     } finally {
