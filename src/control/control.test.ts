@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { ImageStore } from '../image/index.ts';
 import { writeTar } from '../image/tar.ts';
@@ -137,4 +138,29 @@ test('the control plane does not open over an empty database', () => {
   using dir = tempDir('nv-db-');
   writeFileSync(join(dir.path, 'nanovisor.db'), '');
   assert.throws(() => open(dir.path), (e) => isNanovisorError(e, 'NV_STATE_DAMAGED'));
+});
+
+test('token rotation whose commit fails keeps a token that is both on disk and in force', () => {
+  using dir = tempDir('nv-tok-');
+  const { cp, db } = open(dir.path);
+  const tokenFile = join(dir.path, 'token');
+  const before = readFileSync(tokenFile, 'utf8').trim();
+  // A real failure: another connection holds the write lock, and this one does not wait.
+  db.run('PRAGMA busy_timeout = 0');
+  const other = new DatabaseSync(join(dir.path, 'nanovisor.db'));
+  other.exec('BEGIN IMMEDIATE');
+  assert.throws(() => cp.execute({ kind: 'RotateToken' }), (e) => isNanovisorError(e, 'NV_STATE_IO'));
+  other.exec('ROLLBACK');
+  other.close();
+  const onDisk = readFileSync(tokenFile, 'utf8').trim();
+  assert.equal(onDisk, before, 'the old token was written back');
+  assert.ok(cp.authenticate(`Bearer ${onDisk}`), 'the token on disk is in force');
+  assert.equal(db.all('SELECT sha256 FROM tokens WHERE rotated IS NULL')[0]?.['sha256'], hashToken(before));
+  // The next rotation works, and file, memory and database agree.
+  const { token } = cp.execute({ kind: 'RotateToken' });
+  assert.equal(readFileSync(tokenFile, 'utf8').trim(), token);
+  assert.ok(cp.authenticate(`Bearer ${token}`));
+  assert.ok(!cp.authenticate(`Bearer ${before}`));
+  assert.equal(db.all('SELECT sha256 FROM tokens WHERE rotated IS NULL')[0]?.['sha256'], hashToken(token));
+  db.close();
 });

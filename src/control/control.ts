@@ -646,17 +646,41 @@ export class ControlPlane {
     }
   }
 
+  /**
+   * A new token, in the file and the database together. The file is written first (after a
+   * crash before the commit, the next start adopts it); when the commit fails, the old token
+   * is written back, so the token in force is always the one on disk — and if even that
+   * write fails, the daemon takes the new token, which is on disk (the database catches up
+   * at the next start, where the file wins).
+   */
   #rotate(): { token: string } {
     const { db, tokenFile } = this.#o;
+    const old = readTokenFile(tokenFile);
     const token = generateToken();
     const hash = hashToken(token);
-    // File first: after a crash before the commit, the next start adopts the file's token.
     writeTokenFile(tokenFile, token);
     const now = new Date().toISOString();
-    db.tx(() => {
-      db.run('UPDATE tokens SET rotated = ? WHERE rotated IS NULL', now);
-      db.run('INSERT INTO tokens (sha256, created) VALUES (?, ?)', hash, now);
-    });
+    try {
+      db.tx(() => {
+        db.run('UPDATE tokens SET rotated = ? WHERE rotated IS NULL', now);
+        db.run('INSERT INTO tokens (sha256, created) VALUES (?, ?)', hash, now);
+      });
+    } catch (e) {
+      let restored = false;
+      if (old !== undefined && hashToken(old) === this.#tokenHash) {
+        try {
+          writeTokenFile(tokenFile, old);
+          restored = true;
+        } catch (e2) {
+          this.#log('error', 'token rotation: cannot write the old token back', { file: tokenFile, error: (e2 as Error).message });
+        }
+      }
+      if (!restored) this.#tokenHash = hash;
+      this.#log('error', restored
+        ? 'token rotation failed: its commit did not happen; the old token is back in the token file and stays in force'
+        : 'token rotation failed after the token file was written: the new token (in the token file) is in force', { file: tokenFile, error: (e as Error).message });
+      throw e;
+    }
     this.#tokenHash = hash;
     this.#log('info', 'API token rotated', { file: tokenFile });
     return { token };
