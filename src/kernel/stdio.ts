@@ -19,16 +19,16 @@ const OUTPUT_RIGHTS = RIGHTS_STDIO & ~Rights.FD_READ;
 
 /**
  * The WASI filetype of a host fd: `character_device` only for a terminal, `regular_file`
- * for a file, `socket_stream` for a socket, `unknown` for a pipe or anything else (as
- * wasmtime reports a non-terminal stdio). Files get no seek/tell rights: Node has no lseek,
- * so the host offset could not be reported honestly; they are still not terminals.
+ * for a file, `unknown` for a pipe, a socket or anything else (as wasmtime reports a
+ * non-terminal stdio). A host socket is not `socket_stream`: the sock_* calls work only on
+ * preopened sockets, and a guest told "socket" would try them. Files get no seek/tell
+ * rights: Node has no lseek, so the host offset could not be reported honestly.
  */
 export function hostFileType(fd: number): FileType {
   if (isatty(fd)) return FileType.CHARACTER_DEVICE;
   try {
     const st = fstatSync(fd);
     if (st.isFile()) return FileType.REGULAR_FILE;
-    if (st.isSocket()) return FileType.SOCKET_STREAM;
   } catch {
     // A closed host fd: reads and writes will fail on their own.
   }
@@ -154,7 +154,7 @@ export class HostFdInput extends Descriptor {
   #openProbe(): number | null {
     if (this.#probe !== undefined) return this.#probe;
     this.#probe = null;
-    if (this.filetype !== FileType.REGULAR_FILE && this.filetype !== FileType.SOCKET_STREAM) {
+    if (this.filetype !== FileType.REGULAR_FILE) {
       try {
         this.#probe = openSync(`/proc/self/fd/${this.#fd}`, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
       } catch {
