@@ -11,8 +11,8 @@
  *   legacy form   { args, env, root, dirs, exit_code, stdout, stderr }
  *   operations    { operations: [{type: run, args, env, root}, {type: read, id, payload},
  *                   {type: wait, exit_code}], proposals }
- * A test runs exactly `node bin/nanovisor.js run FOO.wasm --env K=V ... --dir HOST::GUEST ...
- * -- args...` with the test's directory as cwd and a stdin pipe that is closed at once (as the
+ * A test runs exactly `node bin/nanovisor.js run --env K=V ... --dir HOST::GUEST ... FOO.wasm --
+ * args...` with the test's directory as cwd and a stdin pipe that is closed at once (as the
  * official runner's `communicate()` does). `root` is copied to a fresh temporary directory and
  * mounted at `/`; legacy `dirs` are copied likewise and mounted under their own relative names,
  * so no test sees what another one wrote and the suite checkout stays clean. Expected output is
@@ -330,7 +330,7 @@ async function runTest(t: TestCase, o: Options): Promise<TestResult> {
   }
   const scratch = mkdtempSync(join(tmpdir(), 'nv-conformance-'));
   try {
-    const argv = [process.execPath, o.bin, 'run', basename(t.wasm)];
+    const argv = [process.execPath, o.bin, 'run'];
     const strict = o.strictErrno && t.language === 'rust'
       ? { [process.platform === 'darwin' ? 'ERRNO_MODE_MACOS' : 'ERRNO_MODE_UNIX']: '1' }
       : {};
@@ -347,7 +347,8 @@ async function runTest(t: TestCase, o: Options): Promise<TestResult> {
       removeCleanupFiles(copy);
       argv.push('--dir', `${copy}::${d}`);
     }
-    argv.push('--', ...t.spec.args);
+    // Flags come before the module; after it, the first -- is dropped and the rest is the guest's verbatim.
+    argv.push(basename(t.wasm), '--', ...t.spec.args);
     const r = await spawnTest(argv, t.dir, o.timeoutMs);
     const reasons: string[] = [];
     if (r.timedOut) reasons.push(`timed out after ${o.timeoutMs / 1000} s`);

@@ -22,7 +22,7 @@ function request(port: number, line: string): Promise<string> {
 }
 
 test('sock_accept / sock_recv / sock_send / sock_shutdown on a preopened TCP listener', async () => {
-  const child = spawn(process.execPath, [cli, 'run', wasm, '--tcplisten', '127.0.0.1:0', '--timeout', '20s', '--', '2'], { cwd: root });
+  const child = spawn(process.execPath, [cli, 'run', '--tcplisten', '127.0.0.1:0', '--timeout', '20s', wasm, '2'], { cwd: root });
   let stderr = '';
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d.toString()));
@@ -46,7 +46,7 @@ test('--tcplisten on an address in use is one clear error', async () => {
   const blocker = createServer();
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   const port = (blocker.address() as { port: number }).port;
-  const child = spawn(process.execPath, [cli, 'run', wasm, '--tcplisten', `127.0.0.1:${port}`], { cwd: root });
+  const child = spawn(process.execPath, [cli, 'run', '--tcplisten', `127.0.0.1:${port}`, wasm], { cwd: root });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

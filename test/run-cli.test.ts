@@ -46,13 +46,35 @@ int main(int argc, char **argv) {
 test('run a .wasm with args after the module and after --, env, and exit code', () => {
   using tmp = tempDir('nv-run-');
   writeFileSync(join(tmp.path, 'app.wasm'), compileC(APP_C));
-  const r = nv(join(tmp.path, 'home'), tmp.path, ['run', 'app.wasm', '--env', 'GREETING=hi', 'one', '--', '--two', 'fail']);
+  const r = nv(join(tmp.path, 'home'), tmp.path, ['run', '--env', 'GREETING=hi', 'app.wasm', 'one', '--', '--two', 'fail']);
   assert.equal(r.code, 7, r.stderr);
   assert.equal(r.stdout, 'arg0=app.wasm\narg1=one\narg2=--two\narg3=fail\nGREETING=hi\n');
   // run is the default verb; stdin is wired.
   const s = nv(join(tmp.path, 'home'), tmp.path, ['app.wasm', 'stdin'], 'piped\n');
   assert.equal(s.code, 0, s.stderr);
   assert.match(s.stdout, /stdin=piped\n/);
+});
+
+test('everything after the module goes to the guest, flags included, as with wasmtime run', () => {
+  using tmp = tempDir('nv-run-');
+  const home = join(tmp.path, 'home');
+  writeFileSync(join(tmp.path, 'app.wasm'), compileC(APP_C));
+  // Unknown flags, nanovisor's own flags and --help after the module are the guest's.
+  const r = nv(home, tmp.path, ['run', 'app.wasm', '-x', '--bogus=1', '--env', 'GREETING=no', '--help', '-q']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'arg0=app.wasm\narg1=-x\narg2=--bogus=1\narg3=--env\narg4=GREETING=no\narg5=--help\narg6=-q\nGREETING=(unset)\n');
+  // The first -- (right after the module or later) is dropped; a second one is kept.
+  const d = nv(home, tmp.path, ['run', 'app.wasm', '--', '-a', '--', '-b']);
+  assert.equal(d.stdout, 'arg0=app.wasm\narg1=-a\narg2=--\narg3=-b\nGREETING=(unset)\n');
+  const later = nv(home, tmp.path, ['run', 'app.wasm', 'one', '--', '--two']);
+  assert.equal(later.stdout, 'arg0=app.wasm\narg1=one\narg2=--two\nGREETING=(unset)\n');
+  // -- before the module ends nanovisor's flags too; the default verb passes --help on.
+  const before = nv(home, tmp.path, ['run', '--env', 'GREETING=hi', '--', 'app.wasm', '--x']);
+  assert.equal(before.stdout, 'arg0=app.wasm\narg1=--x\nGREETING=hi\n');
+  const bare = nv(home, tmp.path, ['app.wasm', '--help']);
+  assert.equal(bare.stdout, 'arg0=app.wasm\narg1=--help\nGREETING=(unset)\n');
+  // --help before the module is nanovisor's.
+  assert.match(nv(home, tmp.path, ['run', '--help']).stdout, /^Usage: nanovisor run \[flags\]/);
 });
 
 test('run an image by name: manifest args/env, image files with a private writable layer', () => {
@@ -65,7 +87,7 @@ test('run an image by name: manifest args/env, image files with a private writab
   });
   assert.equal(nv(home, tmp.path, ['build', 'app']).code, 0);
   for (let i = 0; i < 2; i++) {
-    const r = nv(home, tmp.path, ['run', 'app', '--env', 'EXTRA=1', 'last']);
+    const r = nv(home, tmp.path, ['run', '--env', 'EXTRA=1', 'app', 'last']);
     assert.equal(r.code, 0, r.stderr);
     // The write in the first run went to that VM's own layer: the second run sees the image again.
     assert.equal(r.stdout, 'arg0=app\narg1=--flag\narg2=last\nGREETING=image\nfile=from the image\n');
@@ -79,35 +101,35 @@ test('--dir HOST::GUEST mounts read-write; --dir-ro refuses writes', () => {
   writeFileSync(join(tmp.path, 'app.wasm'), compileC(APP_C));
   mkdirSync(join(tmp.path, 'data'));
   writeFileSync(join(tmp.path, 'data', 'in.txt'), 'payload');
-  const rw = nv(home, tmp.path, ['run', 'app.wasm', '--dir', 'data::/mnt', '--', 'copy']);
+  const rw = nv(home, tmp.path, ['run', '--dir', 'data::/mnt', 'app.wasm', 'copy']);
   assert.equal(rw.code, 0, rw.stderr);
   assert.equal(readFileSync(join(tmp.path, 'data', 'out.txt'), 'utf8'), 'payload');
-  const ro = nv(home, tmp.path, ['run', 'app.wasm', '--dir-ro', 'data::/mnt', '--', 'copy']);
+  const ro = nv(home, tmp.path, ['run', '--dir-ro', 'data::/mnt', 'app.wasm', 'copy']);
   assert.equal(ro.code, 4);
   assert.match(ro.stderr, /mount: Read-only file system/);
   // The documented suffix: HOST::GUEST:ro is read-only at GUEST (not read-write at "GUEST:ro").
   rmSync(join(tmp.path, 'data', 'out.txt'));
-  const suffix = nv(home, tmp.path, ['run', 'app.wasm', '--dir', 'data::/mnt:ro', '--', 'copy']);
+  const suffix = nv(home, tmp.path, ['run', '--dir', 'data::/mnt:ro', 'app.wasm', 'copy']);
   assert.equal(suffix.code, 4, suffix.stderr);
   assert.match(suffix.stderr, /mount: Read-only file system/);
   assert.equal(existsSync(join(tmp.path, 'data', 'out.txt')), false, 'nothing written on the host');
-  assert.equal(nv(home, tmp.path, ['run', 'app.wasm', '--dir', 'data::/mnt:rw', '--', 'copy']).code, 0);
-  assert.match(nv(home, tmp.path, ['run', 'app.wasm', '--dir-ro', 'data::/mnt:rw', '--', 'copy']).stderr, /NV_MOUNT_INVALID: --dir-ro "data::\/mnt:rw": a read-only mount cannot be marked :rw/);
+  assert.equal(nv(home, tmp.path, ['run', '--dir', 'data::/mnt:rw', 'app.wasm', 'copy']).code, 0);
+  assert.match(nv(home, tmp.path, ['run', '--dir-ro', 'data::/mnt:rw', 'app.wasm', 'copy']).stderr, /NV_MOUNT_INVALID: --dir-ro "data::\/mnt:rw": a read-only mount cannot be marked :rw/);
 });
 
 test('limits: timeout exits 124 with one line; memory flag; output limit exits 125', () => {
   using tmp = tempDir('nv-run-');
   const home = join(tmp.path, 'home');
   writeFileSync(join(tmp.path, 'spin.wasm'), compileC('int main(void) { volatile int x = 0; for (;;) x++; }'));
-  const t = nv(home, tmp.path, ['run', 'spin.wasm', '--timeout', '200ms']);
+  const t = nv(home, tmp.path, ['run', '--timeout', '200ms', 'spin.wasm']);
   assert.equal(t.code, 124);
   assert.equal(t.stderr, 'nanovisor: spin.wasm: NV_GUEST_TIMEOUT: guest ran past its 200 ms time limit and was stopped\n');
   writeFileSync(join(tmp.path, 'flood.wasm'), compileC('#include <stdio.h>\nint main(void) { for (;;) puts("flood flood flood"); }'));
-  const f = nv(home, tmp.path, ['run', 'flood.wasm', '--max-output', '64K']);
+  const f = nv(home, tmp.path, ['run', '--max-output', '64K', 'flood.wasm']);
   assert.equal(f.code, 125);
   assert.ok(f.stdout.length <= 65536);
   writeFileSync(join(tmp.path, 'bomb.wasm'), compileC('#include <stdlib.h>\n#include <stdio.h>\nchar *volatile sink;\nint main(void) { size_t n = 0; for (;;) { char *p = malloc(1 << 20); if (!p) break; sink = p; n++; } printf("got %zu MiB\\n", n); return 0; }'));
-  const b = nv(home, tmp.path, ['run', 'bomb.wasm', '--memory', '16M']);
+  const b = nv(home, tmp.path, ['run', '--memory', '16M', 'bomb.wasm']);
   assert.equal(b.code, 0, b.stderr);
   const mib = Number(/got (\d+) MiB/.exec(b.stdout)?.[1]);
   assert.ok(mib > 0 && mib < 16, b.stdout);
@@ -124,9 +146,9 @@ test('bad input: one clear line and a non-zero exit, no stack trace', () => {
     [['run', 'junk.wasm'], /^nanovisor: error NV_MODULE_MALFORMED: /],
     [['run', 'missing.wasm'], /^nanovisor: error NV_FILE_NOT_FOUND: no such file: missing.wasm\n/],
     [['run', 'no-such-image'], /^nanovisor: error NV_IMAGE_NOT_FOUND: /],
-    [['run', 'junk.wasm', '--memory', 'lots'], /^nanovisor: error NV_USAGE: --memory: "lots" is not a size/],
-    [['run', 'junk.wasm', '--bogus'], /^nanovisor: error NV_USAGE: run: unknown flag --bogus\n/],
-    [['run', 'junk.wasm', '--dir', 'nope::/x'], /^nanovisor: error NV_MOUNT_INVALID: /],
+    [['run', '--memory', 'lots', 'junk.wasm'], /^nanovisor: error NV_USAGE: --memory: "lots" is not a size/],
+    [['run', '--bogus', 'junk.wasm'], /^nanovisor: error NV_USAGE: run: unknown flag --bogus\n/],
+    [['run', '--dir', 'nope::/x', 'junk.wasm'], /^nanovisor: error NV_MOUNT_INVALID: /],
   ];
   for (const [args, re] of cases) {
     const r = nv(home, tmp.path, args);

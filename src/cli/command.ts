@@ -22,6 +22,11 @@ export interface Command {
   /** Full usage text for `nanovisor <name> --help`. */
   readonly usage: string;
   /**
+   * The command reads `--help` itself (as a flag before its first positional), so that a
+   * `--help` meant for a guest (`run app.wasm --help`) reaches the guest.
+   */
+  readonly ownHelp?: boolean;
+  /**
    * Runs the command with the arguments after the verb. Returns the process exit code.
    * Throws NanovisorError for user mistakes; main.ts prints them as one line.
    */

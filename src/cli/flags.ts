@@ -1,6 +1,8 @@
 /**
  * Flag parsing shared by every subcommand: `--name value`, `--name=value`, repeatable
- * flags, booleans, and `--` ending the flags. Unknown flags are refused by name.
+ * flags, booleans, and `--` ending the flags. Unknown flags are refused by name. A command
+ * that runs a program (`run`) stops at its first positional, as `wasmtime run` does:
+ * everything after the module belongs to the guest.
  */
 import { NanovisorError } from '../shared/errors.ts';
 
@@ -16,11 +18,25 @@ export interface ParsedFlags {
   readonly flags: Map<string, string[]>;
   /** Positionals before `--`. */
   readonly positionals: string[];
-  /** Everything after `--`, untouched. */
+  /** Everything after `--`, untouched (or after the positional that ended the flags). */
   readonly rest: string[];
 }
 
-export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], command: string): ParsedFlags {
+export interface ParseOptions {
+  /**
+   * Stop parsing at the first positional: it is the only entry of `positionals`, and every
+   * argument after it goes to `rest` verbatim, flags included, except that the first `--`
+   * is dropped (`run app.wasm -- --x` gives `--x`; a second `--` is kept).
+   */
+  readonly stopAtPositional?: boolean;
+}
+
+/**
+ * @example
+ * parseFlags(['--env', 'A=1', 'app.wasm', '--env', 'x'], SPECS, 'run', { stopAtPositional: true })
+ * // positionals ['app.wasm'], rest ['--env', 'x'], flags env ['A=1']
+ */
+export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], command: string, options: ParseOptions = {}): ParsedFlags {
   const byName = new Map<string, FlagSpec>();
   for (const s of specs) {
     byName.set(`--${s.name}`, s);
@@ -33,6 +49,12 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
     if (arg === '--') return { flags, positionals, rest: argv.slice(i + 1) };
     if (!arg.startsWith('-') || arg === '-') {
       positionals.push(arg);
+      if (options.stopAtPositional === true) {
+        const after = argv.slice(i + 1);
+        const dashes = after.indexOf('--');
+        if (dashes >= 0) after.splice(dashes, 1);
+        return { flags, positionals, rest: after };
+      }
       continue;
     }
     const eq = arg.indexOf('=');

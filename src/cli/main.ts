@@ -73,7 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
       rest = args;
     }
     if (cmd === undefined) throw new Error('run command missing');
-    if (rest.includes('--help') && !rest.slice(0, rest.indexOf('--help')).includes('--')) {
+    if (cmd.ownHelp !== true && rest.includes('--help') && !rest.slice(0, rest.indexOf('--help')).includes('--')) {
       io.stdout(`${cmd.usage}\n`);
       return 0;
     }

@@ -1,7 +1,8 @@
 /**
- * `nanovisor run <image | file.wasm> [flags] [-- args...]`: boots one Nano-VM, wires it
- * to this terminal's stdio and exits with the guest's exit code. Flags follow
- * `wasmtime run` where they overlap (--env, --dir, --invoke).
+ * `nanovisor run [flags] <image | file.wasm> [args...]`: boots one Nano-VM, wires it to
+ * this terminal's stdio and exits with the guest's exit code. Flags follow `wasmtime run`
+ * where they overlap (--env, --dir, --invoke), and as there they come before the module:
+ * everything after it goes to the guest.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
@@ -26,9 +27,10 @@ const SPECS: FlagSpec[] = [
   { name: 'store', type: 'string' },
   { name: 'stdin', type: 'string' },
   { name: 'quiet', short: 'q', type: 'boolean' },
+  { name: 'help', short: 'h', type: 'boolean' },
 ];
 
-const USAGE = `Usage: nanovisor run <file.wasm | image> [flags] [args...] [-- args...]
+const USAGE = `Usage: nanovisor run [flags] <file.wasm | image> [args...]
 
 Boots a fresh Nano-VM from a WebAssembly module or a stored image, runs it with this
 terminal's stdin/stdout/stderr, and exits with the guest's exit code.
@@ -50,7 +52,8 @@ Flags:
   -q, --quiet            do not print why the VM stopped
 
 Exit codes: the guest's own; 124 timeout, 125 output limit, 134 trap; 1/2 nanovisor errors.
-Arguments after the module (and everything after --) go to the guest; argv[0] is the module name.`;
+Flags come before the module. Everything after the module goes to the guest verbatim, flags
+included (as wasmtime run); the first -- is dropped. argv[0] is the module name.`;
 
 function parseEnv(items: readonly string[], hostEnv: NodeJS.ProcessEnv): Record<string, string> {
   const env: Record<string, string> = {};
@@ -100,9 +103,15 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'Boot a Nano-VM from a .wasm file or an image and run it',
   usage: USAGE,
+  ownHelp: true,
   async run(argv: string[], io: CliIo): Promise<number> {
-    const p = parseFlags(argv, SPECS, 'run');
-    const [target, ...extra] = p.positionals;
+    const p = parseFlags(argv, SPECS, 'run', { stopAtPositional: true });
+    if (flagBool(p, 'help')) {
+      io.stdout(`${USAGE}\n`);
+      return 0;
+    }
+    // `run [flags] MODULE args...`, or `run [flags] -- MODULE args...`.
+    const [target, ...guestArgs] = p.positionals.length > 0 ? [...p.positionals, ...p.rest] : p.rest;
     if (target === undefined) throw new NanovisorError('NV_USAGE', 'run: give a .wasm file or an image reference');
     const runnable = resolveTarget(target, io, flagString(p, 'store'));
     const mounts = [
@@ -116,7 +125,7 @@ export const runCommand: Command = {
     const stdinFile = flagString(p, 'stdin');
     const options: VmOptions = {
       ...runnable.options,
-      args: [...(runnable.options.args ?? []), ...extra, ...p.rest],
+      args: [...(runnable.options.args ?? []), ...guestArgs],
       env: { ...runnable.options.env, ...parseEnv(flagList(p, 'env'), io.env) },
       mounts,
       stdin: stdinFile === undefined ? 'inherit' : readFileSync(resolve(io.cwd, stdinFile)),
