@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ImageStore } from '../src/image/index.ts';
 import { compileC, HELLO_C, tempDir, writeTree } from '../src/image/testing.ts';
 
 const cli = fileURLToPath(new URL('../bin/nanovisor.js', import.meta.url));
@@ -119,4 +120,15 @@ test('the CLI cannot write tags under nanovisor.app. (the daemon\'s version pins
   assert.match(tag.stderr, /NV_IMAGE_TAG_RESERVED/);
   assert.match(ok(nv(home, tmp.path, 'image', 'ls')), /^x +latest /m);
   assert.doesNotMatch(ok(nv(home, tmp.path, 'image', 'ls')), /nanovisor\.app/);
+  // A pin as serve writes it (into the same store, here by hand): image rm refuses to drop it.
+  const store = ImageStore.openHome(home);
+  store.tag('x', 'nanovisor.app.web:v3', { reserved: true });
+  const digest = store.resolve('x').digest;
+  for (const ref of ['nanovisor.app.web:v3', digest]) {
+    const rm = nv(home, tmp.path, 'image', 'rm', ref, '-f');
+    assert.equal(rm.code, 1, rm.stdout);
+    assert.match(rm.stderr, /NV_IMAGE_PINNED: .*deployed as app "web" version 3/);
+  }
+  assert.equal(ok(nv(home, tmp.path, 'image', 'rm', 'x')), 'untagged x:latest\n', 'the user tag goes; the pin keeps the blobs');
+  assert.equal(store.load('nanovisor.app.web:v3').digest, digest);
 });

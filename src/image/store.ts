@@ -129,7 +129,7 @@ function refusePinned(digest: string, pins: readonly string[]): void {
   if (pins.length === 0) return;
   const owners = pins.map(pinOwner);
   const list = owners.map((o) => `app "${o.app}" version ${o.version ?? '?'}`).join(', ');
-  throw new NanovisorError('NV_IMAGE_PINNED', `image ${digestHex(digest).slice(0, 12)} is deployed as ${list} (pinned by ${pins.join(', ')}); its blobs are kept while a version runs on them: delete the app (nanovisor apps rm) first`, {
+  throw new NanovisorError('NV_IMAGE_PINNED', `image ${digestHex(digest).slice(0, 12)} is deployed as ${list} (pinned by ${pins.join(', ')}); its blobs are kept while a version runs on them: delete the app first (nanovisor rm APP), or remove only your own tags`, {
     details: { digest, pins, apps: owners },
   });
 }
