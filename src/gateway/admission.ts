@@ -25,7 +25,7 @@
  * if (!body.take(chunk.length)) { ... 503 ... }
  * res.once('close', () => body.free());
  */
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { NanovisorError } from '../shared/errors.ts';
@@ -155,8 +155,8 @@ export class Admission {
     this.limits = resolveAdmission(options, defaults);
   }
 
-  /** An HTTP server with every cap applied (see {@link guard}). */
-  createServer<Req extends typeof IncomingMessage = typeof IncomingMessage, Res extends typeof ServerResponse = typeof ServerResponse>(handler: RequestListener<Req, Res>): Server<Req, Res> {
+  /** An HTTP server with every cap applied (see {@link guard}); `extra` adds node:http options such as `requireHostHeader`. */
+  createServer<Req extends typeof IncomingMessage = typeof IncomingMessage, Res extends typeof ServerResponse = typeof ServerResponse>(handler: RequestListener<Req, Res>, extra: Pick<ServerOptions, 'requireHostHeader'> = {}): Server<Req, Res> {
     const l = this.limits;
     // A refused connection's parser may still deliver a request it had read: drop it.
     const guarded: RequestListener<Req, Res> = (req, res) => {
@@ -164,6 +164,7 @@ export class Admission {
       else handler(req, res);
     };
     const server = createServer<Req, Res>({
+      ...extra,
       maxHeaderSize: l.maxHeaderBytes,
       headersTimeout: l.headersTimeoutMs,
       requestTimeout: l.requestTimeoutMs,

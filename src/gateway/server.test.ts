@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -380,6 +381,72 @@ test('routes[].methods: a listed method is served, another is 405 with Allow and
   assert.equal((await call('/write', { method: 'HEAD' })).status, 405);
   // The connection stays usable after a 405 with a body: the next request is served.
   assert.equal((await call('/read')).status, 200);
+});
+
+/** Sends `data` on a fresh TCP connection and resolves with everything the server wrote until it closed. */
+function rawExchange(data: string, p = port): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = connect(p, '127.0.0.1', () => c.write(data));
+    let out = '';
+    c.setEncoding('latin1');
+    c.on('data', (d: string) => (out += d));
+    c.on('close', () => resolve(out));
+    c.on('error', reject);
+  });
+}
+
+function rawHead(text: string): { status: number; headers: Map<string, string[]>; body: string } {
+  const end = text.indexOf('\r\n\r\n');
+  assert.ok(end > 0, `a whole response head: ${JSON.stringify(text)}`);
+  const [line, ...fields] = text.slice(0, end).split('\r\n');
+  const headers = new Map<string, string[]>();
+  for (const f of fields) {
+    const name = f.slice(0, f.indexOf(':')).toLowerCase();
+    headers.set(name, [...(headers.get(name) ?? []), f.slice(f.indexOf(':') + 1).trim()]);
+  }
+  return { status: Number(/^HTTP\/1\.1 (\d{3}) /.exec(line!)?.[1]), headers, body: text.slice(end + 4) };
+}
+
+test('RFC 9112 over raw sockets: HTTP/0.9, two Host headers, no Host on 1.1, HTTP/2.0 on the wire: refused, each with a request id', async () => {
+  const cases: [string, number, RegExp][] = [
+    ['GET /echo\r\n\r\n', 400, /no HTTP version \(HTTP\/0\.9/],
+    ['GET /echo HTTP/1.1\r\nHost: a.example\r\nHost: tenant.example\r\n\r\n', 400, /2 Host headers/],
+    ['GET /echo HTTP/1.1\r\nhost: a.example\r\nHOST: a.example\r\n\r\n', 400, /2 Host headers/],
+    ['GET /echo HTTP/1.1\r\n\r\n', 400, /needs a Host header/],
+    ['GET /echo HTTP/2.0\r\nHost: a\r\n\r\n', 505, /HTTP\/2\.0 is not served/],
+  ];
+  for (const [request, status, message] of cases) {
+    const r = rawHead(await rawExchange(request));
+    assert.equal(r.status, status, request);
+    const id = r.headers.get('x-request-id');
+    assert.equal(id?.length, 1, `one x-request-id for ${JSON.stringify(request)}`);
+    assert.match(r.body, message);
+    assert.ok(r.body.includes(id![0]!));
+    assert.deepEqual(r.headers.get('connection'), ['close']);
+    const rec = records.find((x) => x.requestId === id![0]);
+    assert.equal(rec?.errorCode, 'NV_GATEWAY_BAD_REQUEST');
+    assert.equal(rec?.outcome, undefined, 'no VM ran');
+  }
+  // HTTP/1.0 without Host is still served, and so is one Host.
+  assert.equal(rawHead(await rawExchange('GET /echo HTTP/1.0\r\n\r\n')).status, 200);
+  assert.equal(rawHead(await rawExchange('GET /echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).status, 200);
+});
+
+test('the 400s node:http makes itself (unparsable requests) carry x-request-id and are logged', async () => {
+  for (const request of ['GARBAGE\r\n\r\n', 'GET /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx', 'GET /echo HTTP/1.1\r\nHost: a\r\nbad header\r\n\r\n']) {
+    const r = rawHead(await rawExchange(request));
+    assert.equal(r.status, 400, request);
+    const id = r.headers.get('x-request-id')?.[0];
+    assert.equal(typeof id, 'string', JSON.stringify(request));
+    assert.match(r.body, /not valid HTTP\/1\.1 \(HPE_/);
+    assert.equal(records.find((x) => x.requestId === id)?.errorCode, 'NV_GATEWAY_BAD_REQUEST');
+  }
+  // A bad request after a good one on the same keep-alive connection is answered too.
+  const two = await rawExchange('GET /echo HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n');
+  const second = two.slice(two.indexOf('HTTP/1.1 400'));
+  assert.ok(two.startsWith('HTTP/1.1 200'), two.slice(0, 40));
+  assert.equal(rawHead(second).status, 400);
+  assert.ok(rawHead(second).headers.get('x-request-id'));
 });
 
 test('setApps swaps the routing table atomically', async () => {

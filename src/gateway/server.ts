@@ -15,13 +15,14 @@
 import { channel } from 'node:diagnostics_channel';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { HostRunOptions, RunResult, VmHandle, VmHost } from '../host/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import type { Route } from '../shared/routes.ts';
 import { cgiEnv, parseCgiResponse, splitTarget, SERVER_SOFTWARE } from './cgi.ts';
 import { Admission, type AdmissionOptions, type BodyReservation } from './admission.ts';
 import { AppSlots } from './concurrency.ts';
+import { clientErrorAnswer, requestProblem } from './protocol.ts';
 import { compileRoutes, matchRoute, type CompiledRoute } from './routing.ts';
 
 export { compileRoutes, matchRoute } from './routing.ts';
@@ -101,8 +102,17 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
-  /** The request handler; attach it to any node:http server. */
+  /**
+   * The request handler; attach it to any node:http server (created with
+   * `requireHostHeader: false`, so that a missing Host gets the gateway's 400 with a request id).
+   */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * The `clientError` listener: answers what node:http cannot parse (400), a head too large
+   * (431) or sent too slowly (408) with a request id, as the gateway's own answers, then
+   * closes the connection. `listen` attaches it; attach it to your own server too.
+   */
+  readonly clientError: (err: Error, socket: Socket) => void;
   /**
    * Replaces every app and route at once. Requests already started finish with the app
    * they were routed to; the next request sees only the new set.
@@ -138,7 +148,8 @@ function requestIds(): () => string {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Content Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+  400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Content Too Large', 431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 505: 'HTTP Version Not Supported',
 };
 
 /**
@@ -315,9 +326,54 @@ export function createGateway(options: GatewayOptions): Gateway {
     return done(cgi.status);
   }
 
+  /**
+   * Responses not yet finished, by connection: a client error that comes after them (a bad
+   * request pipelined behind a good one) is answered once they are done, in order.
+   */
+  const pending = new WeakMap<Socket, Set<ServerResponse>>();
+
+  function clientError(err: Error & { code?: string }, socket: Socket): void {
+    const what = clientErrorAnswer(err);
+    if (what === undefined) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => {});
+    const before = pending.get(socket);
+    if (before !== undefined && [...before].some((r) => !r.req.complete)) {
+      // The error is about a request still being read (its body timed out or broke off):
+      // answer it now unless its answer has begun, and close, as node:http does.
+      if ([...before].some((r) => r.headersSent)) socket.destroy();
+      else answerClientError(what, socket);
+      return;
+    }
+    if (before !== undefined && before.size > 0) {
+      void Promise.all([...before].map((r) => new Promise((resolve) => r.once('close', resolve)))).then(() => answerClientError(what, socket));
+      return;
+    }
+    answerClientError(what, socket);
+  }
+
+  function answerClientError(what: NonNullable<ReturnType<typeof clientErrorAnswer>>, socket: Socket): void {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const id = nextId();
+    const body = `${what.status} ${STATUS_TEXT[what.status]}: ${what.message}\nrequest id: ${id}\n`;
+    socket.end(`HTTP/1.1 ${what.status} ${STATUS_TEXT[what.status]}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`);
+    socket.destroySoon();
+    finish({ requestId: id, app: undefined, method: '', url: '', status: what.status, errorCode: what.code, errorMessage: what.message, durationMs: 0 });
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const id = nextId();
+    const socket = req.socket;
+    let mine = pending.get(socket);
+    if (mine === undefined) pending.set(socket, (mine = new Set()));
+    mine.add(res);
+    res.once('close', () => mine.delete(res));
     const url = req.url ?? '/';
     const host = req.headers.host;
     const route = matchRoute(router, host, splitTarget(url).path);
@@ -326,6 +382,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       answer(res, status, id, text, close, extra);
       finish({ ...bare, status, errorCode: code, errorMessage: text, durationMs: performance.now() - started });
     };
+    const problem = requestProblem(req);
+    if (problem !== undefined) {
+      req.resume();
+      return early(problem.status, problem.message, problem.code, true);
+    }
     if (route === undefined) {
       req.resume();
       return early(404, `no app is routed for ${host ?? ''}${splitTarget(url).path}`, 'NV_GATEWAY_NO_ROUTE', false);
@@ -388,12 +449,14 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     handle,
+    clientError,
     setApps(apps) {
       router = compileRoutes(apps);
     },
     async listen(port = 0, host = '127.0.0.1') {
       if (server !== undefined) throw new NanovisorError('NV_GATEWAY_CONFIG_INVALID', 'the gateway is already listening');
-      const s = admission.createServer(handle);
+      const s = admission.createServer(handle, { requireHostHeader: false });
+      s.on('clientError', clientError);
       server = s;
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
