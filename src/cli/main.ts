@@ -2,7 +2,10 @@
  * The `nanovisor` command line: dispatches to one file per subcommand and turns errors
  * into one clear line and an exit code (`--debug` adds the stack).
  */
-import { ERROR_CODES, isNanovisorError } from '../shared/errors.ts';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ImageStore, storeHome } from '../image/index.ts';
+import { ERROR_CODES, NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import type { CliIo, Command } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 
@@ -45,6 +48,53 @@ function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
+/** Edit distance with adjacent transpositions (optimal string alignment): `bulid` → `build` is 1. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/**
+ * The verb `word` is most likely a typo of: within 1 edit of a verb of up to 4 letters, 2 of a
+ * longer one; undefined when none is that near (or two are equally near).
+ *
+ * @example
+ * nearestVerb('bulid'); // 'build'
+ * nearestVerb('hello'); // undefined
+ */
+export function nearestVerb(word: string): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  let tie = false;
+  for (const verb of [...COMMANDS.map((c) => c.name), 'help', 'version']) {
+    const d = editDistance(w, verb);
+    if (d > (verb.length <= 4 ? 1 : 2)) continue;
+    if (d < bestDistance) [best, bestDistance, tie] = [verb, d, false];
+    else if (d === bestDistance) tie = true;
+  }
+  return tie ? undefined : best;
+}
+
+/** True when `target` names a file here or an image in the store, so `run` should have it. */
+function isRunTarget(target: string, io: CliIo): boolean {
+  if (existsSync(resolve(io.cwd, target))) return true;
+  try {
+    ImageStore.openHome(storeHome(undefined, io.env, io.cwd)).resolve(target);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs the CLI; returns the process exit code. Never throws. */
 export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
   const debug = argv.includes('--debug') && !argv.slice(0, argv.indexOf('--debug')).includes('--');
@@ -68,6 +118,11 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
       if (first.startsWith('-')) {
         io.stderr(`nanovisor: error NV_USAGE: unknown flag ${first}\n  ${ERROR_CODES.NV_USAGE.hint}\n`);
         return EXIT_USAGE;
+      }
+      // A bare word a typo away from a verb (`bulid`) is a typo, unless a file or image has that name.
+      const near = /^[A-Za-z-]+$/.test(first) ? nearestVerb(first) : undefined;
+      if (near !== undefined && !isRunTarget(first, io)) {
+        throw new NanovisorError('NV_USAGE', `unknown command "${first}"; did you mean "${near}"? (nanovisor ${near === 'help' || near === 'version' ? `${near}` : `${near} --help`})`);
       }
       cmd = findCommand('run');
       rest = args;
