@@ -17,6 +17,9 @@ export class InterruptWatchdog {
   readonly #wide: BigInt64Array;
   #gen = 0;
   #worker: Worker | undefined;
+  /** The watchdog's wake-up time as last read, and the soonest due time rung for since. */
+  #seenWakeAt = 0n;
+  #rungDue = 0n;
 
   constructor() {
     this.memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
@@ -51,13 +54,26 @@ export class InterruptWatchdog {
     const due = quantumEnd === 0n || (deadline !== 0n && deadline < quantumEnd) ? deadline : quantumEnd;
     if (due !== 0n) {
       if (this.#worker === undefined) this.start();
-      // The watchdog sleeps until its last known wake-up time: ring only if this slice is due sooner.
-      else if (due < Atomics.load(this.#wide, WAKE_AT)) {
-        Atomics.add(this.#words, DOORBELL, 1);
-        Atomics.notify(this.#words, DOORBELL);
-      }
+      else this.#ringIfSooner(due);
     }
     return this.#gen;
+  }
+
+  /**
+   * The watchdog sleeps until its last published wake-up time: ring only if this slice is due
+   * sooner, and not again for a later slice while that ring is unanswered (a watchdog thread
+   * the OS has not scheduled yet would otherwise be rung once per slice on a loaded machine).
+   */
+  #ringIfSooner(due: bigint): void {
+    const wakeAt = Atomics.load(this.#wide, WAKE_AT);
+    if (wakeAt !== this.#seenWakeAt) {
+      this.#seenWakeAt = wakeAt;
+      this.#rungDue = wakeAt;
+    }
+    if (due >= this.#rungDue) return;
+    this.#rungDue = due;
+    Atomics.add(this.#words, DOORBELL, 1);
+    Atomics.notify(this.#words, DOORBELL);
   }
 
   /** Marks the end of the current slice. */
