@@ -45,3 +45,15 @@ test('routes[].methods: upper-cased and deduplicated; empty or malformed lists a
   assert.deepEqual(bad.problems.map((p) => p.field), ['routes[0].methods[1]', 'routes[0].methods[2]']);
   assert.match(bad.problems[0]!.message, /must be an HTTP method such as GET/);
 });
+
+test('a field of the wrong type says what was expected and what was given; only an absent one "is required"', () => {
+  const r = refused(createAppSchema, { routes: 'x', limits: { timeoutMs: '5000' }, env: { A: 1 } });
+  const byField = Object.fromEntries(r.problems.map((p) => [p.field, p.message]));
+  assert.equal(byField['name'], 'is required');
+  assert.equal(byField['routes'], 'expected array, got string');
+  assert.equal(byField['limits.timeoutMs'], 'expected number, got string');
+  assert.equal(byField['env.A'], 'expected string, got number');
+  assert.match(r.message, /limits\.timeoutMs: expected number, got string/);
+  assert.equal(refused(updateAppSchema, { limits: { queue: [] } }).problems[0]!.message, 'expected number, got array');
+  assert.equal(refused(updateAppSchema, { routes: [{ path: null }] }).problems[0]!.message, 'expected string, got null');
+});

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { LIMIT_MAXIMA, type LimitName } from '../host/options.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import { routeSchema } from '../shared/routes.ts';
+import { describeIssue, fieldPath } from '../shared/schema-problems.ts';
 import { formatBytes, formatMs } from '../shared/units.ts';
 
 /** App names: lower-case DNS labels, so they fit in image tags, host names and log lines. */
@@ -84,13 +85,6 @@ export const rollbackSchema = z.strictObject({
   version: positiveInt.optional(),
 });
 
-/** `name.0.path` from a zod path, as `routes[0].path`. */
-function fieldName(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
-  return out;
-}
-
 export interface FieldProblem {
   field: string;
   message: string;
@@ -101,11 +95,9 @@ export function problemsOf(error: z.ZodError): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const k of issue.keys) out.push({ field: fieldName([...issue.path, k]), message: 'unknown field' });
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
-      out.push({ field: fieldName(issue.path), message: 'is required' });
+      for (const k of issue.keys) out.push({ field: fieldPath([...issue.path, k]), message: 'unknown field' });
     } else {
-      out.push({ field: fieldName(issue.path) || '(body)', message: issue.message });
+      out.push({ field: fieldPath(issue.path) || '(body)', message: describeIssue(issue) });
     }
   }
   return out;
@@ -116,10 +108,10 @@ export function problemsOf(error: z.ZodError): FieldProblem[] {
  *
  * @example
  * const input = parseInput(createAppSchema, JSON.parse(body), 'body');
- * // { routes: "x" } -> NV_API_BAD_REQUEST "body: name: is required; routes: Invalid input: expected array..."
+ * // { routes: "x" } -> NV_API_BAD_REQUEST "body: name: is required; routes: expected array, got string"
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.output<S> {
-  const r = schema.safeParse(value);
+  const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return r.data;
   const problems = problemsOf(r.error);
   throw new NanovisorError('NV_API_BAD_REQUEST', `${what}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, {

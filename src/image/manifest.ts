@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, LIMIT_MAXIMA } from '../host/options.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import { routeSchema } from '../shared/routes.ts';
+import { describeIssue, fieldPath } from '../shared/schema-problems.ts';
 import { formatBytes, formatMs } from '../shared/units.ts';
 
 /** Defaults a manifest gets for the limits it leaves out. */
@@ -94,26 +95,10 @@ export interface ManifestProblem {
   message: string;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) {
-    if (typeof p === 'number') out += `[${p}]`;
-    else out += out === '' ? String(p) : `.${String(p)}`;
-  }
-  return out;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return typeof value;
-}
-
 function problemsOf(error: z.ZodError): ManifestProblem[] {
   const out: ManifestProblem[] = [];
   for (const issue of error.issues) {
-    const path = formatPath(issue.path);
+    const path = fieldPath(issue.path);
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const key of issue.keys) {
@@ -121,15 +106,8 @@ function problemsOf(error: z.ZodError): ManifestProblem[] {
           out.push({ path: full, message: `unknown field "${full}"` });
         }
         break;
-      case 'invalid_type': {
-        const what = issue.input === undefined ? 'is required'
-          : issue.expected === 'int' && typeof issue.input === 'number' ? 'must be an integer'
-          : `expected ${issue.expected === 'int' ? 'integer' : issue.expected}, got ${describe(issue.input)}`;
-        out.push({ path: path || '(root)', message: `${path || '(root)'}: ${what}` });
-        break;
-      }
       default:
-        out.push({ path: path || '(root)', message: `${path || '(root)'}: ${issue.message}` });
+        out.push({ path: path || '(root)', message: `${path || '(root)'}: ${describeIssue(issue)}` });
     }
   }
   return out;
