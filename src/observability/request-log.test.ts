@@ -143,3 +143,35 @@ test('subscribe gets each new entry of its app until unsubscribed; a throwing su
   log.append(rec());
   assert.deepEqual(got, [1, 2]);
 });
+
+test('redact also replaces a secret in base64, base64url, URL encoding and hex, alone or inside a longer encoded text', () => {
+  const secret = 's3cr3t/?+~é';
+  const b = Buffer.from(secret);
+  const forms = {
+    base64: b.toString('base64'),
+    base64url: b.toString('base64url'),
+    hex: b.toString('hex'),
+    HEX: b.toString('hex').toUpperCase(),
+    url: encodeURIComponent(secret),
+    urlLower: encodeURIComponent(secret).toLowerCase(),
+    form: new URLSearchParams({ q: `${secret} x` }).toString(),
+  };
+  for (const [name, form] of Object.entries(forms)) {
+    const out = redact(`got ${form} here`, [secret]);
+    assert.ok(out.includes('[redacted]'), `${name}: ${out}`);
+    assert.ok(!out.includes(form), `${name}: ${out}`);
+  }
+  // Inside a longer base64 text at every alignment (Basic auth of user:secret, etc.): no more
+  // than the edge characters the neighbours share survive.
+  for (const prefix of ['', 'u', 'us', 'user:']) {
+    for (const enc of ['base64', 'base64url'] as const) {
+      const text = Buffer.from(`${prefix}${secret}!!`).toString(enc);
+      const out = redact(text, [secret]);
+      assert.ok(out.includes('[redacted]'), `${enc} after "${prefix}": ${out}`);
+      const left = out.replace('[redacted]', '');
+      assert.ok(left.length <= text.length - Math.floor((8 * b.length) / 6) + 2, `${enc} after "${prefix}": ${out}`);
+    }
+  }
+  // Short secrets are replaced as written only (a 3-byte base64 core would hit unrelated text).
+  assert.equal(redact('abc YWJj 616263', ['abc']), '[redacted] YWJj 616263');
+});

@@ -83,25 +83,69 @@ export const DEFAULT_READ_LIMIT = 1000;
 /** What replaces a secret value in logs. */
 export const REDACTED = '[redacted]';
 
+/** Secrets shorter than this (in UTF-8 bytes) are redacted as written only, not in encodings. */
+export const MIN_ENCODED_SECRET_BYTES = 4;
+
 /**
- * Replaces every occurrence of each secret value in `text` (and of its URL-encoded form)
- * with `[redacted]`. Longer secrets are replaced first, so a secret containing another is
- * not half-replaced. Empty values are ignored.
- *
- * @example
- * redact('token=s3cr3t!', ['s3cr3t!']); // 'token=[redacted]'
+ * The base64 characters that only `bytes` decide wherever they start in a longer encoded
+ * text (three alignments): `user:s3cr3t` in a Basic header holds the secret at offset 5, and
+ * its encoding shares no characters with the secret's own. Up to 4 bits at each end stay.
  */
-export function redact(text: string, secrets: readonly string[]): string {
-  if (secrets.length === 0 || text === '') return text;
+function base64Cores(bytes: Buffer): string[] {
+  const out: string[] = [];
+  for (let shift = 0; shift < 3; shift++) {
+    const enc = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64').replace(/=+$/, '');
+    const core = enc.slice(Math.ceil((8 * shift) / 6), Math.floor((8 * (shift + bytes.length)) / 6));
+    if (core.length > 0) out.push(core);
+  }
+  return out;
+}
+
+/**
+ * What each secret may look like in a guest's output: the value as written, and (for values of
+ * MIN_ENCODED_SECRET_BYTES or more) its URL encoding (`%20` or `+` for a space, upper- or
+ * lower-case escapes), its hex (lower and upper case), and its base64 and base64url, padded or
+ * not, also inside a longer encoded text (`Authorization: Basic` of `user:secret`).
+ * Not covered: other encodings (JSON `\u` escapes, quoted-printable, gzip, ...), a secret
+ * split across writes or transformed by the guest.
+ */
+export function secretForms(secrets: readonly string[]): string[] {
   const needles = new Set<string>();
   for (const s of secrets) {
     if (s === '') continue;
     needles.add(s);
-    const encoded = encodeURIComponent(s);
-    if (encoded !== s) needles.add(encoded);
+    const bytes = Buffer.from(s, 'utf8');
+    if (bytes.length < MIN_ENCODED_SECRET_BYTES) continue;
+    const url = encodeURIComponent(s);
+    needles.add(url);
+    needles.add(url.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()));
+    needles.add(new URLSearchParams({ '': s }).toString().slice(1));
+    const hex = bytes.toString('hex');
+    needles.add(hex);
+    needles.add(hex.toUpperCase());
+    for (const whole of [bytes.toString('base64'), bytes.toString('base64url')]) needles.add(whole);
+    for (const core of base64Cores(bytes)) {
+      needles.add(core);
+      needles.add(core.replaceAll('+', '-').replaceAll('/', '_'));
+    }
   }
+  return [...needles].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Replaces every occurrence of each secret value in `text`, and of its common encodings
+ * (`secretForms`: URL encoding, hex, base64, base64url), with `[redacted]`. Longer forms are
+ * replaced first, so a secret containing another is not half-replaced. Empty values are
+ * ignored.
+ *
+ * @example
+ * redact('token=s3cr3t!', ['s3cr3t!']); // 'token=[redacted]'
+ * redact('Authorization: Basic dXNlcjpzM2NyM3Qh', ['s3cr3t!']); // 'Authorization: Basic dXNlcjp[redacted]'
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  if (secrets.length === 0 || text === '') return text;
   let out = text;
-  for (const n of [...needles].sort((a, b) => b.length - a.length)) {
+  for (const n of secretForms(secrets)) {
     if (out.includes(n)) out = out.split(n).join(REDACTED);
   }
   return out;
@@ -212,7 +256,7 @@ export class RequestLog {
     if (record.stderr !== undefined && record.stderr !== '') {
       // Redact a prefix a little longer than the cap, so a secret straddling the cut is
       // still recognised whole, then cut; never scan a flood of megabytes.
-      const longest = secrets.reduce((n, s) => Math.max(n, s.length * 3), 0);
+      const longest = secrets.reduce((n, s) => Math.max(n, Buffer.byteLength(s) * 3), 0);
       const head = capUtf8(record.stderr, this.#maxStderrBytes + longest);
       const kept = capUtf8(redact(head.text, secrets), this.#maxStderrBytes);
       entry.stderr = kept.text;
