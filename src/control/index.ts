@@ -7,7 +7,7 @@ export type { Action, ActionKind, ActionResults, AppView, LogEntry, ResultOf, Ve
 export { ControlPlane, DEFAULT_CONCURRENCY, DEFAULT_QUEUE, PIN_PREFIX, pinTag } from './control.ts';
 export type { ControlPlaneOptions, LogLevel, Logger } from './control.ts';
 export { MIGRATIONS, StateDb } from './db.ts';
-export { checkDataDirMode, checkTokenFileMode } from './permissions.ts';
+export { checkDataDirMode, checkTokenFileMode, prepareDataDir } from './permissions.ts';
 export {
   APP_NAME, createAppSchema, deploySchema, limitsSchema, parseInput, problemsOf, rollbackSchema, routeSchema, updateAppSchema,
 } from './schemas.ts';

@@ -1,10 +1,12 @@
 /**
- * Mode checks at start: the data directory and the token file hold the API token, the
+ * Checks at start. The data directory must be creatable and writable, or the start stops with
+ * NV_SERVE_DATA_DIR_UNWRITABLE naming the path (a user's mistake, not a host fault). The data directory and the token file hold the API token, the
  * secrets and the images, so one that anyone may write is refused rather than fixed — a
  * chmod would hide that someone else could already have planted a token, a database or a
  * blob. A token file merely readable by others is narrowed to 0600 and logged.
  */
-import { chmodSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { NanovisorError } from '../shared/errors.ts';
 
 function octal(mode: number): string {
@@ -15,6 +17,58 @@ function refuse(path: string, what: string, mode: number, fix: string): never {
   throw new NanovisorError('NV_SERVE_UNSAFE_MODE', `the ${what} ${path} is writable by every user (mode ${octal(mode)}): anyone on this machine could change the daemon's token, state or images. Check its contents, then run: ${fix}`, {
     details: { path, mode: octal(mode) },
   });
+}
+
+function because(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EROFS') return 'it is on a read-only file system (EROFS)';
+  if (code === 'EACCES' || code === 'EPERM') return `this user (uid ${process.getuid?.() ?? '?'}) may not write it (${code})`;
+  if (code === 'ENOTDIR' || code === 'EEXIST') return `it is not a directory (${code})`;
+  return `${code ?? (e as Error).message}`;
+}
+
+const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOTDIR', 'EEXIST']);
+
+/**
+ * Creates the data directory (0700, with its parents) and checks that it can be written:
+ * NV_SERVE_DATA_DIR_UNWRITABLE names the directory, or the nearest existing parent that
+ * stopped its creation, and why (read-only file system, permissions, not a directory).
+ *
+ * @example
+ * prepareDataDir('/var/lib/nanovisor'); // throws when /var/lib is not writable by this user
+ */
+export function prepareDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    if (!UNWRITABLE.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === false) {
+      throw new NanovisorError('NV_SERVE_DATA_DIR_UNWRITABLE', `the data directory ${dir} is not a directory`, { details: { path: dir } });
+    }
+    let parent = dirname(dir);
+    for (;;) {
+      try {
+        statSync(parent);
+        break;
+      } catch {
+        if (dirname(parent) === parent) break;
+        parent = dirname(parent);
+      }
+    }
+    throw new NanovisorError('NV_SERVE_DATA_DIR_UNWRITABLE', `cannot create the data directory ${dir}: ${statSync(parent, { throwIfNoEntry: false })?.isDirectory() === false ? `${parent} is not a directory` : `its parent ${parent} cannot be written: ${because(e)}`}`, {
+      details: { path: dir, parent },
+    });
+  }
+  if (!statSync(dir).isDirectory()) {
+    throw new NanovisorError('NV_SERVE_DATA_DIR_UNWRITABLE', `the data directory ${dir} is not a directory`, { details: { path: dir } });
+  }
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new NanovisorError('NV_SERVE_DATA_DIR_UNWRITABLE', `the data directory ${dir} is read-only: ${because(e)}; serve writes its database, token, images and logs there`, {
+      details: { path: dir },
+    });
+  }
 }
 
 /**

@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   NV_SERVE_DATA_DIR_IN_USE: { class: 'user', hint: 'Another nanovisor serve runs on this data directory; stop it (the message names its pid), or start this one with another --data.' },
   NV_GATEWAY_BUSY: { class: 'system', hint: 'The gateway holds as many request bodies as its budget allows; retry after the Retry-After delay, or raise its maxBufferedBodyBytes (docs/gateway.md, admission).' },
   NV_STATE_IO: { class: 'system', hint: 'The control-plane database could not be read or written; check disk space and permissions of the data directory.' },
+  NV_SERVE_DATA_DIR_UNWRITABLE: { class: 'user', hint: 'serve keeps its state in the data directory; give --data (or NANOVISOR_HOME) a directory this user can create and write, or fix the permissions the message names.' },
   NV_SERVE_UNSAFE_MODE: { class: 'user', hint: 'A data directory or token file that every user may write is refused; check its contents, then chmod it as the message says.' },
   NV_STATE_DAMAGED: { class: 'system', hint: 'The state database <data>/nanovisor.db is empty, not a database or damaged; restore it from a backup, or move it aside to start with no apps.' },
   NV_API_UNAUTHORIZED: { class: 'user', hint: 'Send the token as "Authorization: Bearer <token>"; it is in <data>/token (or run `nanovisor token`).' },

@@ -18,7 +18,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi, type Api } from '../../api/index.ts';
-import { ControlPlane, StateDb, checkDataDirMode, type Logger } from '../../control/index.ts';
+import { ControlPlane, StateDb, checkDataDirMode, prepareDataDir, type Logger } from '../../control/index.ts';
 import { availableParallelism } from 'node:os';
 import { subscribe, unsubscribe as unsubscribeChannel } from 'node:diagnostics_channel';
 import { Admission, AppLoader, createGateway, defaultApiAdmission, type AdmissionOptions, type Gateway } from '../../gateway/index.ts';
@@ -274,7 +274,8 @@ function deployExamples(control: ControlPlane, store: ImageStore, log: Logger, n
  */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const dataDir = resolve(options.dataDir);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Creatable and writable, or NV_SERVE_DATA_DIR_UNWRITABLE naming the path.
+  prepareDataDir(dataDir);
   // A data directory anyone may write is refused, not fixed (docs/serve.md, permissions).
   checkDataDirMode(dataDir);
   // One daemon per data directory (src/cli/daemon-lock.ts): taken before the database opens.
