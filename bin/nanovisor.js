@@ -10,9 +10,17 @@
 // holds one end of a socket pair whose other end only the launcher holds (fd 3, named by
 // NANOVISOR_LAUNCHER_FD): when it reads end-of-file the launcher is gone, and the child
 // sends itself SIGTERM, i.e. stops exactly as if it had been told to. (process.ppid cannot
-// be polled for this: Node reads it once at start.)
+// be polled for this: Node reads it once at start.) The `nanovisor` put on PATH is
+// bin/nanovisor (sh), which execs the pinned Node 24 on this file directly: no second process.
+//
+// Start-up (docs/performance.md): the compiled dist/ runs, not the .ts sources (no type
+// stripping at every start), whenever it is current (./dist-freshness.js) — always inside
+// node_modules, where Node refuses to strip types; NANOVISOR_FROM_SOURCE=1 forces src/. V8's
+// code cache is kept on disk (module.enableCompileCache: os.tmpdir()/node-compile-cache,
+// NODE_COMPILE_CACHE=dir to move it, NODE_DISABLE_COMPILE_CACHE=1 to turn it off).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import module from 'node:module';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -69,11 +77,20 @@ if (major < 24) {
     delete process.env[LAUNCHER_FD];
     watchLauncher(Number(fd));
   }
-  // Inside node_modules Node will not strip types, so an installed package runs the build.
-  const fromSource = !root.split(/[\\/]/).includes('node_modules') && existsSync(join(root, 'src', 'cli', 'main.ts'));
-  const entry = fromSource ? join(root, 'src', 'cli', 'main.ts') : join(root, 'dist', 'cli', 'main.js');
+  module.enableCompileCache?.();
+  const entry = await entryPoint();
   const { runCli } = await import(entry);
   process.exitCode = await runCli(process.argv.slice(2));
+}
+
+/** dist/cli/main.js when it may run (see the header), else src/cli/main.ts. */
+async function entryPoint() {
+  const dist = join(root, 'dist', 'cli', 'main.js');
+  const source = join(root, 'src', 'cli', 'main.ts');
+  if (root.split(/[\\/]/).includes('node_modules') || !existsSync(source)) return dist;
+  if (process.env.NANOVISOR_FROM_SOURCE === '1' || !existsSync(dist)) return source;
+  const { distIsCurrent } = await import('./dist-freshness.js');
+  return distIsCurrent(root) ? dist : source;
 }
 
 /** Sends this process SIGTERM once the launcher's end of the pipe on `fd` closes. */

@@ -2,7 +2,8 @@
 # One-step install for a fresh Debian machine: the guest toolchains (C/C++/Rust for
 # wasm32-wasi) and the benchmark peers (gcc, wrk, gVisor runsc) from Debian, then the npm
 # packages (which pin Node 24 for the project; workerd comes from npm). bubblewrap and
-# util-linux (prlimit) jail the host shards (docs/security.md).
+# util-linux (prlimit) jail the host shards (docs/security.md). Ends with `nanovisor` on
+# PATH (scripts/link-bin.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +22,7 @@ fi
 
 # `npm install` rather than `npm ci`: the lock file here cannot list workerd's optional
 # packages for other platforms (the registry mirror omits them), which `npm ci` refuses.
+# It also runs `prepare`, which builds dist/ (what the CLI runs: docs/performance.md, start-up).
 npm install --no-fund --no-audit
-echo "nanovisor installed: try 'npx nanovisor demo'"
+bash scripts/link-bin.sh
+echo "nanovisor installed: try 'nanovisor demo'"

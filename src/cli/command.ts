@@ -1,6 +1,7 @@
 /**
  * The shape of one CLI subcommand. Each subcommand lives in `commands/<name>.ts` and is
- * registered in `commands/index.ts`; `main.ts` only dispatches.
+ * registered in `commands/index.ts` (with its one-line summary, loaded on first use);
+ * `main.ts` only dispatches.
  */
 
 export interface CliIo {
@@ -17,8 +18,6 @@ export interface CliIo {
 export interface Command {
   /** The verb, e.g. `build` or `image`. */
   readonly name: string;
-  /** One line for `nanovisor help`. */
-  readonly summary: string;
   /** Full usage text for `nanovisor <name> --help`. */
   readonly usage: string;
   /**

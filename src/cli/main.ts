@@ -4,10 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ImageStore, storeHome } from '../image/index.ts';
 import { ERROR_CODES, NanovisorError, isNanovisorError } from '../shared/errors.ts';
-import type { CliIo, Command } from './command.ts';
-import { COMMANDS } from './commands/index.ts';
+import type { CliIo } from './command.ts';
+import { COMMANDS, type CommandEntry } from './commands/index.ts';
 
 import { VERSION } from './version.ts';
 
@@ -44,7 +43,7 @@ function helpText(): string {
   ].join('\n');
 }
 
-function findCommand(name: string): Command | undefined {
+function findCommand(name: string): CommandEntry | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
@@ -85,8 +84,10 @@ export function nearestVerb(word: string): string | undefined {
 }
 
 /** True when `target` names a file here or an image in the store, so `run` should have it. */
-function isRunTarget(target: string, io: CliIo): boolean {
+async function isRunTarget(target: string, io: CliIo): Promise<boolean> {
   if (existsSync(resolve(io.cwd, target))) return true;
+  // Loaded only for a word a typo away from a verb: the store is not needed to print a version.
+  const { ImageStore, storeHome } = await import('../image/index.ts');
   try {
     ImageStore.openHome(storeHome(undefined, io.env, io.cwd)).resolve(target);
     return true;
@@ -103,17 +104,17 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
   try {
     if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
       const topic = first === 'help' ? args[1] : undefined;
-      const cmd = topic === undefined ? undefined : findCommand(topic);
-      io.stdout(cmd === undefined ? helpText() : `${cmd.usage}\n`);
+      const entry = topic === undefined ? undefined : findCommand(topic);
+      io.stdout(entry === undefined ? helpText() : `${(await entry.load()).usage}\n`);
       return first === undefined ? EXIT_USAGE : 0;
     }
     if (first === '--version' || first === 'version') {
       io.stdout(`nanovisor ${VERSION}\n`);
       return 0;
     }
-    let cmd = findCommand(first);
+    let entry = findCommand(first);
     let rest = args.slice(1);
-    if (cmd === undefined) {
+    if (entry === undefined) {
       // `run` is the default verb: `nanovisor app.wasm -- args`.
       if (first.startsWith('-')) {
         io.stderr(`nanovisor: error NV_USAGE: unknown flag ${first}\n  ${ERROR_CODES.NV_USAGE.hint}\n`);
@@ -121,13 +122,14 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
       }
       // A bare word a typo away from a verb (`bulid`) is a typo, unless a file or image has that name.
       const near = /^[A-Za-z-]+$/.test(first) ? nearestVerb(first) : undefined;
-      if (near !== undefined && !isRunTarget(first, io)) {
+      if (near !== undefined && !(await isRunTarget(first, io))) {
         throw new NanovisorError('NV_USAGE', `unknown command "${first}"; did you mean "${near}"? (nanovisor ${near === 'help' || near === 'version' ? `${near}` : `${near} --help`})`);
       }
-      cmd = findCommand('run');
+      entry = findCommand('run');
       rest = args;
     }
-    if (cmd === undefined) throw new Error('run command missing');
+    if (entry === undefined) throw new Error('run command missing');
+    const cmd = await entry.load();
     if (cmd.ownHelp !== true && rest.includes('--help') && !rest.slice(0, rest.indexOf('--help')).includes('--')) {
       io.stdout(`${cmd.usage}\n`);
       return 0;

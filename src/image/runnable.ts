@@ -3,7 +3,9 @@
  * instance pool), the image's file tree, and the VM options its manifest asks for.
  * Prepared images are cached by digest, so an image is compiled once per process.
  */
-import { prepareModule, prepareSnapshot, type PreparedModule, type VmOptions } from '../host/index.ts';
+// Not host/index.ts, which also loads the shards (start-up of `run`, test/startup.test.ts).
+import type { VmOptions } from '../host/options.ts';
+import { prepareModule, prepareSnapshot, type PreparedModule } from '../host/prepare.ts';
 import { decodeSnapshot } from '../host/snapshot/format.ts';
 import { buildImageTree, type ImageTree } from '../kernel/vfs/index.ts';
 import type { Manifest } from './manifest.ts';

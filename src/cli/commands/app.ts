@@ -18,7 +18,6 @@ const SPECS: FlagSpec[] = [...REMOTE_FLAGS, { name: 'json', type: 'boolean' }];
 
 export const appCommand: Command = {
   name: 'app',
-  summary: 'Show one app (routes, env, secret names, limits, current version)',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'app');

@@ -17,7 +17,6 @@ const SPECS: FlagSpec[] = [...REMOTE_FLAGS, { name: 'json', type: 'boolean' }];
 
 export const appsCommand: Command = {
   name: 'apps',
-  summary: 'List the apps of the daemon',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'apps');

@@ -38,7 +38,6 @@ Example:
 
 export const buildCommand: Command = {
   name: 'build',
-  summary: 'Seal an app directory or a .wasm file into an image',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'build');

@@ -42,7 +42,6 @@ function show(io: CliIo, title: string, r: RunResult): void {
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Build the bundled example apps into images and boot them (the quick tour)',
   usage: `Usage: nanovisor demo [--store DIR]
 
 Builds the example apps in examples/ from source, seals each into an image in the store

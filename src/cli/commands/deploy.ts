@@ -56,7 +56,6 @@ const SPECS: FlagSpec[] = [
 
 export const deployCommand: Command = {
   name: 'deploy',
-  summary: 'Upload an app directory or image to the daemon and serve it as a new version',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'deploy');

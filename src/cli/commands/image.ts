@@ -104,7 +104,6 @@ const ALIASES: Record<string, string> = { list: 'ls', remove: 'rm', rmi: 'rm' };
 
 export const imageCommand: Command = {
   name: 'image',
-  summary: 'List, inspect, remove, export and import images',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'image');

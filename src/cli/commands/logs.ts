@@ -32,7 +32,6 @@ const SPECS: FlagSpec[] = [
 
 export const logsCommand: Command = {
   name: 'logs',
-  summary: 'Show (or follow) the request log of an app, with the guest\'s stderr',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'logs');

@@ -16,7 +16,6 @@ const SPECS: FlagSpec[] = [...REMOTE_FLAGS];
 
 export const rmCommand: Command = {
   name: 'rm',
-  summary: 'Delete apps',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'rm');

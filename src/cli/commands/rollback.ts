@@ -20,7 +20,6 @@ const SPECS: FlagSpec[] = [...REMOTE_FLAGS, { name: 'to', type: 'string' }, { na
 
 export const rollbackCommand: Command = {
   name: 'rollback',
-  summary: 'Serve an earlier version of an app again',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'rollback');

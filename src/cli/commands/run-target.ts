@@ -4,7 +4,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { prepareModule, type Mount, type PreparedModule, type VmOptions } from '../../host/index.ts';
+// Not host/index.ts, which also loads the shards (start-up of `run`, test/startup.test.ts).
+import type { Mount, VmOptions } from '../../host/options.ts';
+import { prepareModule, type PreparedModule } from '../../host/prepare.ts';
 import { ImageStore, loadRunnable, storeHome } from '../../image/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo } from '../command.ts';

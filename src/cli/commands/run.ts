@@ -6,7 +6,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { EXIT_TIMEOUT, LIMIT_MAXIMA, NanoVm, type LimitName, type Mount, type VmOptions } from '../../host/index.ts';
+// The host's modules one by one, not host/index.ts: that also loads the shards, which `run` never
+// uses (start-up, docs/performance.md; test/startup.test.ts).
+import { EXIT_TIMEOUT, LIMIT_MAXIMA, type LimitName, type Mount, type VmOptions } from '../../host/options.ts';
+import { NanoVm } from '../../host/vm.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import { formatBytes, formatMs } from '../../shared/units.ts';
 import { listenTcp, parseListenAddress } from '../../switches/network/index.ts';
@@ -101,7 +104,6 @@ export function limitFlag(text: string, flag: string, limit: LimitName): number 
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'Boot a Nano-VM from a .wasm file or an image and run it',
   usage: USAGE,
   ownHelp: true,
   async run(argv: string[], io: CliIo): Promise<number> {

@@ -440,7 +440,6 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'Run the daemon: control-plane API, HTTP gateway, apps and versions',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'serve');

@@ -28,7 +28,6 @@ const SPECS: FlagSpec[] = [...REMOTE_FLAGS, { name: 'rotate', type: 'boolean' }]
 
 export const tokenCommand: Command = {
   name: 'token',
-  summary: 'Print the API token, or rotate it',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'token');

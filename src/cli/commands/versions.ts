@@ -17,7 +17,6 @@ const SPECS: FlagSpec[] = [...REMOTE_FLAGS, { name: 'json', type: 'boolean' }];
 
 export const versionsCommand: Command = {
   name: 'versions',
-  summary: 'List the versions of an app',
   usage: USAGE,
   async run(argv: string[], io: CliIo): Promise<number> {
     const p = parseFlags(argv, SPECS, 'versions');
