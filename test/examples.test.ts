@@ -13,7 +13,7 @@ import { describeRun, exampleDir, makeScratch, prepared, root, runFile, type Gue
 
 const APPS = [
   'hello-c', 'hello-cpp', 'hello-rust', 'hello-as', 'echo-args-c', 'echo-args-rust',
-  'file-tool-c', 'file-tool-rust', 'cgi-echo-c', 'cgi-echo-rust',
+  'file-tool-c', 'file-tool-rust', 'cgi-echo-c', 'cgi-echo-rust', 'counter-c',
 ] as const;
 
 interface ExampleManifest { name: string; module: string; args?: string[]; env?: Record<string, string> }
@@ -116,6 +116,20 @@ function parseCgi(out: string): { status: string; headers: string[]; body: strin
   const status = headers.find((h) => h.startsWith('Status: '))?.slice(8) ?? '';
   return { status, headers, body: out.slice(i + 2) };
 }
+
+test('counter-c keeps its count in /data/counter: POST adds one, GET reads it, a read-only volume is a 500', async () => {
+  const vol = makeScratch('nv-counter-');
+  const call = (method: string, readonly = false) => runApp('counter-c', { env: { REQUEST_METHOD: method }, mounts: [{ hostPath: vol, guestPath: '/data', readonly }] });
+  const empty = await call('GET');
+  exitedOk(empty);
+  assert.match(empty.out, /\r\n\r\n0\n$/);
+  for (const n of [1, 2, 3]) assert.match((await call('POST')).out, new RegExp(`\\r\\n\\r\\n${n}\\n$`));
+  assert.equal(readFileSync(join(vol, 'counter'), 'utf8'), '3\n');
+  const ro = await call('POST', true);
+  exitedOk(ro);
+  assert.match(ro.out, /^Status: 500/);
+  assert.equal(readFileSync(join(vol, 'counter'), 'utf8'), '3\n');
+});
 
 for (const app of ['cgi-echo-c', 'cgi-echo-rust']) {
   test(`${app}: echoes method, path, query, HTTP_* headers and body as CGI 1.1`, async () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { compileC, tempDir, writeTree } from '../src/image/testing.ts';
+import { StateDb, Volumes } from '../src/control/index.ts';
 
 const cli = fileURLToPath(new URL('../bin/nanovisor.js', import.meta.url));
 
@@ -158,4 +159,31 @@ test('bad input: one clear line and a non-zero exit, no stack trace', () => {
     assert.equal(r.stderr.trimEnd().split('\n').length, 2, `one line plus a hint: ${r.stderr}`);
   }
   assert.ok(!existsSync(join(home, 'images', 'blobs', 'sha256', 'x')));
+});
+
+test('--volume NAME:/GUEST mounts a volume of the local data directory; unknown and exclusive-while-served are refused', () => {
+  using tmp = tempDir('nv-run-vol-');
+  writeFileSync(join(tmp.path, 'app.wasm'), compileC(APP_C));
+  const home = join(tmp.path, 'home');
+  mkdirSync(home);
+  const db = StateDb.open(join(home, 'nanovisor.db'));
+  const volumes = new Volumes(db, join(home, 'volumes'));
+  volumes.create({ name: 'files' });
+  volumes.create({ name: 'locked', access: 'exclusive' });
+  db.close();
+  writeFileSync(join(home, 'volumes', 'files', 'in.txt'), 'from the volume\n');
+  const rw = nv(home, tmp.path, ['run', '--volume', 'files:/mnt', 'app.wasm', 'copy']);
+  assert.equal(rw.code, 0, rw.stderr);
+  assert.equal(readFileSync(join(home, 'volumes', 'files', 'out.txt'), 'utf8'), 'from the volume\n');
+  rmSync(join(home, 'volumes', 'files', 'out.txt'));
+  const ro = nv(home, tmp.path, ['run', '--volume', 'files:/mnt:ro', 'app.wasm', 'copy']);
+  assert.equal(ro.code, 4, 'a read-only volume refuses the write');
+  assert.ok(!existsSync(join(home, 'volumes', 'files', 'out.txt')));
+  const unknown = nv(home, tmp.path, ['run', '--volume', 'nope:/mnt', 'app.wasm']);
+  assert.match(unknown.stderr, /NV_VOLUME_UNKNOWN: --volume "nope:\/mnt": no volume named "nope"/);
+  assert.match(nv(home, tmp.path, ['run', '--volume', 'files', 'app.wasm']).stderr, /NV_USAGE: --volume "files": expected NAME:\/GUEST\[:ro\]/);
+  // Exclusive: fine while no daemon holds the data directory, refused while one does.
+  assert.equal(nv(home, tmp.path, ['run', '--volume', 'locked:/mnt', 'app.wasm']).code, 0);
+  writeFileSync(join(home, 'serve.lock'), '{}');
+  assert.match(nv(home, tmp.path, ['run', '--volume', 'locked:/mnt', 'app.wasm']).stderr, /volume "locked" is exclusive and a nanovisor serve holds/);
 });

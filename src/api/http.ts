@@ -77,6 +77,10 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   NV_APP_NO_VERSION: 409,
   NV_IMAGE_AMBIGUOUS: 409,
   NV_IMAGE_PINNED: 409,
+  NV_VOLUME_NOT_FOUND: 404,
+  NV_VOLUME_EXISTS: 409,
+  NV_VOLUME_IN_USE: 409,
+  NV_VOLUME_NOT_EMPTY: 409,
 };
 
 /** The HTTP status of an error: by code; other user errors 400, system errors 500. */

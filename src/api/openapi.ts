@@ -4,6 +4,7 @@
  * endpoint or a shape changes, change it here in the same commit (docs/api-change-runbook.md).
  */
 import { LIMIT_MAXIMA } from '../host/options.ts';
+import { VOLUME_QUOTAS } from '../control/schemas.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -11,6 +12,24 @@ const err = (description: string) => jsonBody(ref('Error'), description);
 const nameParam = { name: 'name', in: 'path', required: true, description: 'The app name.', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' } };
 const authErrors = { 401: err('Missing or wrong token.') };
 const appErrors = { ...authErrors, 404: err('No app with this name.') };
+const volumeParam = { name: 'name', in: 'path', required: true, description: 'The volume name.', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' } };
+const volumeErrors = { ...authErrors, 404: err('No volume with this name.') };
+const quotaProps = {
+  quotaBytes: { type: 'integer', minimum: 1, maximum: VOLUME_QUOTAS.maxBytes, description: `Most bytes the volume may hold (default ${VOLUME_QUOTAS.defaultBytes}, 1 GiB; at most 1 PiB).` },
+  quotaFiles: { type: 'integer', minimum: 1, maximum: VOLUME_QUOTAS.maxFiles, description: `Most entries (files, directories, symlinks) it may hold (default ${VOLUME_QUOTAS.defaultFiles}).` },
+  access: { type: 'string', enum: ['shared', 'exclusive'], description: 'shared (default): VMs mount it at once. exclusive: VMs that mount it are admitted one at a time (docs/volumes.md).' },
+};
+const appVolumes = {
+  type: 'array', maxItems: 16, description: 'Volumes every VM of the app mounts; they win over the image manifest\'s mounts[].volume at the same guest path. An unknown volume is 400 NV_VOLUME_UNKNOWN.',
+  items: {
+    type: 'object', additionalProperties: false, required: ['volume', 'guest'],
+    properties: {
+      volume: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+      guest: { type: 'string', description: 'Absolute guest path, not "/".' },
+      readonly: { type: 'boolean', description: 'Default false.' },
+    },
+  },
+};
 
 const limitProps = {
   memoryBytes: { type: 'integer', minimum: 1, maximum: LIMIT_MAXIMA.memoryBytes, description: 'Guest memory limit (default: the image manifest\'s; at most 4 GiB).' },
@@ -26,7 +45,7 @@ export const OPENAPI = {
   info: {
     title: 'nanovisor control plane',
     version: '1',
-    description: 'Apps, versions, images and tokens of a `nanovisor serve` daemon. Every endpoint but /healthz and /openapi.json needs `Authorization: Bearer <token>` (the token is in <data>/token). Errors are `{ "error": { "code", "message", "requestId" } }`; see docs/serve.md and docs/errors.md.',
+    description: 'Apps, versions, images, volumes and tokens of a `nanovisor serve` daemon. Every endpoint but /healthz and /openapi.json needs `Authorization: Bearer <token>` (the token is in <data>/token). Errors are `{ "error": { "code", "message", "requestId" } }`; see docs/serve.md and docs/errors.md.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -73,6 +92,7 @@ export const OPENAPI = {
           env: ref('Env'),
           secrets: { ...ref('Env'), description: 'Write-only: given to the guest as env, never returned.' },
           limits: ref('Limits'),
+          volumes: appVolumes,
         },
       },
       AppUpdate: {
@@ -82,6 +102,7 @@ export const OPENAPI = {
         properties: {
           routes: { type: 'array', minItems: 1, maxItems: 64, items: ref('Route') },
           env: ref('Env'),
+          volumes: appVolumes,
           secrets: { type: 'object', additionalProperties: { type: ['string', 'null'] } },
           limits: {
             type: 'object',
@@ -92,13 +113,14 @@ export const OPENAPI = {
       },
       App: {
         type: 'object',
-        required: ['name', 'routes', 'env', 'secrets', 'limits', 'currentVersion', 'currentDigest', 'created', 'updated'],
+        required: ['name', 'routes', 'env', 'secrets', 'limits', 'volumes', 'currentVersion', 'currentDigest', 'created', 'updated'],
         properties: {
           name: { type: 'string' },
           routes: { type: 'array', items: ref('Route') },
           env: ref('Env'),
           secrets: { type: 'array', items: { type: 'string' }, description: 'Names only.' },
           limits: ref('Limits'),
+          volumes: appVolumes,
           currentVersion: { type: ['integer', 'null'] },
           currentDigest: { type: ['string', 'null'] },
           created: { type: 'string', format: 'date-time' },
@@ -128,6 +150,32 @@ export const OPENAPI = {
         type: 'object',
         required: ['digest', 'name', 'tags', 'size', 'created'],
         properties: { digest: { type: 'string' }, name: { type: 'string' }, tags: { type: 'array', items: { type: 'string' } }, size: { type: 'integer' }, created: { type: 'string' } },
+      },
+      VolumeCreate: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+          ...quotaProps,
+          hostPath: { type: 'string', description: 'An operator directory (made if missing, its parent must exist) inside a root the daemon allows (serve --volume-root); default <data>/volumes/<name>.' },
+        },
+      },
+      VolumeUpdate: { type: 'object', additionalProperties: false, properties: quotaProps, description: 'Resize (quotas) or change the access mode; fields left out stay.' },
+      Volume: {
+        type: 'object',
+        required: ['name', 'access', 'quotaBytes', 'quotaFiles', 'location', 'usedBytes', 'usedFiles', 'apps', 'created', 'updated'],
+        properties: {
+          name: { type: 'string' },
+          ...quotaProps,
+          location: { type: 'string', enum: ['data', 'host'] },
+          hostPath: { type: 'string', description: 'Only for location host.' },
+          usedBytes: { type: 'integer' },
+          usedFiles: { type: 'integer' },
+          apps: { type: 'array', items: { type: 'string' }, description: 'Apps that mount it (config or current version\'s manifest).' },
+          created: { type: 'string', format: 'date-time' },
+          updated: { type: 'string', format: 'date-time' },
+        },
       },
       LogEntry: {
         type: 'object',
@@ -223,6 +271,31 @@ export const OPENAPI = {
         responses: {
           201: jsonBody({ type: 'object', properties: { digest: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string' } } }, 'Built.'),
           400: err('Bad tar, manifest or module.'), ...authErrors, 413: err('Too large.'), 415: err('Not application/x-tar.'),
+        },
+      },
+    },
+    '/v1/volumes': {
+      get: { summary: 'List volumes.', responses: { 200: jsonBody({ type: 'array', items: ref('Volume') }, 'Volumes by name.'), ...authErrors } },
+      post: {
+        summary: 'Create a volume (in the data directory, or at an operator hostPath).',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('VolumeCreate') } } },
+        responses: { 201: jsonBody(ref('Volume'), 'Created.'), 400: err('Malformed body or hostPath (the message names the field).'), ...authErrors, 409: err('Name taken.') },
+      },
+    },
+    '/v1/volumes/{name}': {
+      parameters: [volumeParam],
+      get: { summary: 'One volume, with what it holds and the apps that mount it.', responses: { 200: jsonBody(ref('Volume'), 'The volume.'), ...volumeErrors } },
+      patch: {
+        summary: 'Resize (quotas) or change the access mode; served at once.',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('VolumeUpdate') } } },
+        responses: { 200: jsonBody(ref('Volume'), 'Updated.'), 400: err('Malformed body.'), ...volumeErrors },
+      },
+      delete: {
+        summary: 'Delete a volume no app mounts. A data-directory volume holding files needs deleteData=true; an operator hostPath keeps its files.',
+        parameters: [{ name: 'deleteData', in: 'query', description: 'true: delete the files of a data-directory volume with it.', schema: { type: 'string', enum: ['true', 'false', '1', '0'] } }],
+        responses: {
+          200: jsonBody({ type: 'object', required: ['deleted', 'dataDeleted'], properties: { deleted: { type: 'string' }, dataDeleted: { type: 'boolean' }, keptAt: { type: 'string' } } }, 'Deleted.'),
+          400: err('Bad deleteData.'), ...volumeErrors, 409: err('Mounted by apps (named), or holds files and deleteData is not true.'),
         },
       },
     },

@@ -19,6 +19,7 @@ import { metricsRoutes } from './metrics.ts';
 import { OPENAPI } from './openapi.ts';
 import { tokenRoutes } from './tokens.ts';
 import { versionRoutes } from './versions.ts';
+import { volumeRoutes } from './volumes.ts';
 
 /** Default largest JSON body: 1 MiB. */
 export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024;
@@ -35,6 +36,7 @@ export const ROUTES: readonly Route[] = [
   ...imageRoutes,
   ...logRoutes,
   ...tokenRoutes,
+  ...volumeRoutes,
 ];
 
 interface CompiledRoute {

@@ -11,13 +11,14 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { AppLimits, AppView, LogEntry, VersionView } from '../control/index.ts';
+import type { AppLimits, AppView, DeletedVolume, LogEntry, VersionView, VolumeView } from '../control/index.ts';
+import type { AccessMode, VolumeMount } from '../shared/volumes.ts';
 import { readTokenFile } from '../control/index.ts';
 import type { ImageSummary } from '../image/index.ts';
 import { ERROR_CODES, NanovisorError, type ErrorCode } from '../shared/errors.ts';
 import { flagString, type FlagSpec, type ParsedFlags } from './flags.ts';
 
-export type { AppView, LogEntry, VersionView };
+export type { AppView, DeletedVolume, LogEntry, VersionView, VolumeView };
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:7070';
 /** Port of the gateway when nothing else says where it is (serve's default --listen). */
@@ -108,12 +109,30 @@ export interface CreateApp {
   env?: Record<string, string>;
   secrets?: Record<string, string>;
   limits?: AppLimits;
+  volumes?: VolumeMount[];
+}
+
+/** Input of `POST /v1/volumes`. */
+export interface CreateVolume {
+  name: string;
+  quotaBytes?: number;
+  quotaFiles?: number;
+  access?: AccessMode;
+  hostPath?: string;
+}
+
+/** Input of `PATCH /v1/volumes/{name}`. */
+export interface UpdateVolume {
+  quotaBytes?: number;
+  quotaFiles?: number;
+  access?: AccessMode;
 }
 
 /** Input of `PATCH /v1/apps/{name}` (null removes a secret or resets a limit). */
 export interface UpdateApp {
   routes?: Route[];
   env?: Record<string, string>;
+  volumes?: VolumeMount[];
   secrets?: Record<string, string | null>;
   limits?: { [K in keyof AppLimits]?: AppLimits[K] | null };
 }
@@ -205,6 +224,27 @@ export class ApiClient {
   /** Rolls back to `version`, or to the one before the current. */
   rollback(app: string, version?: number): Promise<{ app?: string; version: number; digest: string }> {
     return this.#json({ method: 'POST', path: `/v1/apps/${encodeURIComponent(app)}/rollback`, json: version === undefined ? {} : { version } });
+  }
+
+  createVolume(input: CreateVolume): Promise<VolumeView> {
+    return this.#json({ method: 'POST', path: '/v1/volumes', json: input });
+  }
+
+  listVolumes(): Promise<VolumeView[]> {
+    return this.#json({ method: 'GET', path: '/v1/volumes' });
+  }
+
+  getVolume(name: string): Promise<VolumeView> {
+    return this.#json({ method: 'GET', path: `/v1/volumes/${encodeURIComponent(name)}` });
+  }
+
+  updateVolume(name: string, patch: UpdateVolume): Promise<VolumeView> {
+    return this.#json({ method: 'PATCH', path: `/v1/volumes/${encodeURIComponent(name)}`, json: patch });
+  }
+
+  /** Deletes a volume; its files (of a data-directory volume) only with `deleteData`. */
+  deleteVolume(name: string, deleteData = false): Promise<DeletedVolume> {
+    return this.#json({ method: 'DELETE', path: `/v1/volumes/${encodeURIComponent(name)}${deleteData ? '?deleteData=true' : ''}` });
   }
 
   rotateToken(): Promise<{ token: string }> {

@@ -7,7 +7,9 @@
 import type { Route } from '../shared/routes.ts';
 import type { ImageSummary } from '../image/index.ts';
 import type { LogEntry } from '../observability/index.ts';
-import type { AppLimits, CreateAppInput, UpdateAppInput } from './schemas.ts';
+import type { VolumeMount } from '../shared/volumes.ts';
+import type { AppLimits, CreateAppInput, CreateVolumeInput, UpdateAppInput, UpdateVolumeInput } from './schemas.ts';
+import type { DeletedVolume, VolumeView } from './volumes.ts';
 
 export type Action =
   | { kind: 'CreateApp'; input: CreateAppInput }
@@ -24,7 +26,12 @@ export type Action =
   | { kind: 'RotateToken' }
   | { kind: 'GetLogs'; app: string; since?: number }
   | { kind: 'GetHealth' }
-  | { kind: 'GetMetrics' };
+  | { kind: 'GetMetrics' }
+  | { kind: 'CreateVolume'; input: CreateVolumeInput }
+  | { kind: 'ListVolumes' }
+  | { kind: 'GetVolume'; name: string }
+  | { kind: 'UpdateVolume'; name: string; input: UpdateVolumeInput }
+  | { kind: 'DeleteVolume'; name: string; deleteData?: boolean };
 
 export type ActionKind = Action['kind'];
 
@@ -37,6 +44,8 @@ export interface AppView {
   secrets: string[];
   /** The limits set on the app, with `concurrency` and `queue` always filled in. */
   limits: AppLimits & { concurrency: number; queue: number };
+  /** Volumes every VM of the app mounts (besides those its image's manifest names). */
+  volumes: VolumeMount[];
   /** The version serving requests; null before the first deploy. */
   currentVersion: number | null;
   /** The image digest of the current version. */
@@ -71,7 +80,14 @@ export interface ActionResults {
   GetLogs: LogEntry[];
   GetHealth: { status: 'ok'; version: string; gateway?: string };
   GetMetrics: string;
+  CreateVolume: VolumeView;
+  ListVolumes: VolumeView[];
+  GetVolume: VolumeView;
+  UpdateVolume: VolumeView;
+  DeleteVolume: DeletedVolume;
 }
+
+export type { DeletedVolume, VolumeView };
 
 export type { LogEntry };
 

@@ -28,6 +28,9 @@ import type { Route } from '../shared/routes.ts';
 import type { Action, AppView, LogEntry, ResultOf, VersionView } from './actions.ts';
 import type { Row, StateDb } from './db.ts';
 import type { AppLimits, CreateAppInput, UpdateAppInput } from './schemas.ts';
+import { Volumes } from './volumes.ts';
+import type { Mount } from '../host/index.ts';
+import type { VolumeMount } from '../shared/volumes.ts';
 import { generateToken, hashToken, readTokenFile, tokenMatches, writeTokenFile } from './tokens.ts';
 import { checkTokenFileMode } from './permissions.ts';
 import { extractAppTar } from './upload-tar.ts';
@@ -68,6 +71,10 @@ export interface ControlPlaneOptions {
   checkSpec?: (spec: AppSpec) => Promise<void>;
   /** Where the gateway listens, once it does (reported by `GET /healthz` so clients print right URLs). */
   gatewayUrl?: () => string | undefined;
+  /** Where data-directory volumes live. Default `<dir of tokenFile>/volumes`. */
+  volumesDir?: string;
+  /** Roots an operator's volume `hostPath` must lie in (`serve --volume-root`). Default: none allowed. */
+  volumeRoots?: readonly string[];
   log?: Logger;
 }
 
@@ -77,6 +84,7 @@ interface AppRow {
   env: Record<string, string>;
   limits: AppLimits;
   concurrency: number | null;
+  volumes: VolumeMount[];
   currentVersion: number | null;
   created: string;
   updated: string;
@@ -89,6 +97,7 @@ function appRow(r: Row): AppRow {
     env: JSON.parse(r['env'] as string),
     limits: JSON.parse(r['limits'] as string),
     concurrency: r['concurrency'] as number | null,
+    volumes: JSON.parse(r['volumes'] as string),
     currentVersion: r['current_version'] as number | null,
     created: r['created'] as string,
     updated: r['updated'] as string,
@@ -135,9 +144,12 @@ export class ControlPlane {
   #published: Promise<void> = Promise.resolve();
   /** Secret values by app, for redacting request logs; refreshed on every publish. */
   #secretValues = new Map<string, string[]>();
+  /** The volumes' records and directories. */
+  readonly volumes: Volumes;
 
   private constructor(options: ControlPlaneOptions) {
     this.#o = options;
+    this.volumes = new Volumes(options.db, options.volumesDir ?? join(dirname(options.tokenFile), 'volumes'), options.volumeRoots ?? []);
   }
 
   /**
@@ -151,6 +163,7 @@ export class ControlPlane {
     mkdirSync(options.tmpDir, { recursive: true, mode: 0o700 });
     cp.#ensureToken();
     cp.#reconcile();
+    cp.volumes.cleanLeftovers((msg, fields) => cp.#log('warn', msg, fields));
     cp.#loadSecretValues();
     return cp;
   }
@@ -167,6 +180,7 @@ export class ControlPlane {
     const { store, tmpDir, tokenFile, db } = this.#o;
     const out = [
       { path: tmpDir, name: '<tmp>' },
+      { path: this.volumes.dir, name: '<data>/volumes' },
       { path: store.root, name: '<store>' },
       { path: dirname(tokenFile), name: '<data>' },
       ...(db.path === ':memory:' ? [] : [{ path: dirname(db.path), name: '<data>' }]),
@@ -297,6 +311,7 @@ export class ControlPlane {
       env: row.env,
       secrets,
       limits: { ...row.limits, concurrency: row.concurrency ?? DEFAULT_CONCURRENCY, queue: row.limits.queue ?? DEFAULT_QUEUE },
+      volumes: row.volumes,
       currentVersion: row.currentVersion,
       currentDigest: this.#digestOf(row.name, row.currentVersion),
       created: row.created,
@@ -337,6 +352,7 @@ export class ControlPlane {
   /** The spec of one app at one image: its manifest under the app's own config. */
   #spec(row: AppRow, version: number, digest: string, manifest: Manifest, secrets: Record<string, string>): AppSpec {
     const limits = { ...DEFAULT_LIMITS, ...manifest.limits };
+    const { mounts, exclusive } = this.#volumeMounts(row, manifest);
     return {
       name: row.name,
       version,
@@ -350,11 +366,49 @@ export class ControlPlane {
         timeoutMs: row.limits.timeoutMs ?? limits.timeoutMs,
         maxOutputBytes: limits.maxOutputBytes,
         writableLayerBytes: limits.writableLayerBytes,
+        ...(mounts.length === 0 ? {} : { mounts }),
       },
+      ...(exclusive.length === 0 ? {} : { exclusiveVolumes: exclusive }),
       ...(row.limits.maxBodyBytes === undefined ? {} : { maxBodyBytes: row.limits.maxBodyBytes }),
       concurrency: row.concurrency ?? DEFAULT_CONCURRENCY,
       queue: row.limits.queue ?? DEFAULT_QUEUE,
     };
+  }
+
+  /**
+   * The volumes every VM of an app mounts: the image manifest's `mounts[].volume`, then the
+   * app's own `volumes[]` (which win at the same guest path); the names of the exclusive ones.
+   * A volume that does not exist is NV_VOLUME_UNKNOWN naming where it was asked for.
+   */
+  #volumeMounts(row: Pick<AppRow, 'volumes'>, manifest: Pick<Manifest, 'mounts'> | undefined): { mounts: Mount[]; exclusive: string[] } {
+    const byGuest = new Map<string, { volume: string; readonly: boolean; field: string }>();
+    (manifest?.mounts ?? []).forEach((m, i) => {
+      if (m.volume !== undefined) byGuest.set(m.guest, { volume: m.volume, readonly: m.readonly, field: `mounts[${i}].volume (in the image's manifest)` });
+    });
+    row.volumes.forEach((v, i) => byGuest.set(v.guest, { volume: v.volume, readonly: v.readonly ?? false, field: `volumes[${i}].volume` }));
+    const mounts: Mount[] = [];
+    const exclusive = new Set<string>();
+    for (const [guest, m] of byGuest) {
+      const v = this.volumes.find(m.volume);
+      if (v === undefined) {
+        throw new NanovisorError('NV_VOLUME_UNKNOWN', `${m.field}: no volume named "${m.volume}"; create it first (nanovisor volume create ${m.volume})`, {
+          details: { field: m.field, volume: m.volume },
+        });
+      }
+      mounts.push({ hostPath: v.path, guestPath: guest, readonly: m.readonly });
+      if (v.access === 'exclusive') exclusive.add(v.name);
+    }
+    return { mounts, exclusive: [...exclusive].sort() };
+  }
+
+  /** Refuses an app's `volumes[]` naming a volume that does not exist, or one guest path twice. */
+  #checkVolumes(volumes: readonly VolumeMount[]): void {
+    const seen = new Set<string>();
+    volumes.forEach((v, i) => {
+      if (seen.has(v.guest)) throw new NanovisorError('NV_API_BAD_REQUEST', `volumes[${i}].guest: ${v.guest} is given twice`);
+      seen.add(v.guest);
+    });
+    this.#volumeMounts({ volumes: [...volumes] }, undefined);
   }
 
   /**
@@ -456,6 +510,24 @@ export class ControlPlane {
         return { status: 'ok', version: this.#o.version, ...(gateway === undefined ? {} : { gateway }) };
       }
       case 'GetMetrics': return this.#o.metrics?.render() ?? '';
+      case 'CreateVolume': {
+        const v = this.volumes.create(a.input);
+        this.#log('info', 'volume created', { volume: v.name, location: v.location, access: v.access });
+        return v;
+      }
+      case 'ListVolumes': return this.volumes.list();
+      case 'GetVolume': return this.volumes.get(a.name);
+      case 'UpdateVolume': {
+        const v = this.volumes.update(a.name, a.input);
+        this.#log('info', 'volume updated', { volume: a.name, fields: Object.keys(a.input) });
+        this.#publish();
+        return v;
+      }
+      case 'DeleteVolume': {
+        const r = this.volumes.delete(a.name, a.deleteData ?? false);
+        this.#log('info', 'volume deleted', { volume: a.name, dataDeleted: r.dataDeleted });
+        return r;
+      }
     }
   }
 
@@ -465,12 +537,13 @@ export class ControlPlane {
       throw new NanovisorError('NV_APP_EXISTS', `an app named "${input.name}" already exists`, { details: { app: input.name } });
     }
     this.#checkRoutes(input.name, input.routes);
+    this.#checkVolumes(input.volumes ?? []);
     const { concurrency, ...limits } = input.limits ?? {};
     const now = new Date().toISOString();
     db.tx(() => {
       db.run(
-        'INSERT INTO apps (name, routes, env, limits, concurrency, current_version, created, updated) VALUES (?, ?, ?, ?, ?, NULL, ?, ?)',
-        input.name, JSON.stringify(input.routes), JSON.stringify(input.env ?? {}), JSON.stringify(limits), concurrency ?? null, now, now,
+        'INSERT INTO apps (name, routes, env, limits, concurrency, volumes, current_version, created, updated) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)',
+        input.name, JSON.stringify(input.routes), JSON.stringify(input.env ?? {}), JSON.stringify(limits), concurrency ?? null, JSON.stringify(input.volumes ?? []), now, now,
       );
       for (const [k, v] of Object.entries(input.secrets ?? {})) db.run('INSERT INTO secrets (app, name, value) VALUES (?, ?, ?)', input.name, k, v);
     });
@@ -488,6 +561,10 @@ export class ControlPlane {
       next.routes = input.routes;
     }
     if (input.env !== undefined) next.env = input.env;
+    if (input.volumes !== undefined) {
+      this.#checkVolumes(input.volumes);
+      next.volumes = input.volumes;
+    }
     if (input.limits !== undefined) {
       for (const [k, v] of Object.entries(input.limits) as [keyof AppLimits, number | null | undefined][]) {
         if (v === undefined) continue;
@@ -510,8 +587,8 @@ export class ControlPlane {
     next.updated = new Date().toISOString();
     db.tx(() => {
       db.run(
-        'UPDATE apps SET routes = ?, env = ?, limits = ?, concurrency = ?, updated = ? WHERE name = ?',
-        JSON.stringify(next.routes), JSON.stringify(next.env), JSON.stringify(next.limits), next.concurrency, next.updated, name,
+        'UPDATE apps SET routes = ?, env = ?, limits = ?, concurrency = ?, volumes = ?, updated = ? WHERE name = ?',
+        JSON.stringify(next.routes), JSON.stringify(next.env), JSON.stringify(next.limits), next.concurrency, JSON.stringify(next.volumes), next.updated, name,
       );
       db.run('DELETE FROM secrets WHERE app = ?', name);
       for (const [k, v] of Object.entries(secrets)) db.run('INSERT INTO secrets (app, name, value) VALUES (?, ?, ?)', name, k, v);
@@ -552,6 +629,8 @@ export class ControlPlane {
     // The image's manifest, verified; whether it compiles and fits its limits is checkSpec's
     // job (perform), on the host, before this runs.
     const imageManifest = store.manifestOf(digest);
+    // Every volume it mounts exists (NV_VOLUME_UNKNOWN before anything is written).
+    this.#volumeMounts(this.#app(name), imageManifest);
     const number = ((db.get('SELECT MAX(number) AS n FROM versions WHERE app = ?', name)?.['n'] as number | null) ?? 0) + 1;
     // The pin is durable before the version exists, so a version never names an image that
     // could be collected.
@@ -573,6 +652,7 @@ export class ControlPlane {
     const row = this.#app(name);
     const target = this.#rollbackTarget(row, version);
     const digest = this.#digestOf(name, target)!;
+    this.#volumeMounts(row, this.#manifestOf(name, target, digest));
     db.tx(() => {
       db.run('UPDATE apps SET current_version = ?, updated = ? WHERE name = ?', target, new Date().toISOString(), name);
     });

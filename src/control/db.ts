@@ -55,6 +55,19 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   ) STRICT;
   `,
+  // 2: volumes (the storage switch, docs/volumes.md) and the volumes an app mounts.
+  `
+  CREATE TABLE volumes (
+    name TEXT PRIMARY KEY,
+    host_path TEXT UNIQUE,         -- the operator's directory (real path); NULL: <data>/volumes/<name>
+    access TEXT NOT NULL CHECK (access IN ('shared', 'exclusive')),
+    quota_bytes INTEGER NOT NULL,
+    quota_files INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+  ) STRICT;
+  ALTER TABLE apps ADD COLUMN volumes TEXT NOT NULL DEFAULT '[]';  -- JSON: [{ volume, guest, readonly? }]
+  `,
 ];
 
 export type SqlValue = null | number | bigint | string | Uint8Array;

@@ -9,6 +9,7 @@ import { LIMIT_MAXIMA, type LimitName } from '../host/options.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import { routeSchema } from '../shared/routes.ts';
 import { describeIssue, fieldPath } from '../shared/schema-problems.ts';
+import { accessMode, volumeGuestPath, volumeName } from '../shared/volumes.ts';
 import { formatBytes, formatMs } from '../shared/units.ts';
 
 /** App names: lower-case DNS labels, so they fit in image tags, host names and log lines. */
@@ -47,6 +48,44 @@ export const limitsSchema = z.strictObject({
 });
 export type AppLimits = z.output<typeof limitsSchema>;
 
+/** Defaults and maxima of a volume's quotas (docs/volumes.md). */
+export const VOLUME_QUOTAS = {
+  defaultBytes: 1024 * 1024 * 1024,
+  defaultFiles: 100_000,
+  /** 1 PiB. */
+  maxBytes: 2 ** 50,
+  maxFiles: 1_000_000_000,
+} as const;
+
+const quotaBytes = positiveInt.max(VOLUME_QUOTAS.maxBytes, { message: `must be at most ${VOLUME_QUOTAS.maxBytes} (1 PiB)` });
+const quotaFiles = positiveInt.max(VOLUME_QUOTAS.maxFiles, { message: `must be at most ${VOLUME_QUOTAS.maxFiles}` });
+
+/** `POST /v1/volumes`. Without `hostPath` the volume lives in `<data>/volumes/<name>`. */
+export const createVolumeSchema = z.strictObject({
+  name: volumeName,
+  quotaBytes: quotaBytes.optional(),
+  quotaFiles: quotaFiles.optional(),
+  access: accessMode.optional(),
+  hostPath: z.string().min(1, { message: 'must not be empty' }).optional(),
+});
+export type CreateVolumeInput = z.output<typeof createVolumeSchema>;
+
+/** `PATCH /v1/volumes/{name}`: quotas (resize) and access mode; what it leaves out stays. */
+export const updateVolumeSchema = z.strictObject({
+  quotaBytes: quotaBytes.optional(),
+  quotaFiles: quotaFiles.optional(),
+  access: accessMode.optional(),
+});
+export type UpdateVolumeInput = z.output<typeof updateVolumeSchema>;
+
+/** An app's `volumes[]` entry: a volume at a guest path, read-write unless `readonly`. */
+export const appVolumeSchema = z.strictObject({
+  volume: volumeName,
+  guest: volumeGuestPath,
+  readonly: z.boolean().optional(),
+});
+const appVolumes = z.array(appVolumeSchema).max(16, { message: 'at most 16 volumes' });
+
 /** `POST /v1/apps`. */
 export const createAppSchema = z.strictObject({
   name: appName,
@@ -54,16 +93,18 @@ export const createAppSchema = z.strictObject({
   env: env.optional(),
   secrets: env.optional(),
   limits: limitsSchema.optional(),
+  volumes: appVolumes.optional(),
 });
 export type CreateAppInput = z.output<typeof createAppSchema>;
 
 /**
- * `PATCH /v1/apps/{name}`: `routes` and `env` replace the old ones; `secrets` and `limits` are
+ * `PATCH /v1/apps/{name}`: `routes`, `env` and `volumes` replace the old ones; `secrets` and `limits` are
  * merged by key, where `null` removes a secret or resets a limit to its default.
  */
 export const updateAppSchema = z.strictObject({
   routes: routes.optional(),
   env: env.optional(),
+  volumes: appVolumes.optional(),
   secrets: z.record(envName, envValue.nullable()).optional(),
   limits: z.strictObject({
     memoryBytes: limitsSchema.shape.memoryBytes.nullable(),

@@ -22,6 +22,8 @@ export interface AppSpec {
   maxBodyBytes?: number;
   concurrency: number;
   queue: number;
+  /** Exclusive volumes its VMs mount (docs/volumes.md): they are admitted one at a time per volume. */
+  exclusiveVolumes?: readonly string[];
 }
 
 export type LoaderLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -51,6 +53,7 @@ export function gatewayApp(spec: AppSpec, handle: VmHandle): GatewayApp {
     ...(spec.maxBodyBytes === undefined ? {} : { maxBodyBytes: spec.maxBodyBytes }),
     concurrency: spec.concurrency,
     queue: spec.queue,
+    ...(spec.exclusiveVolumes === undefined ? {} : { exclusiveVolumes: spec.exclusiveVolumes }),
   };
 }
 

@@ -59,3 +59,61 @@ export class AppSlots {
     return out;
   }
 }
+
+/**
+ * Exclusive volumes (docs/volumes.md): a request whose VM mounts one runs only while it
+ * holds that volume, so at most one VM has it mounted at a time, on whichever shard; the
+ * others wait in arrival order, before boot, while holding their app's slot (so the wait is
+ * bounded by the app's concurrency and queue). The table lives in the primary, the one
+ * process every request passes through. A request that mounts several takes them in name
+ * order, so two such requests never wait on each other.
+ */
+export class VolumeLocks {
+  /** Held volumes, by name, with the requests waiting for each in order. */
+  readonly #held = new Map<string, (() => void)[]>();
+
+  #take(name: string): void | Promise<void> {
+    const waiters = this.#held.get(name);
+    if (waiters === undefined) {
+      this.#held.set(name, []);
+      return;
+    }
+    return new Promise<void>((resolve) => waiters.push(resolve));
+  }
+
+  /** Takes every volume of `names` (sorted, distinct); resolves at once when none is held. */
+  acquire(names: readonly string[]): void | Promise<void> {
+    for (let i = 0; i < names.length; i++) {
+      const wait = this.#take(names[i]!);
+      if (wait !== undefined) {
+        return (async () => {
+          await wait;
+          for (let j = i + 1; j < names.length; j++) await this.#take(names[j]!);
+        })();
+      }
+    }
+  }
+
+  /** Hands each volume to its next waiting request, or frees it. */
+  release(names: readonly string[]): void {
+    for (const name of names) {
+      const waiters = this.#held.get(name);
+      if (waiters === undefined) continue;
+      const next = waiters.shift();
+      if (next !== undefined) next();
+      else this.#held.delete(name);
+    }
+  }
+
+  /** Requests waiting for each held volume (volumes with none waiting left out). */
+  queueDepth(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, w] of this.#held) if (w.length > 0) out[name] = w.length;
+    return out;
+  }
+
+  /** Volumes held now. */
+  held(): string[] {
+    return [...this.#held.keys()].sort();
+  }
+}

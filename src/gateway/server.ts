@@ -21,7 +21,7 @@ import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import type { Route } from '../shared/routes.ts';
 import { cgiEnv, parseCgiResponse, splitTarget, SERVER_SOFTWARE } from './cgi.ts';
 import { Admission, type AdmissionOptions, type BodyReservation } from './admission.ts';
-import { AppSlots } from './concurrency.ts';
+import { AppSlots, VolumeLocks } from './concurrency.ts';
 import { clientErrorAnswer, requestProblem } from './protocol.ts';
 import { compileRoutes, matchRoute, type CompiledRoute } from './routing.ts';
 
@@ -57,6 +57,12 @@ export interface GatewayApp {
   concurrency?: number;
   /** Places in the app's wait queue when `concurrency` is reached. Default 0. */
   queue?: number;
+  /**
+   * Exclusive volumes the app's VMs mount (their mounts are in `options.mounts`): a request
+   * boots its VM only while it holds every one of them, so one VM at a time has such a volume,
+   * across apps and shards; the others wait in order, holding their app slot (docs/volumes.md).
+   */
+  exclusiveVolumes?: readonly string[];
 }
 
 /** One finished request, for logs and metrics. */
@@ -78,6 +84,8 @@ export interface RequestRecord {
   durationMs: number;
   /** Time inside the VM (boot + run). */
   vmMs?: number;
+  /** Time waiting for the app's exclusive volumes, when it has any. */
+  volumeWaitMs?: number;
 }
 
 export interface GatewayOptions {
@@ -174,6 +182,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let server: Server | undefined;
   const inFlight = new Set<Promise<void>>();
   const slots = new AppSlots();
+  const volumeLocks = new VolumeLocks();
   /** Runs in flight by handle key, and who waits for each key to drain. */
   const running = new Map<string, number>();
   let live = 0;
@@ -254,6 +263,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       answer(res, 503, id, record.errorMessage, false, ['retry-after', '1']);
       return done(503);
     }
+    const exclusive = app.exclusiveVolumes ?? [];
+    if (exclusive.length > 0) {
+      const waitStarted = performance.now();
+      const wait = volumeLocks.acquire(exclusive);
+      if (wait !== undefined) await wait;
+      record.volumeWaitMs = performance.now() - waitStarted;
+    }
     const vmStarted = performance.now();
     let result: RunResult;
     runStarted(app.handle.key);
@@ -283,6 +299,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       return done(status);
     } finally {
       runEnded(app.handle.key);
+      volumeLocks.release(exclusive);
       slots.release(app);
     }
     record.vmMs = performance.now() - vmStarted;

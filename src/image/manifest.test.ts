@@ -90,15 +90,13 @@ test('limits are refused beyond their maxima, naming the field and the maximum',
   assert.equal(m.limits.timeoutMs, 900_000);
 });
 
-test('mounts[].volume is refused by name until volumes are implemented, never ignored', () => {
-  assert.equal(
-    invalid({ name: 'a', module: 'a.wasm', mounts: [{ guest: '/tmp' }, { guest: '/data', readonly: false, volume: 'db' }] }),
-    'manifest: mounts[1].volume: volumes are not implemented yet (issue: storage switch)',
-  );
-  // Whatever its type: it is the field that is refused, not its value.
-  assert.match(invalid({ name: 'a', module: 'a.wasm', mounts: [{ guest: '/data', volume: 7 }] }), /mounts\[0\]\.volume: volumes are not implemented yet/);
+test('mounts[].volume names a volume: kept as given; a bad name is refused by the field', () => {
+  const m = parseManifest({ name: 'a', module: 'a.wasm', mounts: [{ guest: '/tmp' }, { guest: '/data', readonly: false, volume: 'db' }] }, 'manifest');
+  assert.deepEqual(m.mounts, [{ guest: '/tmp', readonly: true }, { guest: '/data', readonly: false, volume: 'db' }]);
+  assert.match(invalid({ name: 'a', module: 'a.wasm', mounts: [{ guest: '/data', volume: 7 }] }), /mounts\[0\]\.volume: /);
+  assert.match(invalid({ name: 'a', module: 'a.wasm', mounts: [{ guest: '/data', volume: 'Bad_Name' }] }), /mounts\[0\]\.volume: must be 1-63 characters/);
   // Beside other problems, each is named.
-  const both = invalid({ name: 'a', module: 'a.wasm', limits: { memroy: 1 }, mounts: [{ guest: '/data', volume: 'db' }] });
+  const both = invalid({ name: 'a', module: 'a.wasm', limits: { memroy: 1 }, mounts: [{ guest: '/data', volume: '' }] });
   assert.match(both, /unknown field "limits.memroy"/);
-  assert.match(both, /mounts\[0\]\.volume: volumes are not implemented/);
+  assert.match(both, /mounts\[0\]\.volume: must be/);
 });

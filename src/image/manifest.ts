@@ -9,6 +9,7 @@ import { DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, LIMIT
 import { NanovisorError } from '../shared/errors.ts';
 import { routeSchema } from '../shared/routes.ts';
 import { describeIssue, fieldPath } from '../shared/schema-problems.ts';
+import { volumeName } from '../shared/volumes.ts';
 import { formatBytes, formatMs } from '../shared/units.ts';
 
 /** Defaults a manifest gets for the limits it leaves out. */
@@ -42,16 +43,15 @@ const file = z.strictObject({
   to: guestPath,
 });
 
-/** Named volumes come with the storage switch; until then `volume` is refused, never ignored. */
-export const VOLUMES_NOT_IMPLEMENTED = 'volumes are not implemented yet (issue: storage switch)';
-
+/**
+ * A mount point; `volume` names a volume of the daemon (docs/volumes.md) that fills it in
+ * every VM of an app deployed from the image; without one, a runner fills it (`run --dir`).
+ */
 const mount = z.strictObject({
   guest: guestPath,
   readonly: z.boolean().default(true),
-  volume: z.unknown().optional(),
-}).check((ctx) => {
-  if (ctx.value.volume !== undefined) ctx.issues.push({ code: 'custom', path: ['volume'], message: VOLUMES_NOT_IMPLEMENTED, input: ctx.value.volume });
-}).transform(({ volume: _volume, ...m }) => m);
+  volume: volumeName.optional(),
+});
 
 /** A positive integer at most `max`; the message names the maximum in bytes or time too. */
 function bounded(max: number, unit: 'bytes' | 'ms') {

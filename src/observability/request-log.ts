@@ -36,6 +36,8 @@ export interface LogEntry {
   durationMs: number;
   /** Time inside the VM (boot + run), when a VM ran. */
   vmMs?: number;
+  /** Time waiting for the app's exclusive volumes (docs/volumes.md), when it has any. */
+  volumeWaitMs?: number;
   /** The app version that served it, when the caller knows it. */
   version?: number;
   outcome?: string;
@@ -248,6 +250,7 @@ export class RequestLog {
       durationMs: round3(record.durationMs),
     };
     if (record.vmMs !== undefined) entry.vmMs = round3(record.vmMs);
+    if (record.volumeWaitMs !== undefined) entry.volumeWaitMs = round3(record.volumeWaitMs);
     if (context.version !== undefined) entry.version = context.version;
     if (record.outcome !== undefined) entry.outcome = record.outcome;
     if (record.exitCode !== undefined) entry.exitCode = record.exitCode;

@@ -70,6 +70,12 @@ export const ERROR_CODES = {
   NV_ROUTE_CONFLICT: { class: 'user', hint: 'Another app already serves this host and path; change one of the routes.' },
   NV_VERSION_NOT_FOUND: { class: 'user', hint: 'List the app\'s versions with `nanovisor versions <app>`.' },
   NV_APP_NO_VERSION: { class: 'user', hint: 'Deploy a version first (`nanovisor deploy`), or name a version that exists.' },
+  NV_VOLUME_NOT_FOUND: { class: 'user', hint: 'List volumes with `nanovisor volume ls` (GET /v1/volumes).' },
+  NV_VOLUME_EXISTS: { class: 'user', hint: 'Pick another name, or change the existing volume (`nanovisor volume resize`, PATCH /v1/volumes/{name}).' },
+  NV_VOLUME_IN_USE: { class: 'user', hint: 'Apps still mount this volume (the message names them); detach it from them or delete them first.' },
+  NV_VOLUME_NOT_EMPTY: { class: 'user', hint: 'The volume holds files; delete them with it only on purpose: `nanovisor volume rm NAME --delete-data` (DELETE /v1/volumes/{name}?deleteData=true).' },
+  NV_VOLUME_PATH_INVALID: { class: 'user', hint: 'A volume\'s hostPath must be an absolute path inside a root the daemon allows (serve --volume-root DIR), used by no other volume.' },
+  NV_VOLUME_UNKNOWN: { class: 'user', hint: 'The app or its image mounts a volume that does not exist; create it first (`nanovisor volume create NAME`).' },
   NV_API_UNREACHABLE: { class: 'system', hint: 'Is nanovisor serve running? Start it with `nanovisor serve`, or point the CLI at it with --server URL (or NANOVISOR_SERVER).' },
   NV_API_RESPONSE_INVALID: { class: 'system', hint: 'The server answered something that is not the nanovisor API; check --server, or that the CLI and the daemon are the same version.' },
 } as const satisfies Record<string, CodeInfo>;

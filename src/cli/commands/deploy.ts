@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import type { AppView } from '../../control/index.ts';
 import { ImageStore, storeHome } from '../../image/index.ts';
 import { NanovisorError, isNanovisorError } from '../../shared/errors.ts';
+import { parseVolumeFlag } from '../../shared/volumes.ts';
 import { REMOTE_FLAGS, REMOTE_USAGE, clientFromFlags, gatewayUrl, progressPrinter, routeText, type Health, type UpdateApp } from '../client.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagList, flagString, parseFlags, type FlagSpec } from '../flags.ts';
@@ -31,6 +32,10 @@ Flags:
                          else /NAME. Given for an existing app, they replace its routes
   --env K=V              an environment variable (repeatable; merged into the app's)
   --secret K=V           a secret (repeatable; write-only: never shown, never logged)
+  --volume NAME:/GUEST[:ro]
+                         mount a volume of the daemon at GUEST in every VM of the app
+                         (repeatable; read-write unless :ro). Given for an existing app,
+                         they replace its volumes. The volume must exist (volume create)
   --progress             show upload progress even when stderr is not a terminal
   --gateway URL          where the app is called, for the printed URL (default
                          $NANOVISOR_GATEWAY, else the API host on port 8080)
@@ -40,7 +45,8 @@ ${REMOTE_USAGE}
 
 Examples:
   nanovisor deploy ./hello --name hello --route /hello
-  nanovisor deploy hello:1.0 --name hello --secret DB_PASSWORD=s3cr3t`;
+  nanovisor deploy hello:1.0 --name hello --secret DB_PASSWORD=s3cr3t
+  nanovisor deploy ./counter --volume counter:/data`;
 
 const SPECS: FlagSpec[] = [
   ...REMOTE_FLAGS,
@@ -48,6 +54,7 @@ const SPECS: FlagSpec[] = [
   { name: 'route', type: 'list' },
   { name: 'env', type: 'list' },
   { name: 'secret', type: 'list' },
+  { name: 'volume', type: 'list' },
   { name: 'progress', type: 'boolean' },
   { name: 'gateway', type: 'string' },
   { name: 'store', type: 'string' },
@@ -67,6 +74,11 @@ export const deployCommand: Command = {
     const env = keyValues(flagList(p, 'env'), 'env');
     const secrets = keyValues(flagList(p, 'secret'), 'secret');
     const routes = flagList(p, 'route').map(parseRoute);
+    const volumes = flagList(p, 'volume').map((v) => {
+      const m = parseVolumeFlag(v);
+      if (m === undefined) throw new NanovisorError('NV_USAGE', `--volume "${v}": expected NAME:/GUEST[:ro], e.g. counter:/data`);
+      return m;
+    });
     const note = (t: string): void => {
       if (!json) io.stderr(`${t}\n`);
     };
@@ -129,6 +141,7 @@ export const deployCommand: Command = {
         routes: appRoutes,
         ...(Object.keys(env).length > 0 ? { env } : {}),
         ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
+        ...(volumes.length > 0 ? { volumes } : {}),
       });
       note(`created app ${name} (routes ${app.routes.map(routeText).join(', ')})`);
     } else {
@@ -136,6 +149,7 @@ export const deployCommand: Command = {
       if (routes.length > 0) patch.routes = routes;
       if (Object.keys(env).length > 0) patch.env = { ...app.env, ...env };
       if (Object.keys(secrets).length > 0) patch.secrets = secrets;
+      if (volumes.length > 0) patch.volumes = volumes;
       if (Object.keys(patch).length > 0) {
         app = await api.updateApp(name, patch);
         note(`updated app ${name}`);

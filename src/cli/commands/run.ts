@@ -5,7 +5,7 @@
  * everything after it goes to the guest.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, isAbsolute, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 // The host's modules one by one, not host/index.ts: that also loads the shards, which `run` never
 // uses (start-up, docs/performance.md; test/startup.test.ts).
 import { EXIT_TIMEOUT, LIMIT_MAXIMA, type LimitName, type Mount, type VmOptions } from '../../host/options.ts';
@@ -16,11 +16,15 @@ import { listenTcp, parseListenAddress } from '../../switches/network/index.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagList, flagString, parseDuration, parseFlags, parseSize, type FlagSpec } from '../flags.ts';
 import { applyDeclared, resolveTarget } from './run-target.ts';
+import { storeHome } from '../../image/index.ts';
+import { parseVolumeFlag } from '../../shared/volumes.ts';
+import { LOCK_FILE } from '../daemon-lock.ts';
 
 const SPECS: FlagSpec[] = [
   { name: 'env', short: 'e', type: 'list' },
   { name: 'dir', type: 'list' },
   { name: 'dir-ro', type: 'list' },
+  { name: 'volume', type: 'list' },
   { name: 'memory', type: 'string' },
   { name: 'timeout', type: 'string' },
   { name: 'max-output', type: 'string' },
@@ -44,6 +48,9 @@ Flags:
                          mount a host directory at GUEST (default: same path),
                          read-write, or read-only with :ro
   --dir-ro HOST[::GUEST] mount a host directory read-only
+  --volume NAME:/GUEST[:ro]
+                         mount a volume of the local daemon's data directory (--store)
+                         at GUEST, read-write unless :ro (docs/volumes.md)
   --memory SIZE          memory limit, e.g. 64M, 1G (default 256M, or the image's; at most 4G)
   --timeout DURATION     wall-clock limit, e.g. 500ms, 10s (default none, or the image's; at most 15m)
   --max-output SIZE      limit on stdout+stderr bytes (default 16M, or the image's; at most 1G)
@@ -92,6 +99,24 @@ export function parseDir(spec: string, readonly: boolean, cwd: string): Mount {
   return { hostPath, guestPath: guest, readonly: readonly || mode === 'ro' };
 }
 
+/**
+ * `--volume NAME:/GUEST[:ro]`: a volume of the daemon's data directory, looked up in its
+ * state database (read-only). An exclusive volume is refused while a daemon may be serving
+ * it (its lock file is there): this VM would not take part in the daemon's admission.
+ * The control plane's module (and SQLite) is loaded only when `--volume` is given.
+ */
+export async function volumeMount(spec: string, dataDir: string): Promise<Mount> {
+  const m = parseVolumeFlag(spec);
+  if (m === undefined) throw new NanovisorError('NV_USAGE', `--volume "${spec}": expected NAME:/GUEST[:ro], e.g. counter:/data`);
+  const { findVolumeIn } = await import('../../control/volumes.ts');
+  const v = findVolumeIn(dataDir, m.volume);
+  if (v === undefined) throw new NanovisorError('NV_VOLUME_UNKNOWN', `--volume "${spec}": no volume named "${m.volume}" in ${dataDir}`, { details: { volume: m.volume } });
+  if (v.access === 'exclusive' && existsSync(join(dataDir, LOCK_FILE))) {
+    throw new NanovisorError('NV_USAGE', `--volume "${spec}": volume "${m.volume}" is exclusive and a nanovisor serve holds ${dataDir}; stop it first, or make the volume shared`);
+  }
+  return { hostPath: v.path, guestPath: m.guest, readonly: m.readonly ?? false };
+}
+
 /** A limit flag's value (a duration for --timeout, else a size), refused beyond LIMIT_MAXIMA. */
 export function limitFlag(text: string, flag: string, limit: LimitName): number {
   const value = limit === 'timeoutMs' ? parseDuration(text, flag) : parseSize(text, flag);
@@ -119,6 +144,7 @@ export const runCommand: Command = {
     const mounts = [
       ...flagList(p, 'dir').map((d) => parseDir(d, false, io.cwd)),
       ...flagList(p, 'dir-ro').map((d) => parseDir(d, true, io.cwd)),
+      ...await Promise.all(flagList(p, 'volume').map((v) => volumeMount(v, storeHome(flagString(p, 'store'), io.env, io.cwd)))),
     ].map((m) => applyDeclared(m, runnable.declaredMounts));
     const memory = flagString(p, 'memory');
     const timeout = flagString(p, 'timeout');

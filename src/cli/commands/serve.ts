@@ -11,7 +11,7 @@
  */
 import { plainRoute } from '../../shared/routes.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
@@ -28,7 +28,7 @@ import type { JailLayer, ShardExitEvent, ShardStartEvent } from '../../host/shar
 import { NanovisorMetrics, RequestLog, createLogger } from '../../observability/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo, Command } from '../command.ts';
-import { flagBool, flagString, parseDuration, parseFlags, type FlagSpec } from '../flags.ts';
+import { flagBool, flagList, flagString, parseDuration, parseFlags, type FlagSpec } from '../flags.ts';
 import { VERSION } from '../version.ts';
 import { DataDirLock } from '../daemon-lock.ts';
 
@@ -49,6 +49,8 @@ Flags:
                          guests and the API: for debugging)
   --max-connections N    most connections the gateway holds open (default 10000, at
                          most half the open-files limit); more get 503 and are closed
+  --volume-root DIR      a directory (repeatable) inside which volumes may be given an
+                         operator hostPath (default: none; volumes live in <data>/volumes)
   --no-examples          do not deploy the example apps on first start
 
 The API needs "Authorization: Bearer <token>"; the token is in <data>/token (0600).
@@ -62,6 +64,7 @@ const SPECS: FlagSpec[] = [
   { name: 'shards', type: 'string' },
   { name: 'max-connections', type: 'string' },
   { name: 'no-examples', type: 'boolean' },
+  { name: 'volume-root', type: 'list' },
 ];
 
 export const DEFAULT_API = '127.0.0.1:7070';
@@ -131,6 +134,11 @@ export interface DaemonOptions {
   dataDir: string;
   api?: { host: string; port: number };
   listen?: { host: string; port: number };
+  /**
+   * Directories inside which a volume may be given an operator `hostPath` (docs/volumes.md);
+   * they are bound read-write into the shards' jail. Default: none.
+   */
+  volumeRoots?: readonly string[];
   /** Deploy the example apps on the first start. Default true. */
   examples?: boolean;
   graceMs?: number;
@@ -295,6 +303,18 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   enableEagerCompilation();
   const log = options.log ?? (() => {});
   const note = options.note ?? (() => {});
+  // Volumes live here or under the operator's roots; the shards' jail binds both read-write
+  // (at the same paths), and nothing else of the data directory.
+  const volumesDir = join(dataDir, 'volumes');
+  mkdirSync(volumesDir, { recursive: true, mode: 0o700 });
+  const volumeRoots = (options.volumeRoots ?? []).map((r) => {
+    try {
+      if (!statSync(r).isDirectory()) throw new Error('not a directory');
+      return realpathSync(r);
+    } catch {
+      throw new NanovisorError('NV_USAGE', `--volume-root ${r}: no such directory`);
+    }
+  });
   const imagesDir = join(dataDir, 'images');
   if (existsSync(imagesDir)) clearStaleStoreLock(imagesDir, log);
   const store = ImageStore.openHome(dataDir);
@@ -312,7 +332,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   try {
     host = shards === 0
       ? new InProcessHost()
-      : await ShardedHost.start({ shards, execArgv: ['--no-wasm-lazy-compilation'] });
+      : await ShardedHost.start({ shards, execArgv: ['--no-wasm-lazy-compilation'], jail: { readWrite: [volumesDir, ...volumeRoots] } });
     if (host instanceof ShardedHost) logJail(log, host.supervisor.jail);
   } catch (e) {
     unsubscribe();
@@ -343,7 +363,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   });
   try {
     control = ControlPlane.open({
-      db, store, tokenFile, tmpDir: join(dataDir, 'tmp'), version: VERSION, requestLog, metrics, log,
+      db, store, tokenFile, tmpDir: join(dataDir, 'tmp'), version: VERSION, requestLog, metrics, log, volumesDir, volumeRoots,
       gatewayUrl: () => servedGatewayUrl,
       onAppsChanged: (specs) => loader.apply(specs),
       checkSpec: (spec) => loader.check(spec),
@@ -453,6 +473,7 @@ export const serveCommand: Command = {
       api: parseAddress(flagString(p, 'api') ?? DEFAULT_API, 'api'),
       listen: parseAddress(flagString(p, 'listen') ?? DEFAULT_LISTEN, 'listen'),
       examples: !flagBool(p, 'no-examples'),
+      volumeRoots: flagList(p, 'volume-root').map((r) => resolve(io.cwd, r)),
       ...(grace === undefined ? {} : { graceMs: parseDuration(grace, 'grace') }),
       ...(shardsFlag === undefined ? {} : { shards: parseShards(shardsFlag) }),
       ...(maxConnections === undefined ? {} : { admission: { maxConnections: parseMaxConnections(maxConnections) } }),

@@ -1,0 +1,251 @@
+// Volumes on `nanovisor serve` over real sockets, with the guests on 2 jailed shards
+// (docs/volumes.md): the REST resource and its bad input (each a 4xx naming the field,
+// nothing made half-way, one winner of concurrent creates of one name); the CLI's `volume`
+// verbs; attaching by the image manifest and by the app's config (unknown volume 400); an
+// exclusive volume admitting one VM at a time, so 1,000 concurrent increments of the C
+// counter example end at exactly 1,000; a symlink in a volume does not lead out of it;
+// deleting an attached volume is 409 naming the app, a volume holding files needs deleteData.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { runCli } from '../src/cli/main.ts';
+import { startDaemon, type Daemon } from '../src/cli/commands/serve.ts';
+import { ImageStore, buildImage } from '../src/image/index.ts';
+import { tempDir } from '../src/image/testing.ts';
+import { exampleDir } from './helpers.ts';
+
+const data = tempDir('nv-serve-vol-');
+const roots = tempDir('nv-serve-vol-root-');
+const outside = tempDir('nv-serve-vol-outside-');
+let d: Daemon;
+let token: string;
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${d.apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** One gateway request on its own connection (so 1,000 of them are 1,000 sockets at once). */
+function call(method: string, path: string): Promise<{ status: number; text: string }> {
+  const u = new URL(`${d.gatewayUrl}${path}`);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method, agent: false, headers: { connection: 'close', 'content-length': '0' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, {
+    stdout: (t) => void (out += t), stderr: (t) => void (err += t), cwd: data.path,
+    env: { NANOVISOR_SERVER: d.apiUrl, NANOVISOR_TOKEN: token, NANOVISOR_HOME: data.path },
+  });
+  return { code, out, err };
+}
+
+before(async () => {
+  d = await startDaemon({
+    dataDir: data.path, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 },
+    examples: false, graceMs: 2000, shards: 2, volumeRoots: [roots.path],
+  });
+  token = readFileSync(d.tokenFile, 'utf8').trim();
+  buildImage({ dir: exampleDir('counter-c'), store: ImageStore.openHome(data.path) });
+});
+
+after(async () => {
+  await d?.close();
+  for (const t of [data, roots, outside]) t[Symbol.dispose]();
+});
+
+test('volumes are a REST resource: create, list, get, resize, delete; defaults stated', async () => {
+  const created = await api('POST', '/v1/volumes', { name: 'notes' });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  assert.equal(created.json.access, 'shared');
+  assert.equal(created.json.quotaBytes, 1024 ** 3);
+  assert.equal(created.json.quotaFiles, 100_000);
+  assert.equal(created.json.location, 'data');
+  assert.equal(created.json.hostPath, undefined, 'a data-directory volume does not show the server path');
+  assert.deepEqual([created.json.usedBytes, created.json.usedFiles, created.json.apps], [0, 0, []]);
+  assert.ok(existsSync(join(data.path, 'volumes', 'notes')));
+  writeFileSync(join(data.path, 'volumes', 'notes', 'a.txt'), 'hello');
+  const got = await api('GET', '/v1/volumes/notes');
+  assert.deepEqual([got.json.usedBytes, got.json.usedFiles], [5, 1]);
+  const resized = await api('PATCH', '/v1/volumes/notes', { quotaBytes: 4096, quotaFiles: 10, access: 'exclusive' });
+  assert.equal(resized.status, 200);
+  assert.deepEqual([resized.json.quotaBytes, resized.json.quotaFiles, resized.json.access], [4096, 10, 'exclusive']);
+  assert.deepEqual((await api('GET', '/v1/volumes')).json.map((v: { name: string }) => v.name), ['notes']);
+  // Holding files: deleted only when asked to.
+  const keep = await api('DELETE', '/v1/volumes/notes');
+  assert.equal(keep.status, 409);
+  assert.equal(keep.json.error.code, 'NV_VOLUME_NOT_EMPTY');
+  assert.ok(existsSync(join(data.path, 'volumes', 'notes', 'a.txt')));
+  assert.equal((await api('DELETE', '/v1/volumes/notes?deleteData=maybe')).status, 400);
+  const gone = await api('DELETE', '/v1/volumes/notes?deleteData=true');
+  assert.deepEqual(gone.json, { deleted: 'notes', dataDeleted: true });
+  assert.ok(!existsSync(join(data.path, 'volumes', 'notes')));
+  assert.equal((await api('GET', '/v1/volumes/notes')).json.error.code, 'NV_VOLUME_NOT_FOUND');
+  assert.equal((await api('GET', '/v1/volumes/notes')).status, 404);
+});
+
+test('bad input is a 4xx naming the field, and nothing is made', async () => {
+  const bad = async (body: unknown, field: RegExp, code = 'NV_API_BAD_REQUEST') => {
+    const r = await api('POST', '/v1/volumes', body);
+    assert.equal(r.status, 400, JSON.stringify(r.json));
+    assert.equal(r.json.error.code, code);
+    assert.match(r.json.error.message, field);
+  };
+  await bad({ name: 'Bad_Name' }, /name: must be 1-63 characters/);
+  await bad({ name: 'q', quotaBytes: -1 }, /quotaBytes: must be positive/);
+  await bad({ name: 'q', quotaBytes: 2 ** 51 }, /quotaBytes: must be at most/);
+  await bad({ name: 'q', quotaFiles: 1.5 }, /quotaFiles: must be an integer/);
+  await bad({ name: 'q', access: 'bogus' }, /access: must be "shared" or "exclusive"/);
+  await bad({ name: 'q', size: 5 }, /size: unknown field/);
+  await bad({ name: 'q', hostPath: 'relative/dir' }, /hostPath: "relative\/dir" is not an absolute path/, 'NV_VOLUME_PATH_INVALID');
+  await bad({ name: 'q', hostPath: join(outside.path, 'q') }, /hostPath: .* is outside the roots/, 'NV_VOLUME_PATH_INVALID');
+  await bad({ name: 'q', hostPath: join(outside.path, 'no', 'such') }, /hostPath: the parent directory/, 'NV_VOLUME_PATH_INVALID');
+  // A symlink inside the root pointing out of it is outside too.
+  symlinkSync(outside.path, join(roots.path, 'link'));
+  await bad({ name: 'q', hostPath: join(roots.path, 'link') }, /hostPath: .*symlink/, 'NV_VOLUME_PATH_INVALID');
+  const patch = await api('PATCH', '/v1/volumes/none', { quotaBytes: 1 });
+  assert.equal(patch.status, 404);
+  assert.deepEqual((await api('GET', '/v1/volumes')).json, []);
+  assert.deepEqual(readdirSync(join(data.path, 'volumes')), []);
+  assert.deepEqual(readdirSync(outside.path), []);
+});
+
+test('an operator host path inside an allowed root: made, used by one volume only, its files kept at delete', async () => {
+  const dir = join(roots.path, 'pool');
+  const r = await api('POST', '/v1/volumes', { name: 'pool', hostPath: dir, quotaBytes: 1 << 20 });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  assert.equal(r.json.location, 'host');
+  assert.ok(existsSync(dir));
+  const overlap = await api('POST', '/v1/volumes', { name: 'pool2', hostPath: join(dir, 'sub') });
+  assert.equal(overlap.json.error.code, 'NV_VOLUME_PATH_INVALID');
+  assert.match(overlap.json.error.message, /overlaps volume "pool"/);
+  writeFileSync(join(dir, 'keep.txt'), 'x');
+  assert.equal((await api('DELETE', '/v1/volumes/pool?deleteData=true')).status, 400, 'an operator directory is never deleted');
+  const del = await api('DELETE', '/v1/volumes/pool');
+  assert.equal(del.status, 200);
+  assert.equal(del.json.dataDeleted, false);
+  assert.equal(readFileSync(join(dir, 'keep.txt'), 'utf8'), 'x');
+});
+
+test('concurrent creates of one name: exactly one wins, the others get 409, one directory', async () => {
+  const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => api('POST', '/v1/volumes', { name: 'race', quotaFiles: i + 1 })));
+  assert.equal(answers.filter((a) => a.status === 201).length, 1);
+  for (const a of answers.filter((x) => x.status !== 201)) {
+    assert.equal(a.status, 409);
+    assert.equal(a.json.error.code, 'NV_VOLUME_EXISTS');
+  }
+  assert.deepEqual(readdirSync(join(data.path, 'volumes')), ['race']);
+  assert.equal((await api('DELETE', '/v1/volumes/race')).status, 200);
+});
+
+test('the CLI: volume create, ls, inspect, resize, rm', async () => {
+  const c = await cli('volume', 'create', 'cli-vol', '--size', '64M', '--files', '50', '--access', 'exclusive');
+  assert.equal(c.code, 0, c.err);
+  assert.match(c.out, /created volume cli-vol \(exclusive, 64(\.0)? MiB, 50 files\)/);
+  const ls = await cli('volume', 'ls');
+  assert.match(ls.out, /^NAME\s+ACCESS\s+USED\s+FILES\s+APPS/);
+  assert.match(ls.out, /cli-vol\s+exclusive\s+0 B \/ 64(\.0)? MiB\s+0 \/ 50\s+-/);
+  const inspect = await cli('volume', 'inspect', 'cli-vol');
+  assert.equal(JSON.parse(inspect.out).quotaFiles, 50);
+  const resized = await cli('volume', 'resize', 'cli-vol', '--size', '1G');
+  assert.match(resized.out, /volume cli-vol: exclusive, 0 B \/ 1(\.0)? GiB/);
+  assert.equal((await cli('volume', 'resize', 'cli-vol')).code, 2);
+  assert.equal((await cli('volume', 'create', 'x', '--access', 'both')).code, 2);
+  const missing = await cli('volume', 'inspect', 'nope');
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /NV_VOLUME_NOT_FOUND/);
+  const rm = await cli('volume', 'rm', 'cli-vol');
+  assert.match(rm.out, /deleted volume cli-vol \(it held no files\)/);
+});
+
+test('attaching: an unknown volume is refused (400); the manifest mount and the app config mount it on the shards', async () => {
+  assert.equal((await api('POST', '/v1/apps', { name: 'counter', routes: [{ path: '/counter' }], limits: { concurrency: 64, queue: 1000 } })).status, 201);
+  const unknown = await api('POST', '/v1/apps/counter/versions', { image: 'counter-c:latest' });
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.json.error.code, 'NV_VOLUME_UNKNOWN');
+  assert.match(unknown.json.error.message, /mounts\[0\]\.volume \(in the image's manifest\): no volume named "counter"/);
+  assert.equal((await api('GET', '/v1/apps/counter')).json.currentVersion, null, 'nothing deployed');
+  const badApp = await api('POST', '/v1/apps', { name: 'other', routes: [{ path: '/other' }], volumes: [{ volume: 'nope', guest: '/data' }] });
+  assert.equal(badApp.status, 400);
+  assert.match(badApp.json.error.message, /volumes\[0\]\.volume: no volume named "nope"/);
+  const badGuest = await api('POST', '/v1/apps', { name: 'other', routes: [{ path: '/other' }], volumes: [{ volume: 'nope', guest: '/' }] });
+  assert.match(badGuest.json.error.message, /volumes\[0\]\.guest: must be an absolute guest path other than "\/"/);
+
+  assert.equal((await api('POST', '/v1/volumes', { name: 'counter', access: 'exclusive' })).status, 201);
+  const deployed = await api('POST', '/v1/apps/counter/versions', { image: 'counter-c:latest' });
+  assert.equal(deployed.status, 201, JSON.stringify(deployed.json));
+  assert.equal((await call('POST', '/counter')).text, '1\n');
+  assert.equal((await call('GET', '/counter')).text, '1\n');
+  assert.equal(readFileSync(join(data.path, 'volumes', 'counter', 'counter'), 'utf8'), '1\n');
+
+  // The app's own config wins at the same guest path: a second app on another volume.
+  assert.equal((await api('POST', '/v1/volumes', { name: 'tally', access: 'exclusive', hostPath: join(roots.path, 'tally') })).status, 201);
+  assert.equal((await api('POST', '/v1/apps', { name: 'tally', routes: [{ path: '/tally' }], volumes: [{ volume: 'tally', guest: '/data' }] })).status, 201);
+  assert.equal((await api('POST', '/v1/apps/tally/versions', { image: 'counter-c:latest' })).status, 201);
+  assert.equal((await call('POST', '/tally')).text, '1\n');
+  assert.equal(readFileSync(join(roots.path, 'tally', 'counter'), 'utf8'), '1\n');
+  assert.equal((await call('GET', '/counter')).text, '1\n', 'the other volume is untouched');
+  // Read-only through the app config: the guest cannot write.
+  assert.equal((await api('PATCH', '/v1/apps/tally', { volumes: [{ volume: 'tally', guest: '/data', readonly: true }] })).status, 200);
+  assert.equal((await call('POST', '/tally')).status, 500);
+  assert.equal((await call('GET', '/tally')).text, '1\n');
+});
+
+test('exclusive: 1,000 concurrent increments over real sockets on 2 shards end at exactly 1,000', async () => {
+  const before = Number((await call('GET', '/counter')).text);
+  const answers = await Promise.all(Array.from({ length: 1000 }, () => call('POST', '/counter')));
+  const bad = answers.filter((a) => a.status !== 200);
+  assert.equal(bad.length, 0, JSON.stringify(bad.slice(0, 3)));
+  const values = answers.map((a) => Number(a.text)).sort((a, b) => a - b);
+  assert.deepEqual(values, Array.from({ length: 1000 }, (_, i) => before + i + 1), 'every increment saw the one before it');
+  assert.equal(Number((await call('GET', '/counter')).text), before + 1000);
+  const stats = d.host.stats ? await d.host.stats() : undefined;
+  assert.equal(stats?.processes, 2, 'served by 2 shards');
+});
+
+test('a symlink in a volume does not lead out of it', async () => {
+  const secret = join(outside.path, 'secret');
+  writeFileSync(secret, '41\n');
+  const vol = join(data.path, 'volumes', 'counter');
+  const counter = join(vol, 'counter');
+  const saved = readFileSync(counter, 'utf8');
+  mkdirSync(join(vol, 'sub'));
+  // Replace the counter by a symlink to a host file outside the volume, absolute and relative.
+  for (const target of [secret, `../../../../../../../..${secret}`]) {
+    writeFileSync(counter, '');
+    const { rmSync } = await import('node:fs');
+    rmSync(counter);
+    symlinkSync(target, counter);
+    const r = await call('GET', '/counter');
+    assert.notEqual(r.text, '41\n', `the guest read the host file through ${target}`);
+    rmSync(counter);
+  }
+  writeFileSync(counter, saved);
+});
+
+test('deleting an attached volume is refused (409) naming the apps', async () => {
+  const r = await api('DELETE', '/v1/volumes/counter?deleteData=true');
+  assert.equal(r.status, 409);
+  assert.equal(r.json.error.code, 'NV_VOLUME_IN_USE');
+  assert.match(r.json.error.message, /mounted by app "counter"/);
+  assert.equal((await api('GET', '/v1/volumes/counter')).json.apps[0], 'counter');
+  assert.equal((await api('DELETE', '/v1/apps/counter')).status, 204);
+  assert.equal((await api('DELETE', '/v1/volumes/counter?deleteData=true')).status, 200);
+});
