@@ -39,28 +39,39 @@ function skipLimits(r: ByteReader): void {
   if ((flag & 1) !== 0) r.u32();
 }
 
-/** Finds the one memory's limits, defined (memory section) or imported (import section). */
+/**
+ * Finds the one memory's limits, defined (memory section) or imported (import section).
+ * A module with more than one memory (multi-memory) is NV_MODULE_BAD_MEMORY: the kernel
+ * reads and writes one memory, so a second one would be silently ignored.
+ */
 function findMemoryLimits(b: Uint8Array): Limits | undefined {
+  let found: Limits | undefined;
+  let count = 0;
   for (const s of readSections(b)) {
     const r = sectionReader(b, s);
     if (s.id === SectionId.IMPORT) {
-      const count = r.u32();
-      for (let i = 0; i < count; i++) {
+      const n = r.u32();
+      for (let i = 0; i < n; i++) {
         r.name();
         r.name();
         const kind = r.u8();
         if (kind === 0) r.u32(); // function: type index
         else if (kind === 1) { r.u8(); skipLimits(r); } // table: reftype, limits
-        else if (kind === 2) return readLimits(r, s);
+        else if (kind === 2) { const l = readLimits(r, s); found ??= l; count++; }
         else if (kind === 3) { r.u8(); r.u8(); } // global: valtype, mutability
         else if (kind === 4) { r.u8(); r.u32(); } // tag
         else throw new WasmBinaryError(`unknown import kind ${kind}`, r.pos);
       }
     } else if (s.id === SectionId.MEMORY) {
-      return r.u32() === 0 ? undefined : readLimits(r, s);
+      const n = r.u32();
+      if (n > 0) found ??= readLimits(r, s);
+      count += n;
     }
   }
-  return undefined;
+  if (count > 1) {
+    throw new NanovisorError('NV_MODULE_BAD_MEMORY', `module has ${count} memories (multi-memory); nanovisor supports modules with exactly one memory`);
+  }
+  return found;
 }
 
 function limitsOf(bytes: Uint8Array): Limits | undefined {

@@ -40,6 +40,11 @@ const VM_LIMITS: ReadonlyArray<readonly [keyof VmOptions, LimitName]> = [
   ['timeoutMs', 'timeoutMs'], ['memoryLimitBytes', 'memoryBytes'], ['maxOutputBytes', 'maxOutputBytes'], ['writableLayerBytes', 'writableLayerBytes'],
 ];
 
+/** True when stdout or stderr is captured in the host's memory (the default). */
+function captures(options: VmOptions): boolean {
+  return [options.stdout, options.stderr].some((t) => t === undefined || t === 'capture');
+}
+
 /**
  * Refuses VM options whose limits are not positive numbers within LIMIT_MAXIMA
  * (NV_LIMIT_INVALID, naming the option and its maximum).
@@ -48,6 +53,8 @@ export function checkVmLimits(options: VmOptions): void {
   for (const [option, limit] of VM_LIMITS) {
     const v = options[option];
     if (v === undefined) continue;
+    // No output limit is allowed when nothing is held in memory (a terminal run, as wasmtime).
+    if (option === 'maxOutputBytes' && v === Infinity && !captures(options)) continue;
     const max = LIMIT_MAXIMA[limit];
     if (typeof v !== 'number' || !(v > 0) || v > max) {
       const shown = limit === 'timeoutMs' ? `${max} (${formatMs(max)})` : `${max} (${formatBytes(max)})`;
@@ -102,7 +109,10 @@ export interface VmOptions {
   memoryLimitBytes?: number;
   /** Wall-clock limit in ms for the whole run. Default: none. */
   timeoutMs?: number;
-  /** Budget for stdout + stderr together; the VM is stopped when it is spent. */
+  /**
+   * Budget for stdout + stderr together; the VM is stopped when it is spent. Default 16 MiB.
+   * `Infinity` (no budget) only when neither is captured (`nanovisor run` on a terminal).
+   */
   maxOutputBytes?: number;
   /** Quota of the VM's writable filesystem layer. */
   writableLayerBytes?: number;

@@ -137,7 +137,7 @@ export class NanoVm {
       else created.#runSlice(() => created.#instantiate(prepared), mode === 'async');
     } catch (e) {
       if (isNanovisorError(e) && e.code === 'NV_MODULE_BAD_MEMORY') throw e;
-      created.#bootFailure = { error: e };
+      created.#bootFailure = { error: instantiationError(e) };
     }
     return created;
   }
@@ -358,6 +358,20 @@ export class NanoVm {
 /** Errors from the guest's realm are not instances of this realm's classes: match by name. */
 function errorName(e: unknown): string {
   return typeof e === 'object' && e !== null && 'name' in e ? String((e as { name: unknown }).name) : '';
+}
+
+/**
+ * A segment that does not fit its memory or table fails instantiation (the spec's
+ * "instantiation error"): the module's fault, NV_MODULE_INVALID, not a guest trap or a host
+ * fault. Other errors pass unchanged.
+ */
+function instantiationError(e: unknown): unknown {
+  const message = String((e as { message?: unknown })?.message ?? '');
+  const name = errorName(e);
+  if ((name === 'RuntimeError' || name === 'RangeError' || name === 'LinkError') && /segment.*out of bounds/i.test(message)) {
+    return new NanovisorError('NV_MODULE_INVALID', `module cannot be instantiated: ${message.replace(/^WebAssembly\.Instance\(\): /, '')}`, { cause: e });
+  }
+  return e;
 }
 
 function classify(e: unknown, vm: NanoVm): RunResult {

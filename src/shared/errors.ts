@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   NV_MODULE_NO_ENTRY: { class: 'user', hint: 'Export the entry function (`_start` for commands) or set `entry` in the manifest.' },
   NV_MODULE_UNKNOWN_IMPORTS: { class: 'user', hint: 'The module imports functions the nanovisor kernel does not provide; target wasm32-wasi (WASI preview1).' },
   NV_MODULE_BAD_MEMORY: { class: 'user', hint: 'The module must define or import exactly one 32-bit memory.' },
+  NV_MODULE_INVALID: { class: 'user', hint: 'The module is valid WebAssembly but can never start: a data or element segment lies outside its memory or table; fix how it is built (linker flags, initial memory).' },
   NV_MANIFEST_INVALID: { class: 'user', hint: 'Fix the named field in the manifest; see docs/manifest.md.' },
   NV_IMAGE_NOT_FOUND: { class: 'user', hint: 'List images with `nanovisor image ls`.' },
   NV_IMAGE_AMBIGUOUS: { class: 'user', hint: 'Give more characters of the digest, or the full name.' },

@@ -5,11 +5,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 // Not host/index.ts, which also loads the shards (start-up of `run`, test/startup.test.ts).
-import type { Mount, VmOptions } from '../../host/options.ts';
+import { LIMIT_MAXIMA, type Mount, type VmOptions } from '../../host/options.ts';
 import { prepareModule, type PreparedModule } from '../../host/prepare.ts';
 import { ImageStore, loadRunnable, storeHome } from '../../image/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo } from '../command.ts';
+
+/** `run FILE.wasm`'s limits when no flag sets them: wasm's 4 GiB, no output cap, no time limit. */
+export const RUN_FILE_DEFAULTS = { memoryLimitBytes: LIMIT_MAXIMA.memoryBytes, maxOutputBytes: Infinity } as const;
 
 export interface Runnable {
   /** Prepares the module once the memory limit is known (flags may change it). */
@@ -28,7 +31,13 @@ export function resolveTarget(target: string, io: CliIo, storeDir: string | unde
   const path = resolve(io.cwd, target);
   if (existsSync(path) && statSync(path).isFile()) {
     const bytes = readFileSync(path);
-    return { prepare: (limit) => prepareModule(bytes, limit), options: { args: [basename(target)] }, declaredMounts: new Map() };
+    // A local run of a module defaults like wasmtime: all the memory wasm32 can address and
+    // no output limit (stdio is this terminal's, nothing is held). Images bring their limits.
+    return {
+      prepare: (limit) => prepareModule(bytes, limit ?? RUN_FILE_DEFAULTS.memoryLimitBytes),
+      options: { args: [basename(target)], ...RUN_FILE_DEFAULTS },
+      declaredMounts: new Map(),
+    };
   }
   if (looksLikeFile(target)) throw new NanovisorError('NV_FILE_NOT_FOUND', `no such file: ${target}`);
   const store = ImageStore.openHome(storeHome(storeDir, io.env, io.cwd));

@@ -51,9 +51,9 @@ Flags:
   --volume NAME:/GUEST[:ro]
                          mount a volume of the local daemon's data directory (--store)
                          at GUEST, read-write unless :ro (docs/volumes.md)
-  --memory SIZE          memory limit, e.g. 64M, 1G (default 256M, or the image's; at most 4G)
+  --memory SIZE          memory limit, e.g. 64M, 1G (default 4G for a .wasm file, or the image's; at most 4G)
   --timeout DURATION     wall-clock limit, e.g. 500ms, 10s (default none, or the image's; at most 15m)
-  --max-output SIZE      limit on stdout+stderr bytes (default 16M, or the image's; at most 1G)
+  --max-output SIZE      limit on stdout+stderr bytes (default none for a .wasm file, or the image's; at most 1G)
   --writable-layer SIZE  quota of the VM's in-memory writable layer (default 64M; at most 1G)
   --invoke NAME          call this export instead of _start
   --tcplisten HOST:PORT  preopen a listening TCP socket for the guest (fd 3, 4, ...; before dirs)
@@ -61,7 +61,8 @@ Flags:
   --store DIR            image store (default $NANOVISOR_HOME or ~/.nanovisor)
   -q, --quiet            do not print why the VM stopped
 
-Exit codes: the guest's own; 124 timeout, 125 output limit, 134 trap; 1/2 nanovisor errors.
+Exit codes: the guest's own; 124 timeout, 125 output limit, 134 trap; 1/2 nanovisor refused
+(a module that cannot start, e.g. no such --invoke export, is 1).
 Flags come before the module. Everything after the module goes to the guest verbatim, flags
 included (as wasmtime run); the first -- is dropped. argv[0] is the module name.`;
 
@@ -179,6 +180,9 @@ export const runCommand: Command = {
       const e = result.error;
       io.stderr(`nanovisor: ${basename(target)}: ${e.code}: ${e.message}\n`);
     }
+    // nanovisor's own refusals of the module (no such export, a segment out of bounds) are
+    // exit 1, as every other refusal: 134 is for the guest's traps.
+    if (result.error !== undefined && result.error.code.startsWith('NV_MODULE_')) return 1;
     return result.outcome === 'timeout' ? EXIT_TIMEOUT : result.exitCode;
   },
 };

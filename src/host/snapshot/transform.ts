@@ -10,6 +10,7 @@
  * is what keeps the code identical to what the compiler emitted; every rewrite is tested
  * by running the same guests in both forms.
  */
+import { NanovisorError } from '../../shared/errors.ts';
 import {
   ByteReader, SectionId, WasmBinaryError, encodeU32, readSections, sectionReader, type Section,
 } from '../../shared/wasm-binary.ts';
@@ -311,11 +312,14 @@ export function extractSnapshot(bytes: Uint8Array): SnapshotModule {
   if (p.hasImportedMemory) throw new SnapshotUnsupported('module already imports its memory');
   if (p.memory === undefined) throw new SnapshotUnsupported('module defines no memory');
   const initialBytes = p.memory.min * PAGE;
-  for (const seg of p.data) {
+  p.data.forEach((seg, i) => {
     if (seg.mode === 'active' && seg.offset! + seg.data.byteLength > initialBytes) {
-      throw new SnapshotUnsupported('a data segment lies outside the initial memory (the module would trap at start)');
+      // The module could never start (instantiation fails): refused, not run without a snapshot.
+      throw new NanovisorError('NV_MODULE_INVALID', `module cannot be instantiated: data segment ${i} is out of bounds (offset ${seg.offset}, length ${seg.data.byteLength}, initial memory ${initialBytes} bytes)`, {
+        details: { segment: i, offset: seg.offset, length: seg.data.byteLength, memoryBytes: initialBytes },
+      });
     }
-  }
+  });
 
   // Mutable numeric globals are exported so a reused instance can be reset.
   let reusable = !p.hasStart && !p.hasPassiveElements && !p.data.some((d) => d.mode === 'passive') && p.importedTables === 0;
