@@ -8,9 +8,10 @@ import { ERROR_CODES, NanovisorError, isNanovisorError } from '../shared/errors.
 import type { CliIo } from './command.ts';
 import { COMMANDS, type CommandEntry } from './commands/index.ts';
 
+import { editDistance, nearest } from './suggest.ts';
 import { VERSION } from './version.ts';
 
-export { VERSION };
+export { VERSION, editDistance };
 
 /** Exit code for usage and input errors (as most CLIs do). */
 const EXIT_USAGE = 2;
@@ -47,20 +48,6 @@ function findCommand(name: string): CommandEntry | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
-/** Edit distance with adjacent transpositions (optimal string alignment): `bulid` → `build` is 1. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
 /**
  * The verb `word` is most likely a typo of: within 1 edit of a verb of up to 4 letters, 2 of a
  * longer one; undefined when none is that near (or two are equally near).
@@ -70,17 +57,7 @@ export function editDistance(a: string, b: string): number {
  * nearestVerb('hello'); // undefined
  */
 export function nearestVerb(word: string): string | undefined {
-  const w = word.toLowerCase();
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  let tie = false;
-  for (const verb of [...COMMANDS.map((c) => c.name), 'help', 'version']) {
-    const d = editDistance(w, verb);
-    if (d > (verb.length <= 4 ? 1 : 2)) continue;
-    if (d < bestDistance) [best, bestDistance, tie] = [verb, d, false];
-    else if (d === bestDistance) tie = true;
-  }
-  return tie ? undefined : best;
+  return nearest(word, [...COMMANDS.map((c) => c.name), 'help', 'version']);
 }
 
 /** True when `target` names a file here or an image in the store, so `run` should have it. */

@@ -199,6 +199,8 @@ export function buildImage(options: BuildOptions): BuildResult {
   checkInitialMemory(info.memory.minPages, manifest.limits.memoryBytes, 'limits.memoryBytes');
   const files = collectFiles(root, manifest.files);
   const sealed = sealBoot(module, manifest);
-  const put = options.store.put({ manifest, files, ...sealed }, [tag]);
+  // The build step is how the module was made here, not part of what the image runs.
+  const { build: _build, ...kept } = manifest;
+  const put = options.store.put({ manifest: kept, files, ...sealed }, [tag]);
   return { digest: put.digest, name: manifest.name, tag, size: put.size };
 }

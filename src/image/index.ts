@@ -11,7 +11,7 @@
  */
 export { buildImage, collectFiles, MANIFEST_FILE, type BuildOptions, type BuildResult } from './build.ts';
 export {
-  DEFAULT_LIMITS, manifestTag, parseManifest, parseManifestText,
+  DEFAULT_LIMITS, NAME_PATTERN, manifestTag, parseManifest, parseManifestText,
   type Manifest, type ManifestInput, type ManifestProblem,
 } from './manifest.ts';
 export { checkModule, type CheckOptions, type ModuleExport, type ModuleImport, type ModuleInfo } from './module-check.ts';

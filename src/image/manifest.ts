@@ -70,6 +70,15 @@ const route = routeSchema;
 
 const envName = z.string().regex(/^[^=\0]+$/, { message: 'environment names must be non-empty and contain no "=" or NUL' });
 
+/**
+ * How the module is compiled from the app's sources: a command (argv, no shell) that
+ * `nanovisor build` and `nanovisor deploy DIR` run in the app directory on the user's machine
+ * before sealing. Never run by the daemon, never sealed into the image.
+ */
+const buildStep = z.strictObject({
+  command: z.array(z.string().min(1, { message: 'must not be empty' })).min(1, { message: 'must name a program' }),
+});
+
 /** The schema of `nanovisor.json`. */
 export const ManifestSchema = z.strictObject({
   name: z.string().regex(NAME_PATTERN, { message: 'must match [a-z0-9][a-z0-9-_.]* (lower case)' }),
@@ -83,6 +92,7 @@ export const ManifestSchema = z.strictObject({
   limits: limits.default({ ...DEFAULT_LIMITS }),
   routes: z.array(route).default([]),
   snapshot: z.strictObject({ initialize: z.boolean().optional() }).optional(),
+  build: buildStep.optional(),
 });
 
 /** A manifest with every default applied. */

@@ -2,9 +2,11 @@
  * `nanovisor build [DIR | FILE.wasm]`: checks an app (manifest, module, files) and seals it
  * into an image in the store, tagged `name:version`.
  */
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ImageStore, buildImage, storeHome } from '../../image/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
+import { runBuildStep } from '../build-step.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagString, parseFlags, type FlagSpec } from '../flags.ts';
 import { formatSize } from './image-format.ts';
@@ -25,6 +27,10 @@ it lists. A bare FILE.wasm is built with a manifest made up from its name. The m
 import only WASI preview1 functions the kernel provides; files must stay inside DIR.
 The same inputs always give the same image digest.
 
+When the manifest declares a build step ("build": {"command": [...]}, as the apps that
+\`nanovisor new\` writes do), it runs first, in DIR: it compiles the sources into the
+module (clang, clang++, rustc --target wasm32-wasi, asc). Its output goes to stderr.
+
 Flags:
   -t, --tag NAME[:TAG]   tag the image NAME:TAG instead of the manifest's name:version
   -f, --manifest FILE    read this manifest instead of DIR/nanovisor.json
@@ -33,8 +39,17 @@ Flags:
   -q, --quiet            print only the digest
 
 Example:
-  nanovisor build examples/hello-c
+  nanovisor new c hello && nanovisor build hello
+  nanovisor build build/examples/hello-c
   nanovisor build app.wasm --tag app:dev`;
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 export const buildCommand: Command = {
   name: 'build',
@@ -45,10 +60,12 @@ export const buildCommand: Command = {
       throw new NanovisorError('NV_USAGE', 'build: give one app directory or .wasm file');
     }
     const store = ImageStore.openHome(storeHome(flagString(p, 'store'), io.env, io.cwd));
+    const dir = resolve(io.cwd, p.positionals[0] ?? '.');
+    if (flagString(p, 'manifest') === undefined && isDirectory(dir)) runBuildStep(dir, io);
     const manifestPath = flagString(p, 'manifest');
     const tag = flagString(p, 'tag');
     const result = buildImage({
-      dir: resolve(io.cwd, p.positionals[0] ?? '.'),
+      dir,
       store,
       ...(manifestPath === undefined ? {} : { manifestPath: resolve(io.cwd, manifestPath) }),
       ...(tag === undefined ? {} : { tag }),

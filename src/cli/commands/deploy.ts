@@ -6,7 +6,7 @@
  * deployed as a new version, atomically.
  */
 import { plainRoute, type Route } from '../../shared/routes.ts';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AppView } from '../../control/index.ts';
@@ -14,6 +14,7 @@ import { ImageStore, storeHome } from '../../image/index.ts';
 import { NanovisorError, isNanovisorError } from '../../shared/errors.ts';
 import { parseVolumeFlag } from '../../shared/volumes.ts';
 import { REMOTE_FLAGS, REMOTE_USAGE, clientFromFlags, gatewayUrl, progressPrinter, routeText, type Health, type UpdateApp } from '../client.ts';
+import { runBuildStep } from '../build-step.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagList, flagString, parseFlags, type FlagSpec } from '../flags.ts';
 import { formatSize, shortDigest } from './image-format.ts';
@@ -22,7 +23,8 @@ import { keyValues, packAppDir, parseRoute } from './remote-format.ts';
 const USAGE = `Usage: nanovisor deploy <DIR | FILE.wasm | IMAGE> [--name NAME] [flags]
 
 Ships an app to the daemon and makes it serve. DIR holds nanovisor.json, its module and
-files (packed and built by the daemon); IMAGE is an image of the local store (NAME[:TAG] or
+files (packed and built by the daemon; the manifest's build step, if any, runs here first
+and compiles the module); IMAGE is an image of the local store (NAME[:TAG] or
 a digest), uploaded as it is. The app is created if it does not exist; then the image is
 deployed as its next version, atomically: requests in flight finish on the old version.
 
@@ -89,6 +91,7 @@ export const deployCommand: Command = {
     let manifestName: string;
     let manifestRoutes: Route[];
     if (existsSync(path)) {
+      if (statSync(path).isDirectory()) runBuildStep(path, io);
       const packed = packAppDir(path);
       manifestName = packed.manifest.name;
       manifestRoutes = packed.manifest.routes.map(plainRoute);

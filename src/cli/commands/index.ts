@@ -17,6 +17,7 @@ export interface CommandEntry {
 
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'run', summary: 'Boot a Nano-VM from a .wasm file or an image and run it', load: async () => (await import('./run.ts')).runCommand },
+  { name: 'new', summary: 'Write a ready app directory from a template (C, C++, Rust, AssemblyScript; commands or HTTP)', load: async () => (await import('./new.ts')).newCommand },
   { name: 'build', summary: 'Seal an app directory or a .wasm file into an image', load: async () => (await import('./build.ts')).buildCommand },
   { name: 'image', summary: 'List, inspect, remove, export and import images', load: async () => (await import('./image.ts')).imageCommand },
   { name: 'demo', summary: 'Build the bundled example apps into images and boot them (the quick tour)', load: async () => (await import('./demo.ts')).demoCommand },
