@@ -6,6 +6,8 @@
  *   test/guests/rust/<name>.rs  -> build/guests/rust/<name>.wasm  (Debian rustc, plain std)
  *   test/guests/as/<name>.ts    -> build/guests/as/<name>.wasm    (AssemblyScript; lib/ is shared code)
  *   test/guests/wat/<name>.wat  -> build/guests/wat/<name>.wasm   (wabt's wat2wasm, from npm)
+ *   test/guests/component/<name>.c|.wit -> build/guests/component/<name>.wasm
+ *                                  (WASI 0.2 components: scripts/component-guest.ts, jco offline)
  *   examples/<app>/             -> build/examples/<app>/<app>.wasm, plus a copy of the app's
  *                                  manifest and other non-source files, so that
  *                                  `nanovisor build build/examples/<app>` works as it is.
@@ -26,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 
-type Lang = 'c' | 'cpp' | 'rust' | 'as' | 'wat';
+type Lang = 'c' | 'cpp' | 'rust' | 'as' | 'wat' | 'component';
 
 interface Job {
   /** Short name in progress lines and filters, e.g. `c/fd_read` or `examples/hello-c`. */
@@ -41,7 +43,7 @@ interface Job {
   asAbort?: string;
 }
 
-const SOURCE_EXT = new Set(['.c', '.h', '.cpp', '.cc', '.hpp', '.rs', '.ts', '.wat']);
+const SOURCE_EXT = new Set(['.c', '.h', '.cpp', '.cc', '.hpp', '.rs', '.ts', '.wat', '.wit']);
 
 function listFiles(dir: string, exts: string[]): string[] {
   if (!existsSync(dir)) return [];
@@ -88,6 +90,9 @@ function guestJobs(): Job[] {
       label: `as/${baseName(src)}`, lang: 'as', sources: [src], inputs: [src, ...asLib],
       output: join(out, 'as', `${baseName(src)}.wasm`), ...(usesBinding ? { asAbort: 'test/guests/as/lib/wasi/abort' } : {}),
     });
+  }
+  for (const src of listFiles(join(g, 'component'), ['.c', '.wit'])) {
+    jobs.push({ label: `component/${baseName(src)}`, lang: 'component', sources: [src], inputs: [src, join(root, 'scripts', 'component-guest.ts')], output: join(out, 'component', `${baseName(src)}.wasm`) });
   }
   for (const src of listFiles(join(g, 'wat'), ['.wat'])) {
     jobs.push({ label: `wat/${baseName(src)}`, lang: 'wat', sources: [src], inputs: [src], output: join(out, 'wat', `${baseName(src)}.wasm`) });
@@ -184,6 +189,8 @@ function command(job: Job, tmpOut: string): { cmd: string; args: string[]; tool:
         tool: 'wat2wasm', cmd: process.execPath,
         args: [join(root, 'node_modules', 'wabt', 'bin', 'wat2wasm'), rel(job.sources[0]!), '-o', tmpOut],
       };
+    case 'component':
+      return { tool: 'component-guest', cmd: process.execPath, args: [join(root, 'scripts', 'component-guest.ts'), rel(job.sources[0]!), tmpOut] };
     case 'as':
       return {
         tool: 'asc', cmd: process.execPath,

@@ -11,7 +11,7 @@
  * process.stdout.write(r.stdout);
  */
 import { NanoVm, type RunResult, type VmOptions } from './host/index.ts';
-import { ImageStore, loadRunnable, storeHome } from './image/index.ts';
+import { ImageStore, loadRunnable, loadRunnableAsync, storeHome } from './image/index.ts';
 
 export {
   DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, LIMIT_MAXIMA,
@@ -47,7 +47,7 @@ export interface RunImageOptions extends VmOptions {
 export async function runImage(ref: string, options: RunImageOptions = {}): Promise<RunResult> {
   const { store, async: useAsync, ...vm } = options;
   const images = store instanceof ImageStore ? store : ImageStore.openHome(storeHome(store));
-  const image = loadRunnable(images, ref);
+  const image = await loadRunnableAsync(images, ref);
   const prepared = vm.memoryLimitBytes === undefined ? image.prepared : image.withMemoryLimit(vm.memoryLimitBytes);
   const merged: VmOptions = {
     ...image.options,

@@ -18,7 +18,7 @@ import { prepareModule, runWasm, type Mount, type PreparedModule, type RunResult
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const buildDir = join(root, 'build');
 
-export type GuestLang = 'c' | 'cpp' | 'rust' | 'as' | 'wat';
+export type GuestLang = 'c' | 'cpp' | 'rust' | 'as' | 'wat' | 'component';
 
 /** Path of a built guest test program. */
 export function guestWasm(lang: GuestLang, name: string): string {

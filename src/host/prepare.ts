@@ -13,6 +13,7 @@ import { interruptImports } from './interrupt/imports.ts';
 import { INTERRUPT_IMPORT, NotInstrumentable, YIELD_IMPORT, instrumentInterrupts } from './interrupt/instrument.ts';
 import { watchdog } from './interrupt/watchdog.ts';
 import { InstancePool } from './pool.ts';
+import { isComponent, prepareComponent, type PreparedComponent } from './component/index.ts';
 import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from './snapshot/transform.ts';
 import { MEMORY_IMPORT, type Snapshot } from './snapshot/types.ts';
 
@@ -35,6 +36,8 @@ export interface PreparedModule {
    * watchdog per boot). Undefined: unknown, treated as true.
    */
   readonly hasStart?: boolean;
+  /** A WASI 0.2 component: VMs instantiate it whole through its glue (src/host/component). */
+  readonly component?: PreparedComponent;
 }
 
 /** Whether the module has a start section (instantiating it runs guest code). */
@@ -101,6 +104,10 @@ function compile(bytes: Uint8Array): WebAssembly.Module {
 export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, options: PrepareOptions = {}): PreparedModule {
   checkVmLimits({ memoryLimitBytes });
   checkMagic(bytes);
+  if (isComponent(bytes)) {
+    const component = prepareComponent(bytes, memoryLimitBytes);
+    return { module: component.cores.values().next().value!, memoryLimitBytes, hasStart: true, component };
+  }
   // From the declaration alone, before the snapshot transform or the engine touch that memory.
   const declared = memoryLimitsOf(bytes);
   if (declared !== undefined) checkInitialMemory(declared.min, memoryLimitBytes);

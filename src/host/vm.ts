@@ -93,6 +93,8 @@ export class NanoVm {
   #timedOut = false;
   /** An instrumented module's former start function, still to run (see PooledInstance.start). */
   #start: Function | undefined;
+  /** A component's exports (its instance is the glue's, not one WebAssembly.Instance). */
+  #component: Record<string, Record<string, (...args: never[]) => unknown>> | undefined;
 
   private constructor(booted: Booted, options: VmOptions, startedAt: number, mode: PoolMode, interruptible: boolean) {
     this.#interruptible = interruptible;
@@ -145,6 +147,10 @@ export class NanoVm {
   /** Takes an instance from the pool, or instantiates the module afresh. */
   #instantiate(prepared: PreparedModule): void {
     const { kernel } = this;
+    if (prepared.component !== undefined) {
+      this.#component = prepared.component.instantiate(kernel);
+      return;
+    }
     if (prepared.pool !== undefined) {
       const pooled = prepared.pool.acquire(this.#mode, kernel, () => this.#onInterrupt());
       this.#pooled = { pool: prepared.pool, instance: pooled };
@@ -181,6 +187,7 @@ export class NanoVm {
   }
 
   #entries(): { init: Function | undefined; entry: Function } {
+    if (this.#component !== undefined) return { init: undefined, entry: commandEntry(this.#component) };
     const exports = this.instance.exports;
     const entryName = this.#options.entry ?? '_start';
     const entry = exports[entryName];
@@ -319,6 +326,12 @@ export class NanoVm {
       try {
         if (this.#bootFailure !== undefined) throw this.#bootFailure.error;
         const { init, entry } = this.#entries();
+        if (this.#component !== undefined) {
+          // The 0.2 kernel is synchronous: the component runs in one slice under its time limit.
+          this.#runSlice(() => entry(), false);
+          finish(undefined);
+          return;
+        }
         const steps = [this.#start, init, entry].filter((f) => f !== undefined).map((f) => realm.promising(f));
         this.#start = undefined;
         // Each step (start function, _initialize, entry) starts in a slice of its own, from the
@@ -353,6 +366,23 @@ export class NanoVm {
   result(outcome: Outcome, exitCode: number, error?: NanovisorError): RunResult {
     return this.#result(outcome, exitCode, error);
   }
+}
+
+/**
+ * `wasi:cli/run.run` of a component. An `err` result without an exit call is exit code 1,
+ * as wasmtime reports it.
+ */
+function commandEntry(exports: Record<string, Record<string, (...args: never[]) => unknown>>): () => void {
+  const run = (exports['wasi:cli/run'] ?? Object.entries(exports).find(([k]) => k.startsWith('wasi:cli/run@'))?.[1] ?? exports['run'])?.['run'];
+  if (typeof run !== 'function') throw new NanovisorError('NV_COMPONENT_NO_WORLD', 'component does not export wasi:cli/run');
+  return () => {
+    try {
+      run();
+    } catch (e) {
+      if (e instanceof Error || (typeof e === 'object' && e !== null && 'name' in e)) throw e;
+      throw new ProcExit(1);
+    }
+  };
 }
 
 /** Errors from the guest's realm are not instances of this realm's classes: match by name. */

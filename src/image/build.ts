@@ -15,6 +15,7 @@ import { encodeSnapshot } from '../host/snapshot/format.ts';
 import { preinitialize } from '../host/snapshot/preinit.ts';
 import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from '../host/snapshot/transform.ts';
 import { normalizeTag } from './oci.ts';
+import { componentToolsLoaded, isComponent, loadComponentTools, prepareComponent } from '../host/component/index.ts';
 import type { ImageStore } from './store.ts';
 import type { ImageFile } from './types.ts';
 
@@ -194,6 +195,14 @@ export function buildImage(options: BuildOptions): BuildResult {
   if (!inside(root, modulePath)) filesInvalid(`module "${manifest.module}" is outside the app directory`, modulePath);
   const moduleReal = realInside(root, modulePath, `module "${manifest.module}"`);
   const module = new Uint8Array(readFileSync(moduleReal));
+  if (isComponent(module)) {
+    if (!componentToolsLoaded()) throw new ComponentToolsNeeded();
+    // Every check of `run` and the host, once: its world, its imports, its memory limit.
+    prepareComponent(module, manifest.limits.memoryBytes);
+    const files = collectFiles(root, manifest.files);
+    const put = options.store.put({ manifest, files, module }, [tag]);
+    return { digest: put.digest, name: manifest.name, tag, size: put.size };
+  }
   const info = checkModule(module, { entry: manifest.entry });
   // Before the snapshot transform: a few bytes of module can declare gigabytes of memory.
   checkInitialMemory(info.memory.minPages, manifest.limits.memoryBytes, 'limits.memoryBytes');
@@ -203,4 +212,21 @@ export function buildImage(options: BuildOptions): BuildResult {
   const { build: _build, ...kept } = manifest;
   const put = options.store.put({ manifest: kept, files, ...sealed }, [tag]);
   return { digest: put.digest, name: manifest.name, tag, size: put.size };
+}
+
+/** Thrown by buildImage for a component while the component tools are not loaded yet. */
+class ComponentToolsNeeded extends Error {}
+
+/**
+ * `buildImage` for callers that may build a WASI 0.2 component: loads the component tools
+ * (src/host/component) when the module turns out to be one, and builds again.
+ */
+export async function buildImageAsync(options: BuildOptions): Promise<BuildResult> {
+  try {
+    return buildImage(options);
+  } catch (e) {
+    if (!(e instanceof ComponentToolsNeeded)) throw e;
+  }
+  await loadComponentTools();
+  return buildImage(options);
 }

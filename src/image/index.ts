@@ -9,7 +9,7 @@
  * buildImage({ dir: 'examples/hello-c', store });
  * const { manifest, module, files } = store.load('hello-c');
  */
-export { buildImage, collectFiles, MANIFEST_FILE, type BuildOptions, type BuildResult } from './build.ts';
+export { buildImage, buildImageAsync, collectFiles, MANIFEST_FILE, type BuildOptions, type BuildResult } from './build.ts';
 export {
   DEFAULT_LIMITS, NAME_PATTERN, manifestTag, parseManifest, parseManifestText,
   type Manifest, type ManifestInput, type ManifestProblem,
@@ -21,4 +21,4 @@ export {
   type ImageContent, type ImageDetails, type ImageSummary, type LayerInfo, type LoadedImage, type PutResult, type RemoveResult,
 } from './store.ts';
 export type { ImageFile } from './types.ts';
-export { loadRunnable, prepareImage, type RunnableImage } from './runnable.ts';
+export { loadRunnable, loadRunnableAsync, prepareImage, type RunnableImage } from './runnable.ts';

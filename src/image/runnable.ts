@@ -6,6 +6,7 @@
 // Not host/index.ts, which also loads the shards (start-up of `run`, test/startup.test.ts).
 import type { VmOptions } from '../host/options.ts';
 import { prepareModule, prepareSnapshot, type PreparedModule } from '../host/prepare.ts';
+import { isComponent, loadComponentTools } from '../host/component/index.ts';
 import { decodeSnapshot } from '../host/snapshot/format.ts';
 import { buildImageTree, type ImageTree } from '../kernel/vfs/index.ts';
 import type { Manifest } from './manifest.ts';
@@ -64,4 +65,17 @@ export function prepareImage(loaded: LoadedImage): RunnableImage {
 export function loadRunnable(store: ImageStore, ref: string): RunnableImage {
   const { digest } = store.resolve(ref);
   return cache.get(digest) ?? prepareImage(store.load(digest));
+}
+
+/**
+ * `loadRunnable` for callers that may meet a WASI 0.2 component: loads the component tools
+ * (src/host/component) first when the image holds one.
+ */
+export async function loadRunnableAsync(store: ImageStore, ref: string): Promise<RunnableImage> {
+  const { digest } = store.resolve(ref);
+  const hit = cache.get(digest);
+  if (hit !== undefined) return hit;
+  const loaded = store.load(digest);
+  if (isComponent(loaded.module)) await loadComponentTools();
+  return prepareImage(loaded);
 }

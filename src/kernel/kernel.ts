@@ -69,6 +69,16 @@ export class Kernel {
     return (this.#env ??= stringBlock(this.#envStrings));
   }
 
+  /** argv as given (the WASI 0.2 kernel hands it over as a list of strings). */
+  get argStrings(): readonly string[] {
+    return this.#argStrings;
+  }
+
+  /** The environment as `KEY=VALUE` strings, as given. */
+  get envStrings(): readonly string[] {
+    return this.#envStrings;
+  }
+
   /** The guest's memory; bound after instantiation, before the guest runs. */
   get memory(): GuestMemory {
     if (this.#memory === undefined) throw new Error('kernel used before its memory was bound');

@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ImageStore, buildImage, storeHome } from '../../image/index.ts';
+import { ImageStore, buildImageAsync, storeHome } from '../../image/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import { runBuildStep } from '../build-step.ts';
 import type { CliIo, Command } from '../command.ts';
@@ -64,7 +64,7 @@ export const buildCommand: Command = {
     if (flagString(p, 'manifest') === undefined && isDirectory(dir)) runBuildStep(dir, io);
     const manifestPath = flagString(p, 'manifest');
     const tag = flagString(p, 'tag');
-    const result = buildImage({
+    const result = await buildImageAsync({
       dir,
       store,
       ...(manifestPath === undefined ? {} : { manifestPath: resolve(io.cwd, manifestPath) }),

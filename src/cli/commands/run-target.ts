@@ -1,5 +1,5 @@
 /**
- * Resolves what `run` was given: a .wasm file on disk, or an image in the store. Either
+ * Resolves what `run` was given: a .wasm file (module or component) on disk, or an image in the store. Either
  * way the result is a prepared module plus the VM options the image's manifest asks for.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { basename, resolve } from 'node:path';
 // Not host/index.ts, which also loads the shards (start-up of `run`, test/startup.test.ts).
 import { LIMIT_MAXIMA, type Mount, type VmOptions } from '../../host/options.ts';
 import { prepareModule, type PreparedModule } from '../../host/prepare.ts';
-import { ImageStore, loadRunnable, storeHome } from '../../image/index.ts';
+import { isComponent, loadComponentTools } from '../../host/component/index.ts';
+import { ImageStore, loadRunnableAsync, storeHome } from '../../image/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo } from '../command.ts';
 
@@ -27,12 +28,13 @@ function looksLikeFile(target: string): boolean {
   return target.endsWith('.wasm') || target.includes('/') || target.startsWith('.');
 }
 
-export function resolveTarget(target: string, io: CliIo, storeDir: string | undefined): Runnable {
+export async function resolveTarget(target: string, io: CliIo, storeDir: string | undefined): Promise<Runnable> {
   const path = resolve(io.cwd, target);
   if (existsSync(path) && statSync(path).isFile()) {
     const bytes = readFileSync(path);
     // A local run of a module defaults like wasmtime: all the memory wasm32 can address and
     // no output limit (stdio is this terminal's, nothing is held). Images bring their limits.
+    if (isComponent(bytes)) await loadComponentTools();
     return {
       prepare: (limit) => prepareModule(bytes, limit ?? RUN_FILE_DEFAULTS.memoryLimitBytes),
       options: { args: [basename(target)], ...RUN_FILE_DEFAULTS },
@@ -41,7 +43,7 @@ export function resolveTarget(target: string, io: CliIo, storeDir: string | unde
   }
   if (looksLikeFile(target)) throw new NanovisorError('NV_FILE_NOT_FOUND', `no such file: ${target}`);
   const store = ImageStore.openHome(storeHome(storeDir, io.env, io.cwd));
-  const image = loadRunnable(store, target);
+  const image = await loadRunnableAsync(store, target);
   return {
     // The image's prepared module carries its own limit; a different --memory re-prepares it.
     prepare: (limit) => (limit === undefined ? image.prepared : image.withMemoryLimit(limit)),

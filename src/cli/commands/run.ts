@@ -141,7 +141,7 @@ export const runCommand: Command = {
     // `run [flags] MODULE args...`, or `run [flags] -- MODULE args...`.
     const [target, ...guestArgs] = p.positionals.length > 0 ? [...p.positionals, ...p.rest] : p.rest;
     if (target === undefined) throw new NanovisorError('NV_USAGE', 'run: give a .wasm file or an image reference');
-    const runnable = resolveTarget(target, io, flagString(p, 'store'));
+    const runnable = await resolveTarget(target, io, flagString(p, 'store'));
     const mounts = [
       ...flagList(p, 'dir').map((d) => parseDir(d, false, io.cwd)),
       ...flagList(p, 'dir-ro').map((d) => parseDir(d, true, io.cwd)),
