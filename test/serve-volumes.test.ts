@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { runCli } from '../src/cli/main.ts';
 import { startDaemon, type Daemon } from '../src/cli/commands/serve.ts';
 import { ImageStore, buildImage } from '../src/image/index.ts';
-import { tempDir } from '../src/image/testing.ts';
+import { compileC, tempDir, writeTree } from '../src/image/testing.ts';
 import { exampleDir } from './helpers.ts';
 
 const data = tempDir('nv-serve-vol-');
@@ -36,7 +36,7 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
 function call(method: string, path: string): Promise<{ status: number; text: string }> {
   const u = new URL(`${d.gatewayUrl}${path}`);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method, agent: false, headers: { connection: 'close', 'content-length': '0' } }, (res) => {
+    const req = request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method, agent: false, headers: { connection: 'close', 'content-length': '0' } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -57,6 +57,35 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
+/** A CGI guest writing CHUNKS chunks of 64 KiB to /data/<request id>: answers `ok N`, or `ENOSPC N` / `SHORT N` / `ERR N` after N whole chunks. */
+const FILLER_C = `
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+static char chunk[65536];
+int main(void) {
+  const char *q = getenv("QUERY_STRING");
+  int chunks = q ? atoi(q) : 1;
+  char path[128];
+  snprintf(path, sizeof path, "/data/%s", getenv("X_REQUEST_ID"));
+  memset(chunk, 'x', sizeof chunk);
+  printf("Content-Type: text/plain\\r\\n\\r\\n");
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) { printf("%s 0\\n", errno == ENOSPC ? "ENOSPC" : "ERR"); return 0; }
+  for (int i = 0; i < chunks; i++) {
+    ssize_t n = write(fd, chunk, sizeof chunk);
+    if (n < 0) { printf("%s %d\\n", errno == ENOSPC ? "ENOSPC" : "ERR", i); return 0; }
+    if (n != (ssize_t)sizeof chunk) { printf("SHORT %d\\n", i); return 0; }
+  }
+  if (fsync(fd) != 0) { printf("ERR %d\\n", chunks); return 0; }
+  printf("ok %d\\n", chunks);
+  return 0;
+}
+`;
+
 before(async () => {
   d = await startDaemon({
     dataDir: data.path, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 },
@@ -64,6 +93,9 @@ before(async () => {
   });
   token = readFileSync(d.tokenFile, 'utf8').trim();
   buildImage({ dir: exampleDir('counter-c'), store: ImageStore.openHome(data.path) });
+  const filler = join(roots.path, '..', `${roots.path.split('/').pop()}-filler`);
+  writeTree(filler, { 'filler.wasm': compileC(FILLER_C), 'nanovisor.json': JSON.stringify({ name: 'filler', module: 'filler.wasm' }) });
+  buildImage({ dir: filler, store: ImageStore.openHome(data.path) });
 });
 
 after(async () => {
@@ -248,4 +280,38 @@ test('deleting an attached volume is refused (409) naming the apps', async () =>
   assert.equal((await api('GET', '/v1/volumes/counter')).json.apps[0], 'counter');
   assert.equal((await api('DELETE', '/v1/apps/counter')).status, 204);
   assert.equal((await api('DELETE', '/v1/volumes/counter?deleteData=true')).status, 200);
+});
+
+test('quota: held across concurrent VMs on 2 shards; the guest gets ENOSPC, never a short write; other volumes keep working; metrics per volume', async () => {
+  const QUOTA = 1024 * 1024;
+  assert.equal((await api('POST', '/v1/volumes', { name: 'small', quotaBytes: QUOTA, quotaFiles: 1000 })).status, 201);
+  assert.equal((await api('POST', '/v1/apps', { name: 'filler', routes: [{ path: '/filler' }], volumes: [{ volume: 'small', guest: '/data' }], limits: { queue: 100 } })).status, 201);
+  assert.equal((await api('POST', '/v1/apps/filler/versions', { image: 'filler:latest' })).status, 201);
+  // 16 VMs at once, each wanting 4 x 64 KiB: 4 MiB asked of a 1 MiB volume.
+  const answers = await Promise.all(Array.from({ length: 16 }, () => call('GET', '/filler?4')));
+  const lines = answers.map((a) => { assert.equal(a.status, 200, a.text); return a.text.trim(); });
+  assert.ok(lines.every((l) => /^(ok 4|ENOSPC [0-3])$/.test(l)), `every VM wrote whole chunks then got ENOSPC: ${lines.join(', ')}`);
+  assert.ok(lines.some((l) => l.startsWith('ENOSPC')), 'the quota was reached');
+  assert.ok(lines.some((l) => l === 'ok 4'), 'some VMs got their room');
+  const dir = join(data.path, 'volumes', 'small');
+  const sizes = readdirSync(dir).map((f) => readFileSync(join(dir, f)).length);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  assert.ok(total <= QUOTA, `the volume holds ${total} bytes, more than its quota ${QUOTA}`);
+  assert.ok(sizes.every((n) => n % 65536 === 0), 'no file holds part of a chunk');
+  const whole = lines.reduce((n, l) => n + Number(l.split(' ')[1]), 0);
+  assert.equal(total, whole * 65536, 'what is on disk is exactly what the guests were told they wrote');
+  // The volume as the API sees it, and another volume that keeps working.
+  const v = (await api('GET', '/v1/volumes/small')).json;
+  assert.equal(v.usedBytes, total);
+  assert.equal((await call('POST', '/tally')).status, 500, 'tally is mounted read-only since the attach test');
+  assert.equal((await api('PATCH', '/v1/apps/tally', { volumes: [{ volume: 'tally', guest: '/data' }] })).status, 200);
+  assert.equal((await call('POST', '/tally')).text, '2\n');
+  // Freed room is usable again: files removed by hand are measured again once no VM holds a share.
+  const metrics = await fetch(`${d.apiUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text());
+  assert.match(metrics, new RegExp(`nanovisor_volume_used_bytes\\{volume="small"\\} ${total}`));
+  assert.match(metrics, /nanovisor_volume_quota_bytes\{volume="small"\} 1048576/);
+  assert.match(metrics, /nanovisor_volume_calls\{volume="small",call="write"\} \d+/);
+  assert.match(metrics, /nanovisor_volume_calls\{volume="small",call="sync"\} \d+/);
+  assert.match(metrics, /nanovisor_volume_vms\{volume="small"\} 16/);
+  assert.match(metrics, /nanovisor_volume_wait_seconds\{volume="counter"\} [0-9.e-]+/);
 });

@@ -395,7 +395,7 @@ export class ControlPlane {
           details: { field: m.field, volume: m.volume },
         });
       }
-      mounts.push({ hostPath: v.path, guestPath: guest, readonly: m.readonly });
+      mounts.push({ hostPath: v.path, guestPath: guest, readonly: m.readonly, volume: { name: v.name, quotaBytes: v.quotaBytes, quotaFiles: v.quotaFiles } });
       if (v.access === 'exclusive') exclusive.add(v.name);
     }
     return { mounts, exclusive: [...exclusive].sort() };

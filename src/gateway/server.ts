@@ -22,6 +22,7 @@ import type { Route } from '../shared/routes.ts';
 import { cgiEnv, parseCgiResponse, splitTarget, SERVER_SOFTWARE } from './cgi.ts';
 import { Admission, type AdmissionOptions, type BodyReservation } from './admission.ts';
 import { AppSlots, VolumeLocks } from './concurrency.ts';
+import { VolumeQuotas, type Shares, type VolumeStats } from './volume-quotas.ts';
 import { clientErrorAnswer, requestProblem } from './protocol.ts';
 import { compileRoutes, matchRoute, type CompiledRoute } from './routing.ts';
 
@@ -143,6 +144,10 @@ export interface Gateway {
   drained(handle: VmHandle): Promise<void>;
   /** VMs running for the gateway's requests now, over every app (the live-VM gauge). */
   liveVms(): number;
+  /** Each volume's use, quotas and counters, as admission sees them (the per-volume metrics). */
+  volumeStats(): VolumeStats[];
+  /** Requests waiting for each exclusive volume (volumes with none waiting left out). */
+  volumeQueueDepth(): Record<string, number>;
 }
 
 /** Published once per finished request (`RequestRecord`). */
@@ -183,6 +188,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const inFlight = new Set<Promise<void>>();
   const slots = new AppSlots();
   const volumeLocks = new VolumeLocks();
+  const volumeQuotas = new VolumeQuotas();
   /** Runs in flight by handle key, and who waits for each key to drain. */
   const running = new Map<string, number>();
   let live = 0;
@@ -270,6 +276,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (wait !== undefined) await wait;
       record.volumeWaitMs = performance.now() - waitStarted;
     }
+    // Each volume mount gets its share of the volume's quota (volume-quotas.ts).
+    const volumeMounts = app.options?.mounts?.some((m) => m.volume !== undefined) === true
+      ? volumeQuotas.reserve(app.options!.mounts!, exclusive, record.volumeWaitMs ?? 0)
+      : undefined;
+    let shares: Shares | undefined = volumeMounts?.shares;
     const vmStarted = performance.now();
     let result: RunResult;
     runStarted(app.handle.key);
@@ -278,11 +289,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       const { timeoutMs: _t, ...appOptions } = app.options ?? {};
       result = await host.run(app.handle, {
         ...appOptions,
+        ...(volumeMounts === undefined ? {} : { mounts: volumeMounts.mounts }),
         ...(Number.isFinite(timeoutMs) ? { timeoutMs } : {}),
         args: app.options?.args ?? [app.name],
         env,
         stdin: body,
       });
+      if (shares !== undefined) {
+        volumeQuotas.settle(shares, result);
+        shares = undefined;
+      }
     } catch (e) {
       // The VM could not even boot (e.g. a module without an exported memory): the app's
       // fault is 502, ours is 500.
@@ -298,6 +314,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       answer(res, status, id, `the app "${app.name}" could not be started (${err.code})`);
       return done(status);
     } finally {
+      if (shares !== undefined) volumeQuotas.settle(shares, undefined);
       runEnded(app.handle.key);
       volumeLocks.release(exclusive);
       slots.release(app);
@@ -488,6 +505,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       return server;
     },
     admission,
+    volumeStats() {
+      return volumeQuotas.stats();
+    },
+    volumeQueueDepth() {
+      return volumeLocks.queueDepth();
+    },
     queueDepth() {
       return slots.queueDepth();
     },

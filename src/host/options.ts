@@ -3,7 +3,7 @@
  */
 import type { ListenerBackend } from '../kernel/socket.ts';
 import type { OutputSink } from '../kernel/stdio.ts';
-import type { ImageTree } from '../kernel/vfs/index.ts';
+import type { ImageTree, MountUsage } from '../kernel/vfs/index.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import { formatBytes, formatMs } from '../shared/units.ts';
 
@@ -77,6 +77,13 @@ export interface Mount {
   guestPath: string;
   /** Default true: guests write only where a mount says so. */
   readonly?: boolean;
+  /**
+   * A volume's share of its quota for this VM (bytes and entries it may add); a change past
+   * it fails in the guest with ENOSPC. The run reports what it used (`RunResult.mounts`).
+   */
+  quota?: { bytes: number; files: number };
+  /** The volume this mount is (docs/volumes.md): its name and quotas, for the daemon's admission. Not read by the kernel. */
+  volume?: { name: string; quotaBytes: number; quotaFiles: number };
 }
 
 export type OutputTarget = 'capture' | 'inherit' | OutputSink;
@@ -132,5 +139,7 @@ export interface RunResult {
   /** Why the guest did not exit by itself. */
   error?: NanovisorError;
   durationMs: number;
+  /** What the VM did on each mount that had a `quota`. */
+  mounts?: MountUsage[];
 }
 

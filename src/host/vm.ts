@@ -10,7 +10,7 @@ import { ListenerSocket } from '../kernel/socket.ts';
 import { FileType } from '../kernel/abi.ts';
 import { BufferInput, CaptureSink, HostFdInput, OutputBudget, OutputStream, hostFdSink, hostFileType, type OutputSink } from '../kernel/stdio.ts';
 import { ProcExit, VmStop } from '../kernel/unwind.ts';
-import { createFileSystem } from '../kernel/vfs/index.ts';
+import { createFileSystem, type MountUsage } from '../kernel/vfs/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import { RealmWaiter, SliceTimeout, realm, runInRealm } from './async-realm.ts';
 import { GuestTimeout, callWithTimeout } from './interrupt.ts';
@@ -38,6 +38,7 @@ interface Booted {
   kernel: Kernel;
   stdout: CaptureSink;
   stderr: CaptureSink;
+  mountUsage: () => MountUsage[];
   waiter?: RealmWaiter;
 }
 
@@ -50,7 +51,7 @@ function bootKernel(options: VmOptions, waiter?: () => RealmWaiter): Booted {
     : new BufferInput(typeof options.stdin === 'string' ? new TextEncoder().encode(options.stdin) : options.stdin ?? new Uint8Array());
   const fs = createFileSystem({
     ...(options.image === undefined ? {} : { image: options.image }),
-    mounts: (options.mounts ?? []).map((m) => ({ hostPath: m.hostPath, guestPath: m.guestPath, readonly: m.readonly ?? true })),
+    mounts: (options.mounts ?? []).map((m) => ({ hostPath: m.hostPath, guestPath: m.guestPath, readonly: m.readonly ?? true, ...(m.quota === undefined ? {} : { quota: m.quota }) })),
     writableLayerBytes: options.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER,
   });
   const deadlineNs = options.timeoutMs === undefined ? undefined : process.hrtime.bigint() + BigInt(Math.ceil(options.timeoutMs * 1e6));
@@ -67,7 +68,7 @@ function bootKernel(options: VmOptions, waiter?: () => RealmWaiter): Booted {
     ...(deadlineNs === undefined ? {} : { deadlineNs }),
     ...(w === undefined ? {} : { waiter: w }),
   });
-  return { kernel, stdout, stderr, ...(w === undefined ? {} : { waiter: w }) };
+  return { kernel, stdout, stderr, mountUsage: fs.mountUsage, ...(w === undefined ? {} : { waiter: w }) };
 }
 
 /** Milliseconds the VM has left, or undefined without a time limit. */
@@ -199,6 +200,7 @@ export class NanoVm {
   }
 
   #result(outcome: Outcome, exitCode: number, error?: NanovisorError): RunResult {
+    const usage = this.#booted.mountUsage();
     return {
       outcome,
       exitCode,
@@ -206,6 +208,7 @@ export class NanoVm {
       stderr: this.#booted.stderr.bytes(),
       ...(error === undefined ? {} : { error }),
       durationMs: performance.now() - this.#startedAt,
+      ...(usage.length === 0 ? {} : { mounts: usage }),
     };
   }
 

@@ -191,6 +191,23 @@ function admissionMetrics(metrics: NanovisorMetrics, servers: Record<string, Adm
   for (const [server, a] of Object.entries(servers)) a.onRefused((reason) => refused.inc({ server, reason }));
 }
 
+/** Per-volume metrics (docs/observability.md, docs/volumes.md), read from the gateway's admission at scrape time. */
+function volumeMetrics(metrics: NanovisorMetrics, gw: Gateway): void {
+  const r = metrics.registry;
+  const per = (name: string, help: string, value: (v: ReturnType<Gateway['volumeStats']>[number]) => number) =>
+    r.gauge(name, help, ['volume']).collect(() => gw.volumeStats().map((v) => [{ volume: v.name }, value(v)] as const));
+  per('nanovisor_volume_used_bytes', 'Bytes a volume holds, as its quota counts them (measured, then followed through its VMs).', (v) => v.usedBytes);
+  per('nanovisor_volume_used_files', 'Entries a volume holds.', (v) => v.usedFiles);
+  per('nanovisor_volume_quota_bytes', 'A volume\'s quota of bytes.', (v) => v.quotaBytes);
+  per('nanovisor_volume_quota_files', 'A volume\'s quota of entries.', (v) => v.quotaFiles);
+  per('nanovisor_volume_vms', 'VMs admitted with the volume mounted, since the daemon started.', (v) => v.admitted);
+  per('nanovisor_volume_wait_seconds', 'Total time requests waited for the (exclusive) volume before boot, since the daemon started.', (v) => v.waitMs / 1000);
+  r.gauge('nanovisor_volume_calls', 'Reads, writes and syncs of files in the volume by its VMs, since the daemon started.', ['volume', 'call'])
+    .collect(() => gw.volumeStats().flatMap((v) => [[{ volume: v.name, call: 'read' }, v.reads], [{ volume: v.name, call: 'write' }, v.writes], [{ volume: v.name, call: 'sync' }, v.syncs]] as const));
+  r.gauge('nanovisor_volume_queue_depth', 'Requests waiting for an exclusive volume now.', ['volume'])
+    .collect(() => Object.entries(gw.volumeQueueDepth()).map(([volume, n]) => [{ volume }, n] as const));
+}
+
 /** `--max-connections N`: the gateway's cap on open connections. */
 function parseMaxConnections(text: string): number {
   const n = Number(text);
@@ -397,6 +414,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   const api = createApi({ control: cp, log });
   const apiAdmission = new Admission(options.apiAdmission, defaultApiAdmission());
   admissionMetrics(metrics, { gateway: gw.admission, api: apiAdmission });
+  volumeMetrics(metrics, gw);
   const apiServer = apiAdmission.createServer(api.handle);
   let apiAddress: AddressInfo;
   let gwAddress: AddressInfo;

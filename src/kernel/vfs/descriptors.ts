@@ -144,6 +144,14 @@ export class DirectoryDescriptor extends Descriptor {
     return this.#dir;
   }
 
+  override sync(): void {
+    this.dir.sync?.();
+  }
+
+  override datasync(): void {
+    this.dir.sync?.();
+  }
+
   override readdir(cookie: bigint): DirEntry[] {
     if (cookie === 0n || this.#snapshot === undefined) {
       const dir = this.dir;

@@ -275,3 +275,57 @@ describe('mounts grafted into the image root', () => {
     bad({ hostPath: outside, guestPath: '/a/../b', readonly: true }, true);
   });
 });
+
+describe('a volume mount with a quota (MountBudget)', () => {
+  /** A mount with room for `bytes` and `files`; returns the guest, the host dir and the usage report. */
+  function budgeted(bytes: number, files: number) {
+    const dir = fs.mkdtempSync(path.join(tmp, 'q'));
+    const fsys = createFileSystem({ mounts: [{ hostPath: dir, guestPath: '/v', readonly: false, quota: { bytes, files } }], writableLayerBytes: 1 << 20 });
+    return { g: new Guest(fsys), dir, usage: () => fsys.mountUsage()[0]! };
+  }
+
+  it('a write past the quota is ENOSPC and writes nothing: never a short write', () => {
+    const { g, dir, usage } = budgeted(10, 5);
+    const fd = g.openOk(M, 'a', { oflags: OFlags.CREAT });
+    assert.equal(g.write(fd, '123456').n, 6);
+    assert.equal(g.write(fd, '12345').errno, Errno.NOSPC);
+    assert.equal(fs.readFileSync(path.join(dir, 'a'), 'latin1'), '123456', 'nothing of the refused write');
+    // Overwriting inside the file costs nothing; growing to exactly the quota is fine.
+    assert.equal(g.pwrite(fd, 'abcdef', 0n).n, 6);
+    assert.equal(g.write(fd, '7890').n, 4);
+    assert.equal(g.call('fd_filestat_set_size', fd, 11n), Errno.NOSPC);
+    assert.equal(g.call('fd_filestat_set_size', fd, 2n), 0, 'shrinking frees room');
+    assert.deepEqual({ bytes: usage().bytes, files: usage().files }, { bytes: 2, files: 1 });
+    assert.equal(g.call('fd_sync', fd), 0);
+    assert.equal(usage().syncs, 1);
+    g.close(fd);
+  });
+
+  it('entries count against the file quota; removing and replacing give room back', () => {
+    const { g, usage } = budgeted(100, 2);
+    assert.equal(g.mkdir(M, 'd'), 0);
+    const fd = g.openOk(M, 'f', { oflags: OFlags.CREAT });
+    assert.equal(g.write(fd, 'xxxx').n, 4);
+    g.close(fd);
+    assert.equal(g.open(M, 'g', { oflags: OFlags.CREAT }).errno, Errno.NOSPC);
+    assert.equal(g.symlink('f', M, 's'), Errno.NOSPC);
+    assert.equal(g.rmdir(M, 'd'), 0);
+    const fd2 = g.openOk(M, 'g', { oflags: OFlags.CREAT });
+    assert.equal(g.write(fd2, 'yy').n, 2);
+    g.close(fd2);
+    // g replaces f: f's entry and bytes stop counting.
+    assert.equal(g.rename(M, 'g', M, 'f'), 0);
+    assert.deepEqual({ bytes: usage().bytes, files: usage().files }, { bytes: 2, files: 1 });
+    assert.equal(g.unlink(M, 'f'), 0);
+    assert.deepEqual({ bytes: usage().bytes, files: usage().files }, { bytes: 0, files: 0 });
+  });
+
+  it('fd_sync of a directory succeeds (it syncs the entries the VM changed)', () => {
+    const { g } = budgeted(100, 10);
+    const fd = g.openOk(M, 'n', { oflags: OFlags.CREAT });
+    g.close(fd);
+    const dirfd = g.openOk(M, '.', { oflags: OFlags.DIRECTORY, base: Rights.FD_SYNC | Rights.FD_READDIR });
+    assert.equal(g.call('fd_sync', dirfd), 0);
+    assert.equal(g.call('fd_datasync', M), 0);
+  });
+});

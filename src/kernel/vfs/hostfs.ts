@@ -71,19 +71,63 @@ export function host<T>(call: () => T): T {
   }
 }
 
+/**
+ * What one VM may add to a mount (a volume's share of its quota, granted by the daemon
+ * before boot: docs/volumes.md) and what it did there. Bytes count regular files' sizes and
+ * symlinks' target lengths, files count entries, as src/switches/storage/usage.ts measures
+ * them. A change that would go past the budget fails with ENOSPC before anything is
+ * modified: never a short write. Removing frees budget again.
+ */
+export class MountBudget {
+  bytesLeft: number;
+  filesLeft: number;
+  /** Net change this VM made. */
+  bytes = 0;
+  files = 0;
+  reads = 0;
+  writes = 0;
+  syncs = 0;
+  constructor(bytes: number, files: number) {
+    this.bytesLeft = bytes;
+    this.filesLeft = files;
+  }
+  /** Charges (or, negative, frees) bytes and files, or fails with ENOSPC changing nothing. */
+  charge(bytes: number, files: number): void {
+    if (bytes > this.bytesLeft || files > this.filesLeft) {
+      fault(Errno.NOSPC, bytes > this.bytesLeft ? 'volume quota of bytes exceeded' : 'volume quota of files exceeded');
+    }
+    this.bytesLeft -= bytes;
+    this.filesLeft -= files;
+    this.bytes += bytes;
+    this.files += files;
+  }
+}
+
 /** One mounted host directory. `root` is the canonical (realpath) host path. */
 export class HostMount implements Device {
   readonly root: string;
   readonly readonly: boolean;
-  constructor(root: string, readonly: boolean) {
+  /** Set for a volume's mount: its quota share and counters. */
+  readonly budget: MountBudget | undefined;
+  constructor(root: string, readonly: boolean, budget?: MountBudget) {
     this.root = root;
     this.readonly = readonly;
+    this.budget = budget;
   }
   rootDir(): HostDir {
     return new HostDir(this, this.root);
   }
   checkWritable(): void {
     if (this.readonly) fault(Errno.ROFS, 'read-only mount');
+  }
+
+  /** Directories whose entries this VM changed (create, rename, remove) and has not synced yet. */
+  readonly dirtyDirs = new Set<string>();
+
+  /** Syncs every changed directory: a file's fd_sync, or a directory's, makes its name durable too. */
+  syncDirs(): void {
+    for (const d of this.dirtyDirs) syncDir(d);
+    this.dirtyDirs.clear();
   }
 
   /**
@@ -149,6 +193,29 @@ function applyTimes(mount: HostMount, path: string, t: TimesUpdate, fd?: number)
   mount.recordTimes(get(), exact);
 }
 
+/** What an existing entry counts against a budget: its bytes (file size, symlink target length) and 1 file. */
+function costOf(path: string): { bytes: number; files: number } {
+  const st = fs.lstatSync(path, { throwIfNoEntry: false });
+  if (st === undefined) return { bytes: 0, files: 0 };
+  return { bytes: st.isFile() || st.isSymbolicLink() ? st.size : 0, files: 1 };
+}
+
+/**
+ * Syncs a directory (its entries: a created, renamed or removed name) so a crash cannot
+ * lose it after the guest synced the file.
+ */
+function syncDir(path: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path, C.O_RDONLY | C.O_DIRECTORY);
+    fs.fsyncSync(fd);
+  } catch {
+    // Best effort: a directory that cannot be opened has nothing of ours to sync.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
 function nodeFor(mount: HostMount, path: string, st: fs.BigIntStats): AnyNode {
   if (st.isDirectory()) return new HostDir(mount, path, st.ino);
   if (st.isFile()) return new HostFile(mount, path);
@@ -178,10 +245,13 @@ class HostOpenFile implements OpenFile {
   readonly #mount: HostMount;
   #fd: number;
   readonly #writable: boolean;
-  constructor(mount: HostMount, fd: number, writable: boolean) {
+  /** The directory holding it when this open created it: synced with the file's first sync. */
+  #createdIn: string | undefined;
+  constructor(mount: HostMount, fd: number, writable: boolean, createdIn?: string) {
     this.#mount = mount;
     this.#fd = fd;
     this.#writable = writable;
+    this.#createdIn = createdIn;
   }
   #fdOrBad(): number {
     if (this.#fd < 0) fault(Errno.BADF);
@@ -197,15 +267,42 @@ class HostOpenFile implements OpenFile {
   }
   readAt(buf: Uint8Array, pos: number): number {
     const fd = this.#fdOrBad();
+    if (this.#mount.budget !== undefined) this.#mount.budget.reads++;
     return host(() => fs.readSync(fd, buf, 0, buf.byteLength, pos));
   }
   writeAt(bufs: readonly Uint8Array[], pos: number): number {
     const fd = this.#checkWrite();
-    return host(() => fs.writevSync(fd, bufs as Uint8Array[], pos));
+    const budget = this.#mount.budget;
+    if (budget === undefined) return host(() => fs.writevSync(fd, bufs as Uint8Array[], pos));
+    budget.writes++;
+    let total = 0;
+    for (const b of bufs) total += b.byteLength;
+    const size = host(() => fs.fstatSync(fd)).size;
+    const growth = Math.max(0, pos + total - size);
+    budget.charge(growth, 0);
+    let n: number;
+    try {
+      n = host(() => fs.writevSync(fd, bufs as Uint8Array[], pos));
+    } catch (e) {
+      budget.charge(-growth, 0);
+      throw e;
+    }
+    // A short write (the disk itself full) gives back what it did not use.
+    if (n < total) budget.charge(-(Math.max(0, pos + total - size) - Math.max(0, pos + n - size)), 0);
+    return n;
   }
   truncate(size: number): void {
     const fd = this.#checkWrite();
-    host(() => fs.ftruncateSync(fd, size));
+    const budget = this.#mount.budget;
+    if (budget === undefined) return host(() => fs.ftruncateSync(fd, size));
+    const delta = size - host(() => fs.fstatSync(fd)).size;
+    budget.charge(delta, 0);
+    try {
+      host(() => fs.ftruncateSync(fd, size));
+    } catch (e) {
+      budget.charge(-delta, 0);
+      throw e;
+    }
   }
   stat(): FileStat {
     const fd = this.#fdOrBad();
@@ -218,10 +315,19 @@ class HostOpenFile implements OpenFile {
   sync(): void {
     const fd = this.#fdOrBad();
     host(() => fs.fsyncSync(fd));
+    this.#synced();
   }
   datasync(): void {
     const fd = this.#fdOrBad();
     host(() => fs.fdatasyncSync(fd));
+    this.#synced();
+  }
+  /** After a file's sync: the directory entries this VM changed in its mount reach the disk too. */
+  #synced(): void {
+    if (this.#mount.budget !== undefined) this.#mount.budget.syncs++;
+    if (this.#createdIn !== undefined) this.#mount.dirtyDirs.add(this.#createdIn);
+    this.#createdIn = undefined;
+    this.#mount.syncDirs();
   }
   close(): void {
     if (this.#fd < 0) return;
@@ -243,7 +349,17 @@ function openHostFile(mount: HostMount, path: string, opts: FileOpenOptions, cre
   if (opts.write || opts.truncate || create) mount.checkWritable();
   const base = C.O_NOFOLLOW | C.O_NONBLOCK | (create ? C.O_CREAT | C.O_EXCL : 0) | (opts.truncate ? C.O_TRUNC : 0);
   const mode = opts.write ? (opts.read ? C.O_RDWR : C.O_WRONLY) : C.O_RDONLY;
-  const fd = host(() => fs.openSync(path, base | mode, 0o666));
+  // A new file is one more entry; truncating an existing one frees its bytes.
+  const freed = opts.truncate && !create && mount.budget !== undefined ? costOf(path).bytes : 0;
+  if (create) mount.budget?.charge(0, 1);
+  let fd: number;
+  try {
+    fd = host(() => fs.openSync(path, base | mode, 0o666));
+  } catch (e) {
+    if (create) mount.budget?.charge(0, -1);
+    throw e;
+  }
+  if (freed > 0) mount.budget!.charge(-freed, 0);
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) fault(st.isDirectory() ? Errno.ISDIR : Errno.NOTSUP, 'not a regular file');
@@ -251,7 +367,8 @@ function openHostFile(mount: HostMount, path: string, opts: FileOpenOptions, cre
     fs.closeSync(fd);
     throw e;
   }
-  return new HostOpenFile(mount, fd, opts.write);
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  return new HostOpenFile(mount, fd, opts.write, create ? dir : undefined);
 }
 
 export class HostDir extends HostBase implements DirNode {
@@ -285,6 +402,13 @@ export class HostDir extends HostBase implements DirNode {
 
   #child(name: string): string {
     return `${this.path}/${name}`;
+  }
+
+  /** fd_sync of the directory: its entries, and every other this VM changed in the mount. */
+  sync(): void {
+    this.device.dirtyDirs.add(this.path);
+    if (this.device.budget !== undefined) this.device.budget.syncs++;
+    this.device.syncDirs();
   }
 
   lookup(name: string): AnyNode | undefined {
@@ -322,9 +446,24 @@ export class HostDir extends HostBase implements DirNode {
     return this.path === node.path || this.path.startsWith(`${node.path}/`);
   }
 
+  /** Runs a change of this directory's entries that costs `bytes` and `files`, charged first, given back if it fails. */
+  #changing<T>(bytes: number, files: number, fn: () => T, dirs: readonly string[] = [this.path]): T {
+    const budget = this.device.budget;
+    budget?.charge(bytes, files);
+    let r: T;
+    try {
+      r = host(fn);
+    } catch (e) {
+      budget?.charge(-bytes, -files);
+      throw e;
+    }
+    for (const d of dirs) this.device.dirtyDirs.add(d);
+    return r;
+  }
+
   mkdir(name: string): void {
     this.device.checkWritable();
-    host(() => fs.mkdirSync(this.#child(name), 0o777));
+    this.#changing(0, 1, () => fs.mkdirSync(this.#child(name), 0o777));
   }
 
   createFile(name: string, opts: FileOpenOptions): OpenFile {
@@ -336,29 +475,37 @@ export class HostDir extends HostBase implements DirNode {
     // Symlinks are resolved by the kernel, but a host program might follow this one:
     // never plant an absolute target on the host.
     if (target.startsWith('/')) fault(Errno.NOTCAPABLE, 'absolute symlink target on a host mount');
-    host(() => fs.symlinkSync(target, this.#child(name)));
+    this.#changing(Buffer.byteLength(target), 1, () => fs.symlinkSync(target, this.#child(name)));
   }
 
   link(name: string, node: AnyNode): void {
     this.device.checkWritable();
     const src = (node as HostFile | HostSymlink).path;
-    host(() => fs.linkSync(src, this.#child(name)));
+    // Every name counts, as the usage walk counts it.
+    const cost = this.device.budget === undefined ? { bytes: 0, files: 0 } : costOf(src);
+    this.#changing(cost.bytes, 1, () => fs.linkSync(src, this.#child(name)));
   }
 
   unlink(name: string): void {
     this.device.checkWritable();
-    host(() => fs.unlinkSync(this.#child(name)));
+    const p = this.#child(name);
+    const cost = this.device.budget === undefined ? { bytes: 0, files: 0 } : costOf(p);
+    this.#changing(-cost.bytes, -cost.files, () => fs.unlinkSync(p));
   }
 
   rmdir(name: string): void {
     this.device.checkWritable();
-    host(() => fs.rmdirSync(this.#child(name)));
+    this.#changing(0, -1, () => fs.rmdirSync(this.#child(name)));
   }
 
   rename(name: string, to: DirNode, toName: string): void {
     this.device.checkWritable();
-    const dest = (to as HostDir).#child(toName);
-    host(() => fs.renameSync(this.#child(name), dest));
+    const toDir = to as HostDir;
+    const dest = toDir.#child(toName);
+    const src = this.#child(name);
+    // A name that is replaced stops counting.
+    const replaced = this.device.budget === undefined || src === dest ? { bytes: 0, files: 0 } : costOf(dest);
+    this.#changing(-replaced.bytes, -replaced.files, () => fs.renameSync(src, dest), toDir.path === this.path ? [this.path] : [this.path, toDir.path]);
   }
 }
 

@@ -8,7 +8,7 @@ import { RIGHTS_DIR, RIGHTS_DIR_INHERITING } from '../abi.ts';
 import type { Descriptor } from '../descriptor.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import { DirectoryDescriptor } from './descriptors.ts';
-import { HostMount } from './hostfs.ts';
+import { HostMount, MountBudget } from './hostfs.ts';
 import type { ImageTree } from './image.ts';
 import { MemDir, MemFs } from './memfs.ts';
 
@@ -24,6 +24,18 @@ export interface MountSpec {
   /** Where the guest sees it, and the name of its preopen (may be relative). */
   guestPath: string;
   readonly: boolean;
+  /** A volume's share of its quota for this VM (docs/volumes.md): growth past it is ENOSPC. */
+  quota?: { bytes: number; files: number };
+}
+
+/** What one VM did on a mount with a quota: net bytes and files added (negative: freed), and its calls. */
+export interface MountUsage {
+  guestPath: string;
+  bytes: number;
+  files: number;
+  reads: number;
+  writes: number;
+  syncs: number;
 }
 
 export interface FileSystemOptions {
@@ -39,6 +51,8 @@ export interface FileSystem {
   preopens: Descriptor[];
   /** The VM's writable layer (with an image), e.g. to report its usage. */
   layer: MemFs | undefined;
+  /** What the VM did on each mount that has a quota, so far. */
+  mountUsage(): MountUsage[];
 }
 
 function mountError(message: string, m: MountSpec, cause?: unknown): never {
@@ -60,7 +74,7 @@ function openMount(m: MountSpec): HostMount {
     if ((e as { code?: unknown }).code === 'NV_MOUNT_INVALID') throw e;
     mountError(`mount source does not exist or is unreadable: ${m.hostPath}`, m, e);
   }
-  return new HostMount(root, m.readonly);
+  return new HostMount(root, m.readonly, m.quota === undefined ? undefined : new MountBudget(m.quota.bytes, m.quota.files));
 }
 
 /** Grafts a mount into the VM's root at an absolute guest path, creating parents as needed. */
@@ -115,5 +129,10 @@ export function createFileSystem(opts: FileSystemOptions): FileSystem {
   for (const { spec, mount } of mounts) {
     preopens.push(new DirectoryDescriptor(mount.rootDir(), RIGHTS_DIR, RIGHTS_DIR_INHERITING, 0, spec.guestPath));
   }
-  return { preopens, layer };
+  const budgets = mounts.flatMap(({ spec, mount }) => (mount.budget === undefined ? [] : [{ guestPath: spec.guestPath, b: mount.budget }]));
+  return {
+    preopens,
+    layer,
+    mountUsage: () => budgets.map(({ guestPath, b }) => ({ guestPath, bytes: b.bytes, files: b.files, reads: b.reads, writes: b.writes, syncs: b.syncs })),
+  };
 }

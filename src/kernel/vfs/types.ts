@@ -102,6 +102,8 @@ export interface DirNode extends VNode {
   isWithin(node: DirNode): boolean;
   /** Checks a directory held across calls (by a descriptor) is still where it was. */
   revalidate?(): void;
+  /** Makes the directory's entries durable (fd_sync of a directory); absent: nothing to sync. */
+  sync?(): void;
 }
 
 export type AnyNode = DirNode | FileNode | SymlinkNode | OtherNode;
