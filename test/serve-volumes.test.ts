@@ -315,3 +315,65 @@ test('quota: held across concurrent VMs on 2 shards; the guest gets ENOSPC, neve
   assert.match(metrics, /nanovisor_volume_vms\{volume="small"\} 16/);
   assert.match(metrics, /nanovisor_volume_wait_seconds\{volume="counter"\} [0-9.e-]+/);
 });
+
+test('snapshots: take, list, restore over the volume and into a new one, export and import as tar; an exclusive volume\'s between two writers', async () => {
+  assert.equal((await api('POST', '/v1/volumes', { name: 'snap-src', access: 'exclusive', quotaFiles: 50 })).status, 201);
+  assert.equal((await api('POST', '/v1/apps', { name: 'snapper', routes: [{ path: '/snapper' }], volumes: [{ volume: 'snap-src', guest: '/data' }], limits: { queue: 500 } })).status, 201);
+  assert.equal((await api('POST', '/v1/apps/snapper/versions', { image: 'counter-c:latest' })).status, 201);
+  for (let i = 0; i < 3; i++) await call('POST', '/snapper');
+  const taken = await api('POST', '/v1/volumes/snap-src/snapshots', { name: 'three' });
+  assert.equal(taken.status, 201, JSON.stringify(taken.json));
+  assert.deepEqual([taken.json.volume, taken.json.name, taken.json.bytes, taken.json.files], ['snap-src', 'three', 2, 1]);
+  assert.equal((await api('POST', '/v1/volumes/snap-src/snapshots', { name: 'three' })).status, 409);
+  assert.equal((await api('POST', '/v1/volumes/snap-src/snapshots', { name: 'Bad' })).status, 400);
+  assert.equal((await api('POST', '/v1/volumes/nope/snapshots', {})).status, 404);
+  for (let i = 0; i < 2; i++) await call('POST', '/snapper');
+  assert.equal((await call('GET', '/snapper')).text, '5\n');
+  // Over the volume itself: served at once.
+  const back = await api('POST', '/v1/volumes/snap-src/restore', { snapshot: 'three' });
+  assert.equal(back.status, 200, JSON.stringify(back.json));
+  assert.equal((await call('GET', '/snapper')).text, '3\n');
+  // Into a new volume, with the source's quotas and access mode.
+  const copy = await api('POST', '/v1/volumes/snap-src/restore', { snapshot: 'three', into: 'snap-copy' });
+  assert.deepEqual([copy.status, copy.json.name, copy.json.access, copy.json.quotaFiles, copy.json.usedFiles], [200, 'snap-copy', 'exclusive', 50, 1]);
+  assert.equal(readFileSync(join(data.path, 'volumes', 'snap-copy', 'counter'), 'utf8'), '3\n');
+  assert.equal((await api('POST', '/v1/volumes/snap-src/restore', { snapshot: 'three', into: 'snap-copy' })).json.error.code, 'NV_VOLUME_EXISTS');
+  assert.equal((await api('POST', '/v1/volumes/snap-src/restore', { snapshot: 'none' })).status, 404);
+  // Taken while 100 increments stream in: between two of them, so a whole value.
+  const stream = Promise.all(Array.from({ length: 100 }, () => call('POST', '/snapper')));
+  await new Promise((r) => setTimeout(r, 20));
+  const mid = await api('POST', '/v1/volumes/snap-src/snapshots', {});
+  assert.equal(mid.status, 201);
+  assert.match(mid.json.name, /^s\d{17}$/);
+  assert.ok((await stream).every((a) => a.status === 200));
+  const midValue = readFileSync(join(data.path, 'snapshots', 'snap-src', mid.json.name, 'counter'), 'utf8');
+  assert.match(midValue, /^\d+\n$/);
+  assert.ok(Number(midValue) >= 3 && Number(midValue) <= 103, midValue);
+  assert.equal((await call('GET', '/snapper')).text, '103\n');
+  // The CLI: list, export (as the project's tar), import into an empty volume, delete a snapshot.
+  const list = await cli('volume', 'snapshots', 'snap-src');
+  assert.match(list.out, /^SNAPSHOT\s+SIZE\s+FILES\s+CREATED\n/);
+  assert.match(list.out, /\nthree\s+2 B\s+1\s/);
+  const tarFile = join(data.path, 'tmp-export.tar');
+  const exp = await cli('volume', 'export', 'snap-src', '-o', tarFile, '--snapshot', 'three');
+  assert.equal(exp.code, 0, exp.err);
+  const { readTar } = await import('../src/image/tar.ts');
+  const entries = readTar(new Uint8Array(readFileSync(tarFile)));
+  assert.deepEqual(entries.map((e) => [e.path, e.kind, new TextDecoder().decode(e.data)]), [['counter', 'file', '3\n']]);
+  assert.equal((await api('POST', '/v1/volumes', { name: 'imported' })).status, 201);
+  const imp = await cli('volume', 'import', 'imported', tarFile);
+  assert.equal(imp.code, 0, imp.err);
+  assert.match(imp.out, /imported .* into volume imported: 2 B, 1 files/);
+  assert.equal(readFileSync(join(data.path, 'volumes', 'imported', 'counter'), 'utf8'), '3\n');
+  const again = await cli('volume', 'import', 'imported', tarFile);
+  assert.match(again.err, /NV_VOLUME_NOT_EMPTY/);
+  const garbage = await fetch(`${d.apiUrl}/v1/volumes/snap-copy/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-tar' }, body: 'not a tar' });
+  assert.equal(garbage.status, 409, 'snap-copy holds files');
+  assert.equal((await api('POST', '/v1/volumes', { name: 'empty' })).status, 201);
+  const notTar = await fetch(`${d.apiUrl}/v1/volumes/empty/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-tar' }, body: 'not a tar' });
+  assert.equal(notTar.status, 400);
+  assert.deepEqual(readdirSync(join(data.path, 'volumes', 'empty')), [], 'nothing made of a bad tar');
+  assert.equal((await cli('volume', 'snapshot-rm', 'snap-src', 'three')).code, 0);
+  assert.ok(!existsSync(join(data.path, 'snapshots', 'snap-src', 'three')));
+  assert.deepEqual((await api('GET', '/v1/volumes/snap-src/snapshots')).json.map((s: { name: string }) => s.name), [mid.json.name]);
+});

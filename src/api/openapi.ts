@@ -177,6 +177,11 @@ export const OPENAPI = {
           updated: { type: 'string', format: 'date-time' },
         },
       },
+      Snapshot: {
+        type: 'object',
+        required: ['volume', 'name', 'bytes', 'files', 'created'],
+        properties: { volume: { type: 'string' }, name: { type: 'string' }, bytes: { type: 'integer' }, files: { type: 'integer' }, created: { type: 'string', format: 'date-time' } },
+      },
       LogEntry: {
         type: 'object',
         required: ['seq', 'time', 'app', 'requestId', 'method', 'url', 'status', 'durationMs'],
@@ -297,6 +302,39 @@ export const OPENAPI = {
           200: jsonBody({ type: 'object', required: ['deleted', 'dataDeleted'], properties: { deleted: { type: 'string' }, dataDeleted: { type: 'boolean' }, keptAt: { type: 'string' } } }, 'Deleted.'),
           400: err('Bad deleteData.'), ...volumeErrors, 409: err('Mounted by apps (named), or holds files and deleteData is not true.'),
         },
+      },
+    },
+    '/v1/volumes/{name}/snapshots': {
+      parameters: [volumeParam],
+      get: { summary: 'The volume\'s snapshots, oldest first.', responses: { 200: jsonBody({ type: 'array', items: ref('Snapshot') }, 'Snapshots.'), ...authErrors } },
+      post: {
+        summary: 'Take a point-in-time copy (reflinks where the filesystem can, a copy otherwise); an exclusive volume\'s is taken between two of its VMs.',
+        requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Default: from the time, s<YYYYMMDDhhmmssmmm>.' } } } } } },
+        responses: { 201: jsonBody(ref('Snapshot'), 'Taken.'), 400: err('Malformed body.'), ...volumeErrors, 409: err('A snapshot of that name exists.') },
+      },
+    },
+    '/v1/volumes/{name}/snapshots/{snapshot}': {
+      parameters: [volumeParam, { name: 'snapshot', in: 'path', required: true, schema: { type: 'string' } }],
+      delete: { summary: 'Delete a snapshot.', responses: { 200: jsonBody({ type: 'object', properties: { deleted: { type: 'string' } } }, 'Deleted.'), ...volumeErrors } },
+    },
+    '/v1/volumes/{name}/restore': {
+      parameters: [volumeParam],
+      post: {
+        summary: 'Restore a snapshot of the volume: over it (its directory swapped at once), or into a new volume `into` (same quotas and access).',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['snapshot'], properties: { snapshot: { type: 'string' }, into: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' } } } } } },
+        responses: { 200: jsonBody(ref('Volume'), 'The restored volume.'), 400: err('Malformed body.'), ...volumeErrors, 409: err('`into` exists.') },
+      },
+    },
+    '/v1/volumes/{name}/export': {
+      parameters: [volumeParam, { name: 'snapshot', in: 'query', description: 'Export this snapshot instead of the volume as it is now.', schema: { type: 'string' } }],
+      get: { summary: 'The volume (or a snapshot) as a tar: files, directories, symlinks.', responses: { 200: { description: 'The tar.', content: { 'application/x-tar': { schema: { type: 'string', contentMediaType: 'application/x-tar' } } } }, ...volumeErrors } },
+    },
+    '/v1/volumes/{name}/import': {
+      parameters: [volumeParam],
+      post: {
+        summary: 'Fill an empty volume from a tar as export writes it (read strictly; within its quotas).',
+        requestBody: { required: true, content: { 'application/x-tar': { schema: { type: 'string', contentMediaType: 'application/x-tar' } } } },
+        responses: { 200: jsonBody(ref('Volume'), 'Imported.'), 400: err('Not a volume export, or over the quotas.'), ...volumeErrors, 409: err('The volume holds files.'), 413: err('Too large.'), 415: err('Not application/x-tar.') },
       },
     },
     '/v1/tokens/rotate': {

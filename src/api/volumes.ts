@@ -4,9 +4,10 @@
  * (src/control/actions.ts). `DELETE ...?deleteData=true` is the only way a data-directory
  * volume's files are deleted.
  */
-import { createVolumeSchema, updateVolumeSchema } from '../control/index.ts';
+import { createVolumeSchema, restoreSchema, snapshotSchema, updateVolumeSchema } from '../control/index.ts';
+import { volumeName } from '../shared/volumes.ts';
 import { NanovisorError } from '../shared/errors.ts';
-import { json, readJson, type ApiRequest, type Route } from './http.ts';
+import { json, readJson, readTar, type ApiRequest, type Route } from './http.ts';
 
 /** `deleteData`: absent, true/1 or false/0; anything else is refused by name. */
 function deleteData(req: ApiRequest): boolean {
@@ -16,6 +17,16 @@ function deleteData(req: ApiRequest): boolean {
   throw new NanovisorError('NV_API_BAD_REQUEST', `deleteData: must be true or false, not ${JSON.stringify(v)}`, {
     details: { problems: [{ field: 'deleteData', message: 'must be true or false' }] },
   });
+}
+
+/** `?snapshot=NAME`, checked as a name. */
+function snapshotParam(req: ApiRequest): string | undefined {
+  const v = req.query.get('snapshot');
+  if (v === null) return undefined;
+  if (!volumeName.safeParse(v).success) {
+    throw new NanovisorError('NV_API_BAD_REQUEST', `query: snapshot: ${JSON.stringify(v)} is not a snapshot name`, { details: { problems: [{ field: 'snapshot', message: 'not a snapshot name' }] } });
+  }
+  return v;
 }
 
 export const volumeRoutes: Route[] = [
@@ -38,5 +49,46 @@ export const volumeRoutes: Route[] = [
     path: '/v1/volumes/{name}',
     auth: true,
     handler: (req, ctx) => json(200, ctx.control.execute({ kind: 'DeleteVolume', name: req.params['name']!, deleteData: deleteData(req) })),
+  },
+  {
+    method: 'POST',
+    path: '/v1/volumes/{name}/snapshots',
+    auth: true,
+    handler: async (req, ctx) => {
+      const { name } = await readJson(req, ctx, snapshotSchema);
+      return json(201, await ctx.control.perform({ kind: 'SnapshotVolume', name: req.params['name']!, ...(name === undefined ? {} : { snapshot: name }) }));
+    },
+  },
+  { method: 'GET', path: '/v1/volumes/{name}/snapshots', auth: true, handler: (req, ctx) => json(200, ctx.control.execute({ kind: 'ListSnapshots', name: req.params['name']! })) },
+  {
+    method: 'DELETE',
+    path: '/v1/volumes/{name}/snapshots/{snapshot}',
+    auth: true,
+    handler: (req, ctx) => json(200, ctx.control.execute({ kind: 'DeleteSnapshot', name: req.params['name']!, snapshot: req.params['snapshot']! })),
+  },
+  {
+    method: 'POST',
+    path: '/v1/volumes/{name}/restore',
+    auth: true,
+    handler: async (req, ctx) => {
+      const { snapshot, into } = await readJson(req, ctx, restoreSchema);
+      return json(200, await ctx.control.perform({ kind: 'RestoreVolume', name: req.params['name']!, snapshot, ...(into === undefined ? {} : { into }) }));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/volumes/{name}/export',
+    auth: true,
+    handler: async (req, ctx) => {
+      const snapshot = snapshotParam(req);
+      const tar = await ctx.control.perform({ kind: 'ExportVolume', name: req.params['name']!, ...(snapshot === undefined ? {} : { snapshot }) });
+      return { status: 200, headers: { 'content-type': 'application/x-tar' }, body: tar };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/volumes/{name}/import',
+    auth: true,
+    handler: async (req, ctx) => json(200, await ctx.control.perform({ kind: 'ImportVolume', name: req.params['name']!, tar: await readTar(req, ctx) })),
   },
 ];

@@ -11,7 +11,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { AppLimits, AppView, DeletedVolume, LogEntry, VersionView, VolumeView } from '../control/index.ts';
+import type { AppLimits, AppView, DeletedVolume, LogEntry, SnapshotView, VersionView, VolumeView } from '../control/index.ts';
 import type { AccessMode, VolumeMount } from '../shared/volumes.ts';
 import { readTokenFile } from '../control/index.ts';
 import type { ImageSummary } from '../image/index.ts';
@@ -245,6 +245,31 @@ export class ApiClient {
   /** Deletes a volume; its files (of a data-directory volume) only with `deleteData`. */
   deleteVolume(name: string, deleteData = false): Promise<DeletedVolume> {
     return this.#json({ method: 'DELETE', path: `/v1/volumes/${encodeURIComponent(name)}${deleteData ? '?deleteData=true' : ''}` });
+  }
+
+  snapshotVolume(name: string, snapshot?: string): Promise<SnapshotView> {
+    return this.#json({ method: 'POST', path: `/v1/volumes/${encodeURIComponent(name)}/snapshots`, json: snapshot === undefined ? {} : { name: snapshot } });
+  }
+
+  listSnapshots(name: string): Promise<SnapshotView[]> {
+    return this.#json({ method: 'GET', path: `/v1/volumes/${encodeURIComponent(name)}/snapshots` });
+  }
+
+  deleteSnapshot(name: string, snapshot: string): Promise<{ deleted: string }> {
+    return this.#json({ method: 'DELETE', path: `/v1/volumes/${encodeURIComponent(name)}/snapshots/${encodeURIComponent(snapshot)}` });
+  }
+
+  restoreVolume(name: string, snapshot: string, into?: string): Promise<VolumeView> {
+    return this.#json({ method: 'POST', path: `/v1/volumes/${encodeURIComponent(name)}/restore`, json: { snapshot, ...(into === undefined ? {} : { into }) } });
+  }
+
+  async exportVolume(name: string, snapshot?: string): Promise<Uint8Array> {
+    const res = await this.#send({ method: 'GET', path: `/v1/volumes/${encodeURIComponent(name)}/export${snapshot === undefined ? '' : `?snapshot=${encodeURIComponent(snapshot)}`}` });
+    return new Uint8Array(await readAll(res));
+  }
+
+  importVolume(name: string, tar: Uint8Array): Promise<VolumeView> {
+    return this.#json({ method: 'POST', path: `/v1/volumes/${encodeURIComponent(name)}/import`, body: tar, contentType: 'application/x-tar' });
   }
 
   rotateToken(): Promise<{ token: string }> {

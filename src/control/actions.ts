@@ -9,7 +9,7 @@ import type { ImageSummary } from '../image/index.ts';
 import type { LogEntry } from '../observability/index.ts';
 import type { VolumeMount } from '../shared/volumes.ts';
 import type { AppLimits, CreateAppInput, CreateVolumeInput, UpdateAppInput, UpdateVolumeInput } from './schemas.ts';
-import type { DeletedVolume, VolumeView } from './volumes.ts';
+import type { DeletedVolume, SnapshotView, VolumeView } from './volumes.ts';
 
 export type Action =
   | { kind: 'CreateApp'; input: CreateAppInput }
@@ -31,7 +31,13 @@ export type Action =
   | { kind: 'ListVolumes' }
   | { kind: 'GetVolume'; name: string }
   | { kind: 'UpdateVolume'; name: string; input: UpdateVolumeInput }
-  | { kind: 'DeleteVolume'; name: string; deleteData?: boolean };
+  | { kind: 'DeleteVolume'; name: string; deleteData?: boolean }
+  | { kind: 'SnapshotVolume'; name: string; snapshot?: string }
+  | { kind: 'ListSnapshots'; name: string }
+  | { kind: 'DeleteSnapshot'; name: string; snapshot: string }
+  | { kind: 'RestoreVolume'; name: string; snapshot: string; into?: string }
+  | { kind: 'ExportVolume'; name: string; snapshot?: string }
+  | { kind: 'ImportVolume'; name: string; tar: Uint8Array };
 
 export type ActionKind = Action['kind'];
 
@@ -85,9 +91,15 @@ export interface ActionResults {
   GetVolume: VolumeView;
   UpdateVolume: VolumeView;
   DeleteVolume: DeletedVolume;
+  SnapshotVolume: SnapshotView;
+  ListSnapshots: SnapshotView[];
+  DeleteSnapshot: { deleted: string };
+  RestoreVolume: VolumeView;
+  ExportVolume: Uint8Array;
+  ImportVolume: VolumeView;
 }
 
-export type { DeletedVolume, VolumeView };
+export type { DeletedVolume, SnapshotView, VolumeView };
 
 export type { LogEntry };
 

@@ -28,7 +28,7 @@ import type { Route } from '../shared/routes.ts';
 import type { Action, AppView, LogEntry, ResultOf, VersionView } from './actions.ts';
 import type { Row, StateDb } from './db.ts';
 import type { AppLimits, CreateAppInput, UpdateAppInput } from './schemas.ts';
-import { Volumes } from './volumes.ts';
+import { VolumeSnapshots, Volumes } from './volumes.ts';
 import type { Mount } from '../host/index.ts';
 import type { VolumeMount } from '../shared/volumes.ts';
 import { generateToken, hashToken, readTokenFile, tokenMatches, writeTokenFile } from './tokens.ts';
@@ -75,6 +75,11 @@ export interface ControlPlaneOptions {
   volumesDir?: string;
   /** Roots an operator's volume `hostPath` must lie in (`serve --volume-root`). Default: none allowed. */
   volumeRoots?: readonly string[];
+  /**
+   * Takes an exclusive volume's admission (the gateway's; resolves with its release) so a
+   * snapshot, restore or import happens between two of its VMs. Without it, none is taken.
+   */
+  lockVolume?: (name: string) => Promise<() => void>;
   log?: Logger;
 }
 
@@ -146,10 +151,12 @@ export class ControlPlane {
   #secretValues = new Map<string, string[]>();
   /** The volumes' records and directories. */
   readonly volumes: Volumes;
+  readonly snapshots: VolumeSnapshots;
 
   private constructor(options: ControlPlaneOptions) {
     this.#o = options;
     this.volumes = new Volumes(options.db, options.volumesDir ?? join(dirname(options.tokenFile), 'volumes'), options.volumeRoots ?? []);
+    this.snapshots = new VolumeSnapshots(options.db, this.volumes, join(dirname(this.volumes.dir), 'snapshots'));
   }
 
   /**
@@ -181,6 +188,7 @@ export class ControlPlane {
     const out = [
       { path: tmpDir, name: '<tmp>' },
       { path: this.volumes.dir, name: '<data>/volumes' },
+      { path: this.snapshots.dir, name: '<data>/snapshots' },
       { path: store.root, name: '<store>' },
       { path: dirname(tokenFile), name: '<data>' },
       ...(db.path === ':memory:' ? [] : [{ path: dirname(db.path), name: '<data>' }]),
@@ -485,7 +493,19 @@ export class ControlPlane {
     if (action.kind === 'GetMetrics') await this.#o.refreshMetrics?.().catch(() => {});
     const spec = this.#o.checkSpec === undefined ? undefined : this.#candidate(action);
     if (spec !== undefined) await this.#o.checkSpec!(spec);
-    const result = this.execute(action);
+    // Between two VMs of an exclusive volume: a snapshot, restore or import of it.
+    const locked = action.kind === 'SnapshotVolume' || action.kind === 'RestoreVolume' || action.kind === 'ImportVolume' || (action.kind === 'ExportVolume' && action.snapshot === undefined)
+      ? action.name
+      : undefined;
+    const release = locked !== undefined && this.#o.lockVolume !== undefined && this.volumes.find(locked)?.access === 'exclusive'
+      ? await this.#o.lockVolume(locked)
+      : undefined;
+    let result: ResultOf<A>;
+    try {
+      result = this.execute(action);
+    } finally {
+      release?.();
+    }
     await this.#published;
     return result;
   }
@@ -521,6 +541,24 @@ export class ControlPlane {
         const v = this.volumes.update(a.name, a.input);
         this.#log('info', 'volume updated', { volume: a.name, fields: Object.keys(a.input) });
         this.#publish();
+        return v;
+      }
+      case 'SnapshotVolume': {
+        const s = this.snapshots.take(a.name, a.snapshot);
+        this.#log('info', 'volume snapshot taken', { volume: a.name, snapshot: s.name, bytes: s.bytes });
+        return s;
+      }
+      case 'ListSnapshots': return this.snapshots.list(a.name);
+      case 'DeleteSnapshot': return this.snapshots.delete(a.name, a.snapshot);
+      case 'RestoreVolume': {
+        const v = this.snapshots.restore(a.name, a.snapshot, a.into);
+        this.#log('info', 'volume restored', { volume: a.name, snapshot: a.snapshot, into: v.name });
+        return v;
+      }
+      case 'ExportVolume': return this.snapshots.export(a.name, a.snapshot);
+      case 'ImportVolume': {
+        const v = this.snapshots.import(a.name, a.tar);
+        this.#log('info', 'volume imported', { volume: a.name, bytes: v.usedBytes, files: v.usedFiles });
         return v;
       }
       case 'DeleteVolume': {

@@ -68,6 +68,17 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   ALTER TABLE apps ADD COLUMN volumes TEXT NOT NULL DEFAULT '[]';  -- JSON: [{ volume, guest, readonly? }]
   `,
+  // 3: point-in-time copies of volumes, in <data>/snapshots/<volume>/<name>; kept when the volume is deleted.
+  `
+  CREATE TABLE volume_snapshots (
+    volume TEXT NOT NULL,
+    name TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    files INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    PRIMARY KEY (volume, name)
+  ) STRICT;
+  `,
 ];
 
 export type SqlValue = null | number | bigint | string | Uint8Array;

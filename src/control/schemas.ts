@@ -78,6 +78,12 @@ export const updateVolumeSchema = z.strictObject({
 });
 export type UpdateVolumeInput = z.output<typeof updateVolumeSchema>;
 
+/** `POST /v1/volumes/{name}/snapshots`; without a name, one is made from the time (`s20260102030405123`). */
+export const snapshotSchema = z.strictObject({ name: volumeName.optional() });
+
+/** `POST /v1/volumes/{name}/restore`: a snapshot of the volume, over it or into a new volume `into`. */
+export const restoreSchema = z.strictObject({ snapshot: volumeName, into: volumeName.optional() });
+
 /** An app's `volumes[]` entry: a volume at a guest path, read-write unless `readonly`. */
 export const appVolumeSchema = z.strictObject({
   volume: volumeName,

@@ -14,7 +14,8 @@
  * the first wins, the second gets NV_VOLUME_EXISTS.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants as fsConstants, cpSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readTar, writeTar, type TarEntry } from '../image/tar.ts';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { NanovisorError } from '../shared/errors.ts';
@@ -98,8 +99,16 @@ export class Volumes {
 
   /** Removes what a crash left in `<data>/volumes`: directories being made or deleted. */
   cleanLeftovers(log: (msg: string, fields: Record<string, unknown>) => void): void {
-    for (const name of readdirSync(this.dir)) {
+    const names = readdirSync(this.dir);
+    for (const name of names) {
       if (!name.startsWith('.new-') && !name.startsWith('.del-')) continue;
+      // A crash between the two renames of a restore: the old contents go back in place.
+      const volume = /^\.del-(.+)-[0-9a-f]{8}$/.exec(name)?.[1];
+      if (volume !== undefined && this.find(volume) !== undefined && !existsSync(join(this.dir, volume))) {
+        renameSync(join(this.dir, name), join(this.dir, volume));
+        log('put back a volume directory a crash left aside', { volume });
+        continue;
+      }
       rmSync(join(this.dir, name), { recursive: true, force: true });
       log('removed a volume directory left by a crash', { dir: name });
     }
@@ -217,7 +226,8 @@ export class Volumes {
     return { real, exists };
   }
 
-  create(input: CreateVolumeInput): VolumeView {
+  /** Makes a volume; `fill` (restore, import) makes its directory's contents at the path it is given, which does not exist yet. */
+  create(input: CreateVolumeInput, fill?: (dir: string) => void): VolumeView {
     const db = this.#db;
     if (this.find(input.name) !== undefined) {
       throw new NanovisorError('NV_VOLUME_EXISTS', `a volume named "${input.name}" already exists`, { details: { volume: input.name } });
@@ -228,6 +238,7 @@ export class Volumes {
       'INSERT INTO volumes (name, host_path, access, quota_bytes, quota_files, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?)',
       input.name, host?.real ?? null, input.access ?? 'shared', input.quotaBytes ?? VOLUME_QUOTAS.defaultBytes, input.quotaFiles ?? VOLUME_QUOTAS.defaultFiles, now, now,
     );
+    if (host !== undefined && fill !== undefined) pathInvalid('a restored volume lives in the data directory', input.hostPath!);
     if (host !== undefined) {
       db.tx(() => {
         insert();
@@ -243,7 +254,8 @@ export class Volumes {
     } else {
       const final = join(this.dir, input.name);
       const tmp = join(this.dir, `.new-${input.name}-${randomBytes(4).toString('hex')}`);
-      mkdirSync(tmp, { mode: 0o700 });
+      if (fill === undefined) mkdirSync(tmp, { mode: 0o700 });
+      else fill(tmp);
       try {
         db.tx(() => {
           insert();
@@ -262,6 +274,37 @@ export class Volumes {
       }
     }
     return this.get(input.name);
+  }
+
+  /**
+   * Swaps a volume's directory for one `fill` makes (restore, import): made beside it under a
+   * temporary name, then renamed into place at once; the old contents are removed after.
+   */
+  replaceContents(name: string, fill: (dir: string) => void): VolumeView {
+    const v = this.#get(name);
+    if (v.hostPath !== null && this.roots.includes(v.hostPath)) {
+      pathInvalid(`volume "${name}" is an allowed root itself (${v.hostPath}); restore it into a new volume instead`, v.hostPath);
+    }
+    const parent = dirname(v.path);
+    const tag = randomBytes(4).toString('hex');
+    const tmp = v.hostPath === null ? join(this.dir, `.new-${name}-${tag}`) : `${v.path}.nv-new-${tag}`;
+    const aside = v.hostPath === null ? join(this.dir, `.del-${name}-${tag}`) : `${v.path}.nv-del-${tag}`;
+    try {
+      fill(tmp);
+      renameSync(v.path, aside);
+      try {
+        renameSync(tmp, v.path);
+      } catch (e) {
+        renameSync(aside, v.path);
+        throw e;
+      }
+      fsyncDir(parent);
+      rmSync(aside, { recursive: true, force: true });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    this.#db.tx(() => this.#db.run('UPDATE volumes SET updated = ? WHERE name = ?', new Date().toISOString(), name));
+    return this.get(name);
   }
 
   /** Changes quotas or the access mode. A quota below what the volume holds makes writes fail until it shrinks. */
@@ -338,5 +381,176 @@ export function findVolumeIn(dataDir: string, name: string): VolumeRecord | unde
     return undefined; // a database from before volumes
   } finally {
     db.close();
+  }
+}
+
+// ---- snapshots, restore, export and import ------------------------------------------------
+
+/** A snapshot as the API shows it. */
+export interface SnapshotView {
+  volume: string;
+  name: string;
+  bytes: number;
+  files: number;
+  created: string;
+}
+
+/** The entries of a directory as tar entries (files, directories, symlinks), for `writeTar`. */
+function treeEntries(root: string): TarEntry[] {
+  const out: TarEntry[] = [];
+  const walk = (dir: string, rel: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const r = rel === '' ? name : `${rel}/${name}`;
+      const st = lstatSync(p);
+      if (st.isDirectory()) {
+        out.push({ path: r, kind: 'dir', mode: st.mode & 0o7777 });
+        walk(p, r);
+      } else if (st.isFile()) out.push({ path: r, kind: 'file', mode: st.mode & 0o7777, data: readFileSync(p) });
+      else if (st.isSymbolicLink()) out.push({ path: r, kind: 'symlink', mode: 0o777, target: readlinkSync(p) });
+      // Sockets, FIFOs and devices are not volume data a guest could make: left out.
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+/** A copy of `from` at `to` (which must not exist): reflinks where the filesystem can (FICLONE), a copy otherwise. */
+function copyTree(from: string, to: string): void {
+  cpSync(from, to, { recursive: true, mode: fsConstants.COPYFILE_FICLONE, verbatimSymlinks: true, preserveTimestamps: true, errorOnExist: true, force: false });
+}
+
+export class VolumeSnapshots {
+  readonly #db: StateDb;
+  readonly #volumes: Volumes;
+  /** `<data>/snapshots`, outside the directories the shards see. */
+  readonly dir: string;
+
+  constructor(db: StateDb, volumes: Volumes, dir: string) {
+    this.#db = db;
+    this.#volumes = volumes;
+    this.dir = dir;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const v of readdirSync(dir)) {
+      for (const n of readdirSync(join(dir, v))) if (n.startsWith('.new-')) rmSync(join(dir, v, n), { recursive: true, force: true });
+    }
+  }
+
+  #view(r: Row): SnapshotView {
+    return { volume: r['volume'] as string, name: r['name'] as string, bytes: r['bytes'] as number, files: r['files'] as number, created: r['created'] as string };
+  }
+
+  #path(volume: string, name: string): string {
+    return join(this.dir, volume, name);
+  }
+
+  #get(volume: string, name: string): SnapshotView {
+    const r = this.#db.get('SELECT * FROM volume_snapshots WHERE volume = ? AND name = ?', volume, name);
+    if (r === undefined) throw new NanovisorError('NV_VOLUME_NOT_FOUND', `volume "${volume}" has no snapshot "${name}"`, { details: { volume, snapshot: name } });
+    return this.#view(r);
+  }
+
+  list(volume: string): SnapshotView[] {
+    return this.#db.all('SELECT * FROM volume_snapshots WHERE volume = ? ORDER BY created, name', volume).map((r) => this.#view(r));
+  }
+
+  /** Copies the volume as it is now; the caller holds an exclusive volume's admission (between two writers). */
+  take(volume: string, name: string | undefined): SnapshotView {
+    const v = this.#volumes.find(volume);
+    if (v === undefined) throw new NanovisorError('NV_VOLUME_NOT_FOUND', `no volume named "${volume}"`, { details: { volume } });
+    const snap = name ?? `s${new Date().toISOString().replace(/[-:T.Z]/g, '').slice(0, 17)}`;
+    if (this.#db.get('SELECT 1 AS x FROM volume_snapshots WHERE volume = ? AND name = ?', volume, snap) !== undefined) {
+      throw new NanovisorError('NV_VOLUME_EXISTS', `volume "${volume}" already has a snapshot "${snap}"`, { details: { volume, snapshot: snap } });
+    }
+    mkdirSync(join(this.dir, volume), { recursive: true, mode: 0o700 });
+    const tmp = join(this.dir, volume, `.new-${snap}-${randomBytes(4).toString('hex')}`);
+    try {
+      copyTree(v.path, tmp);
+      const used = measureUsage(tmp);
+      this.#db.tx(() => {
+        this.#db.run('INSERT INTO volume_snapshots (volume, name, bytes, files, created) VALUES (?, ?, ?, ?, ?)', volume, snap, used.bytes, used.files, new Date().toISOString());
+        renameSync(tmp, this.#path(volume, snap));
+        fsyncDir(join(this.dir, volume));
+      });
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+    return this.#get(volume, snap);
+  }
+
+  delete(volume: string, name: string): { deleted: string } {
+    this.#get(volume, name);
+    const aside = join(this.dir, volume, `.new-del-${randomBytes(4).toString('hex')}`);
+    this.#db.tx(() => {
+      this.#db.run('DELETE FROM volume_snapshots WHERE volume = ? AND name = ?', volume, name);
+      renameSync(this.#path(volume, name), aside);
+    });
+    rmSync(aside, { recursive: true, force: true });
+    return { deleted: name };
+  }
+
+  /**
+   * Restores a snapshot: into a new volume `into` (made with the source volume's quotas and
+   * access mode, or the defaults), or over the volume itself, whose directory is swapped
+   * for a copy of the snapshot at once. The caller holds an exclusive volume's admission.
+   */
+  restore(volume: string, name: string, into: string | undefined): VolumeView {
+    this.#get(volume, name);
+    const from = this.#path(volume, name);
+    if (into !== undefined && into !== volume) {
+      const src = this.#volumes.find(volume);
+      return this.#volumes.create({
+        name: into, ...(src === undefined ? {} : { quotaBytes: src.quotaBytes, quotaFiles: src.quotaFiles, access: src.access }),
+      }, (dir) => copyTree(from, dir));
+    }
+    return this.#volumes.replaceContents(volume, (dir) => copyTree(from, dir));
+  }
+
+  /** A tar of the volume as it is now, or of one of its snapshots (the project's one tar writer). */
+  export(volume: string, snapshot: string | undefined): Uint8Array {
+    if (snapshot !== undefined) {
+      this.#get(volume, snapshot);
+      return writeTar(treeEntries(this.#path(volume, snapshot)));
+    }
+    const v = this.#volumes.find(volume);
+    if (v === undefined) throw new NanovisorError('NV_VOLUME_NOT_FOUND', `no volume named "${volume}"`, { details: { volume } });
+    return writeTar(treeEntries(v.path));
+  }
+
+  /**
+   * Fills an empty volume from a tar (as `export` writes: files, directories and symlinks,
+   * read strictly by the project's one tar reader); refused when the volume holds files, or
+   * the tar holds more than its quotas.
+   */
+  import(volume: string, tar: Uint8Array): VolumeView {
+    const v = this.#volumes.find(volume);
+    if (v === undefined) throw new NanovisorError('NV_VOLUME_NOT_FOUND', `no volume named "${volume}"`, { details: { volume } });
+    if (!isEmptyDir(v.path)) throw new NanovisorError('NV_VOLUME_NOT_EMPTY', `volume "${volume}" holds files; import fills an empty volume only (restore a snapshot, or make a new volume)`, { details: { volume } });
+    let entries: TarEntry[];
+    try {
+      entries = readTar(tar);
+    } catch (e) {
+      throw new NanovisorError('NV_API_BAD_REQUEST', `upload: not a volume export: ${(e as Error).message}`, { cause: e });
+    }
+    let bytes = 0;
+    for (const e of entries) {
+      if (e.kind === 'symlink' && e.target!.startsWith('/')) throw new NanovisorError('NV_API_BAD_REQUEST', `upload: symlink ${e.path} has an absolute target; a volume holds only relative ones`);
+      bytes += e.kind === 'file' ? e.data!.length : e.kind === 'symlink' ? Buffer.byteLength(e.target!) : 0;
+    }
+    if (bytes > v.quotaBytes || entries.length > v.quotaFiles) {
+      throw new NanovisorError('NV_API_BAD_REQUEST', `upload: the tar holds ${bytes} bytes in ${entries.length} entries, more than volume "${volume}" may (${v.quotaBytes} bytes, ${v.quotaFiles} entries)`);
+    }
+    return this.#volumes.replaceContents(volume, (dir) => {
+      mkdirSync(dir, { mode: 0o700 });
+      for (const e of entries) {
+        const p = join(dir, ...e.path.split('/'));
+        if (e.kind === 'dir') mkdirSync(p, { recursive: true, mode: e.mode & 0o777 });
+        else {
+          mkdirSync(dirname(p), { recursive: true, mode: 0o700 });
+          if (e.kind === 'file') writeFileSync(p, e.data!, { mode: e.mode & 0o777 });
+          else symlinkSync(e.target!, p);
+        }
+      }
+    });
   }
 }

@@ -148,6 +148,8 @@ export interface Gateway {
   volumeStats(): VolumeStats[];
   /** Requests waiting for each exclusive volume (volumes with none waiting left out). */
   volumeQueueDepth(): Record<string, number>;
+  /** Takes an exclusive volume's admission as a request would (in its queue); resolves with its release. */
+  holdVolume(name: string): Promise<() => void>;
 }
 
 /** Published once per finished request (`RequestRecord`). */
@@ -510,6 +512,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     volumeQueueDepth() {
       return volumeLocks.queueDepth();
+    },
+    async holdVolume(name) {
+      await volumeLocks.acquire([name]);
+      let released = false;
+      return () => {
+        if (!released) volumeLocks.release([name]);
+        released = true;
+      };
     },
     queueDepth() {
       return slots.queueDepth();

@@ -29,6 +29,6 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'rollback', summary: 'Serve an earlier version of an app again', load: async () => (await import('./rollback.ts')).rollbackCommand },
   { name: 'rm', summary: 'Delete apps', load: async () => (await import('./rm.ts')).rmCommand },
   { name: 'logs', summary: 'Show (or follow) the request log of an app, with the guest\'s stderr', load: async () => (await import('./logs.ts')).logsCommand },
-  { name: 'volume', summary: 'Manage the daemon\'s volumes: create, ls, inspect, resize, rm', load: async () => (await import('./volume.ts')).volumeCommand },
+  { name: 'volume', summary: 'Manage the daemon\'s volumes: create, ls, inspect, resize, rm, snapshot, restore, export, import', load: async () => (await import('./volume.ts')).volumeCommand },
   { name: 'token', summary: 'Print the API token, or rotate it', load: async () => (await import('./token.ts')).tokenCommand },
 ];

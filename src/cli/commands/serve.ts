@@ -381,6 +381,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   try {
     control = ControlPlane.open({
       db, store, tokenFile, tmpDir: join(dataDir, 'tmp'), version: VERSION, requestLog, metrics, log, volumesDir, volumeRoots,
+      lockVolume: (name) => gateway.holdVolume(name),
       gatewayUrl: () => servedGatewayUrl,
       onAppsChanged: (specs) => loader.apply(specs),
       checkSpec: (spec) => loader.check(spec),
