@@ -6,7 +6,7 @@
  *   test/guests/rust/<name>.rs  -> build/guests/rust/<name>.wasm  (Debian rustc, plain std)
  *   test/guests/as/<name>.ts    -> build/guests/as/<name>.wasm    (AssemblyScript; lib/ is shared code)
  *   test/guests/wat/<name>.wat  -> build/guests/wat/<name>.wasm   (wabt's wat2wasm, from npm)
- *   test/guests/component/<name>.c|.wit -> build/guests/component/<name>.wasm
+ *   test/guests/component/<name>.c|.wit|.js -> build/guests/component/<name>.wasm
  *                                  (WASI 0.2 components: scripts/component-guest.ts, jco offline)
  *   examples/<app>/             -> build/examples/<app>/<app>.wasm, plus a copy of the app's
  *                                  manifest and other non-source files, so that
@@ -91,8 +91,9 @@ function guestJobs(): Job[] {
       output: join(out, 'as', `${baseName(src)}.wasm`), ...(usesBinding ? { asAbort: 'test/guests/as/lib/wasi/abort' } : {}),
     });
   }
-  for (const src of listFiles(join(g, 'component'), ['.c', '.wit'])) {
-    jobs.push({ label: `component/${baseName(src)}`, lang: 'component', sources: [src], inputs: [src, join(root, 'scripts', 'component-guest.ts')], output: join(out, 'component', `${baseName(src)}.wasm`) });
+  const wit = listFilesDeep(join(root, 'src', 'components', 'wit'), ['.wit']);
+  for (const src of listFiles(join(g, 'component'), ['.c', '.wit', '.js'])) {
+    jobs.push({ label: `component/${baseName(src)}`, lang: 'component', sources: [src], inputs: [src, join(root, 'scripts', 'component-guest.ts'), ...(src.endsWith('.js') ? wit : [])], output: join(out, 'component', `${baseName(src)}.wasm`) });
   }
   for (const src of listFiles(join(g, 'wat'), ['.wat'])) {
     jobs.push({ label: `wat/${baseName(src)}`, lang: 'wat', sources: [src], inputs: [src], output: join(out, 'wat', `${baseName(src)}.wasm`) });

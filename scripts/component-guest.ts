@@ -2,6 +2,7 @@
  * Builds a WASI 0.2 component guest for tests (used by build-guests.ts), offline:
  *   NAME.c   -> clang (wasm32-wasi, preview1) -> jco's preview1 command adapter -> component
  *   NAME.wit -> jco's dummy core module for the WIT world -> component (never runs; for refusals)
+ *   NAME.js  -> componentize-js (StarlingMonkey) in the wasi:http/proxy world of src/components/wit
  * Usage: node scripts/component-guest.ts SOURCE OUT
  */
 import { spawnSync } from 'node:child_process';
@@ -13,7 +14,11 @@ import { componentEmbed, componentNew } from '@bytecodealliance/jco-transpile/wa
 const [src, out] = process.argv.slice(2);
 if (src === undefined || out === undefined) throw new Error('usage: component-guest.ts SOURCE OUT');
 
-if (src.endsWith('.wit')) {
+if (src.endsWith('.js')) {
+  const { componentize } = await import('@bytecodealliance/componentize-js');
+  const { component } = await componentize({ sourcePath: src, witPath: fileURLToPath(new URL('../src/components/wit', import.meta.url)), worldName: 'app' });
+  writeFileSync(out, component);
+} else if (src.endsWith('.wit')) {
   const embedded = await componentEmbed({ dummy: true, witSource: readFileSync(src, 'utf8') });
   writeFileSync(out, await componentNew(embedded, []));
 } else {

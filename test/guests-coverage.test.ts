@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { PREVIEW1_FUNCTIONS } from '../src/kernel/abi.ts';
 import { root } from './helpers.ts';
 
-const PROGRAM_EXT = new Set(['.c', '.cpp', '.rs', '.ts', '.wat', '.wit']);
+const PROGRAM_EXT = new Set(['.c', '.cpp', '.rs', '.ts', '.wat', '.wit', '.js']);
 
 function walk(dir: string, skip: (path: string) => boolean = () => false): string[] {
   if (!existsSync(dir)) return [];

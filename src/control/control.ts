@@ -17,6 +17,7 @@
  * its pins, and pins without a version (left by a crash between the two writes) are dropped
  * at start.
  */
+import { loadComponentTools } from '../host/component/index.ts';
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { scriptName, type AppSpec } from '../gateway/index.ts';
@@ -491,6 +492,9 @@ export class ControlPlane {
    */
   async perform<A extends Action>(action: A): Promise<ResultOf<A>> {
     if (action.kind === 'GetMetrics') await this.#o.refreshMetrics?.().catch(() => {});
+    // An upload may hold a WASI 0.2 component: its build checks it with the transpiler,
+    // loaded once per process (~0.1 s) on the first build through the API.
+    if (action.kind === 'BuildImage' || action.kind === 'UploadImage') await loadComponentTools();
     const spec = this.#o.checkSpec === undefined ? undefined : this.#candidate(action);
     if (spec !== undefined) await this.#o.checkSpec!(spec);
     // Between two VMs of an exclusive volume: a snapshot, restore or import of it.

@@ -7,6 +7,7 @@
 import { buildImageTree, type ImageTree } from '../kernel/vfs/index.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import { prepareModule, prepareSnapshot, type PreparedModule } from './prepare.ts';
+import { componentToolsLoaded, isComponent, loadComponentTools } from './component/index.ts';
 import { decodeSnapshot } from './snapshot/format.ts';
 import type { RunResult, VmOptions } from './options.ts';
 import { imageKey, type HostImage, type HostRunOptions, type HostStats, type VmHandle, type VmHost } from './vm-host.ts';
@@ -45,6 +46,10 @@ export class InProcessHost implements VmHost {
   #adopted = 0;
 
   load(image: HostImage): Promise<VmHandle> {
+    if (isComponent(image.module) && !componentToolsLoaded()) {
+      // A WASI 0.2 component needs the transpiler, loaded once per process on first use.
+      return loadComponentTools().then(() => this.loadSync(image));
+    }
     try {
       return Promise.resolve(this.loadSync(image));
     } catch (e) {

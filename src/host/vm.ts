@@ -6,6 +6,7 @@
  * reported in the RunResult.
  */
 import { Kernel } from '../kernel/kernel.ts';
+import { httpInterfaces, serveIncoming } from '../kernel/p2/index.ts';
 import { ListenerSocket } from '../kernel/socket.ts';
 import { FileType } from '../kernel/abi.ts';
 import { BufferInput, CaptureSink, HostFdInput, OutputBudget, OutputStream, hostFdSink, hostFileType, type OutputSink } from '../kernel/stdio.ts';
@@ -96,6 +97,7 @@ export class NanoVm {
   #start: Function | undefined;
   /** A component's exports (its instance is the glue's, not one WebAssembly.Instance). */
   #component: Record<string, Record<string, (...args: never[]) => unknown>> | undefined;
+  #componentWorld: 'command' | 'http' | undefined;
 
   private constructor(booted: Booted, options: VmOptions, startedAt: number, mode: PoolMode, interruptible: boolean) {
     this.#interruptible = interruptible;
@@ -149,7 +151,8 @@ export class NanoVm {
   #instantiate(prepared: PreparedModule): void {
     const { kernel } = this;
     if (prepared.component !== undefined) {
-      this.#component = prepared.component.instantiate(kernel);
+      this.#component = prepared.component.instantiate(kernel, prepared.component.world === 'http' ? httpInterfaces() : undefined);
+      this.#componentWorld = prepared.component.world;
       return;
     }
     if (prepared.pool !== undefined) {
@@ -188,7 +191,9 @@ export class NanoVm {
   }
 
   #entries(): { init: Function | undefined; entry: Function } {
-    if (this.#component !== undefined) return { init: undefined, entry: commandEntry(this.#component) };
+    if (this.#component !== undefined) {
+      return { init: undefined, entry: this.#componentWorld === 'http' ? httpEntry(this.#component, this.kernel) : commandEntry(this.#component) };
+    }
     const exports = this.instance.exports;
     const entryName = this.#options.entry ?? '_start';
     const entry = exports[entryName];
@@ -386,6 +391,14 @@ function commandEntry(exports: Record<string, Record<string, (...args: never[]) 
       throw new ProcExit(1);
     }
   };
+}
+
+/** `wasi:http/incoming-handler.handle` for the request in the VM's CGI environment (src/kernel/p2/http.ts). */
+function httpEntry(exports: Record<string, Record<string, (...args: never[]) => unknown>>, kernel: Kernel): () => void {
+  const iface = exports['wasi:http/incoming-handler'] ?? Object.entries(exports).find(([k]) => k.startsWith('wasi:http/incoming-handler@'))?.[1] ?? exports['incomingHandler'];
+  const handle = iface?.['handle'];
+  if (typeof handle !== 'function') throw new NanovisorError('NV_COMPONENT_NO_WORLD', 'component does not export wasi:http/incoming-handler');
+  return () => serveIncoming(kernel, handle as (req: unknown, out: unknown) => unknown);
 }
 
 /** Errors from the guest's realm are not instances of this realm's classes: match by name. */

@@ -16,6 +16,7 @@ import { NanovisorError } from '../shared/errors.ts';
 import { TEMP_PREFIX, withLock, writeFileAtomic } from './atomic-fs.ts';
 import { parseManifest, type Manifest } from './manifest.ts';
 import { checkModule, type ModuleInfo } from './module-check.ts';
+import { componentToolsLoaded, isComponent, prepareComponent } from '../host/component/index.ts';
 import {
   ANNOTATION, MEDIA_TYPE, OCI_LAYOUT, OCI_LAYOUT_FILE, canonicalJson, descriptorOf, digestHex, emptyIndex,
   isDigest, normalizeTag, parseIndex, parseOciManifest, parseTagRef, sha256,
@@ -610,7 +611,11 @@ function verifyExport(raw: Uint8Array, file: string): { blobs: Map<string, Uint8
     const module = need(layers.module, 'module layer');
     if (layers.files !== undefined) readTar(need(layers.files, 'files layer'));
     if (layers.snapshot !== undefined) need(layers.snapshot, 'snapshot layer');
-    checkModule(module, { entry: manifest.entry });
+    // A WASI 0.2 component is checked whole where the transpiler is loaded (the daemon's
+    // uploads); the host checks it again when it loads it, before anything is served.
+    if (isComponent(module)) {
+      if (componentToolsLoaded()) prepareComponent(module, manifest.limits.memoryBytes);
+    } else checkModule(module, { entry: manifest.entry });
   }
   // Blobs no image refers to are left out: the store only keeps what it can account for.
   return { blobs: used, index };

@@ -6,6 +6,7 @@
  * density); `stats` reports on the process. It exits when its parent disconnects, so a shard
  * never outlives its supervisor.
  */
+import { componentToolsLoaded, isComponent, loadComponentTools } from '../component/index.ts';
 import { closeSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { InProcessHost } from '../in-process-host.ts';
@@ -150,6 +151,8 @@ function stats(): ShardStats {
 function handle(req: ShardRequest): unknown {
   switch (req.op) {
     case 'load':
+      // A WASI 0.2 component needs the transpiler, loaded once per shard on first use.
+      if (isComponent(req.image.module) && !componentToolsLoaded()) return loadComponentTools().then(() => load(req.key, req.image));
       return load(req.key, req.image);
     case 'unload':
       return unload(req.key);

@@ -13,6 +13,7 @@ import { filesystemInterfaces } from './filesystem.ts';
 import { ioInterfaces, type Blocking } from './io.ts';
 
 export { IoError, InputStream, OutputStream, Pollable } from './io.ts';
+export { httpInterfaces, requestFromCgi, serveIncoming, type RequestHead } from './http.ts';
 
 /** Every interface the 0.2 kernel provides (versions 0.2.x), for build-time checks. */
 export const PROVIDED_INTERFACES: readonly string[] = [
