@@ -119,7 +119,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       return send(res, 201, { app: app.name, version, digest: image });
     }
     case 'GET versions':
-      return send(res, 200, app.versions.map((v) => ({ app: app.name, ...v, current: v.version === app.current, image: { name: app.name, version: `${v.version}.0` } })));
+      return send(res, 200, app.versions.map((v) => ({ app: app.name, ...v, current: v.version === app.current, image: { name: app.name, version: `${v.version}.0` }, changes: v.version === 1 ? [] : ['env.MODE: "dev" -> "prod"', 'secrets.DB_PASSWORD: changed'] })));
     case 'POST rollback': {
       const { version } = json() as { version?: number };
       const target = version ?? (app.current ?? 1) - 1;
@@ -272,9 +272,9 @@ test('apps, app, versions, rollback: tables by default, --json for scripts, neve
   assert.deepEqual((JSON.parse(ok(await nv(['app', 'hello', '--json']))) as { secrets: string[] }).secrets, ['DB_PASSWORD']);
 
   const versions = ok(await nv(['versions', 'hello'])).split('\n');
-  assert.match(versions[0]!, /^ {2}VERSION\s+DIGEST\s+IMAGE\s+CREATED$/);
-  assert.match(versions[1]!, /^\* 2\s+[0-9a-f]{12}\s+hello:2\.0\s+\d+ seconds? ago$/);
-  assert.match(versions[2]!, /^ {2}1\s/);
+  assert.match(versions[0]!, /^ {2}VERSION\s+DIGEST\s+IMAGE\s+CREATED\s+CHANGES$/);
+  assert.match(versions[1]!, /^\* 2\s+[0-9a-f]{12}\s+hello:2\.0\s+\d+ seconds? ago\s+env\.MODE: "dev" -> "prod"; secrets\.DB_PASSWORD: changed$/);
+  assert.match(versions[2]!, /^ {2}1\s.*\(first\)$/);
   assert.equal((JSON.parse(ok(await nv(['versions', 'hello', '--json']))) as unknown[]).length, 2);
 
   assert.match(ok(await nv(['rollback', 'hello'])), /^hello is serving version 1 \([0-9a-f]{12}\)\n$/);

@@ -136,7 +136,8 @@ export const OPENAPI = {
       Rollback: { type: 'object', additionalProperties: false, properties: { version: { type: 'integer', minimum: 1, description: 'Default: the version before the current one.' } } },
       Version: {
         type: 'object',
-        required: ['app', 'version', 'digest', 'created', 'current', 'image'],
+        description: 'A version is an image and its config: a rollback restores both.',
+        required: ['app', 'version', 'digest', 'created', 'current', 'image', 'config', 'changes'],
         properties: {
           app: { type: 'string' },
           version: { type: 'integer' },
@@ -144,6 +145,19 @@ export const OPENAPI = {
           created: { type: 'string', format: 'date-time' },
           current: { type: 'boolean' },
           image: { type: 'object', properties: { name: { type: 'string' }, version: { type: 'string' } } },
+          config: {
+            type: 'object',
+            description: 'The config this version serves with; secrets by name only.',
+            properties: {
+              routes: { type: 'array', items: { type: 'object' } },
+              env: { type: 'object', additionalProperties: { type: 'string' } },
+              secrets: { type: 'array', items: { type: 'string' } },
+              limits: { type: 'object', additionalProperties: { type: 'integer' } },
+              volumes: { type: 'array', items: { type: 'object' } },
+            },
+          },
+          changes: { type: 'array', items: { type: 'string' }, description: 'What changed from the version before: image, routes, env.NAME (with values), secrets.NAME (never values), limits.NAME, volumes. Empty for the first.' },
+          configFromMigration: { const: true, description: 'The config was filled in by the schema upgrade from the app\'s config of then (the version was deployed before versions recorded their config).' },
         },
       },
       Image: {

@@ -10,6 +10,7 @@ import type { LogEntry } from '../observability/index.ts';
 import type { VolumeMount } from '../shared/volumes.ts';
 import type { AppLimits, CreateAppInput, CreateVolumeInput, UpdateAppInput, UpdateVolumeInput } from './schemas.ts';
 import type { DeletedVolume, SnapshotView, VolumeView } from './volumes.ts';
+import type { VersionConfigView } from './version-config.ts';
 
 export type Action =
   | { kind: 'CreateApp'; input: CreateAppInput }
@@ -68,6 +69,12 @@ export interface VersionView {
   current: boolean;
   /** The image's manifest name and version when it was deployed. */
   image: { name: string; version?: string };
+  /** The config this version serves with (secret names only); a rollback restores it. */
+  config: VersionConfigView;
+  /** What changed from the version before (image, routes, env, secrets, limits, volumes); [] for the first. */
+  changes: string[];
+  /** True when the config was filled in by the schema upgrade from the app's config of then (versions deployed before versions recorded it). */
+  configFromMigration?: true;
 }
 
 export interface ActionResults {

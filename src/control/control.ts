@@ -35,6 +35,7 @@ import type { VolumeMount } from '../shared/volumes.ts';
 import { generateToken, hashToken, readTokenFile, tokenMatches, writeTokenFile } from './tokens.ts';
 import { checkTokenFileMode } from './permissions.ts';
 import { extractAppTar } from './upload-tar.ts';
+import { configChanges, configView, parseConfig, sameConfig, type VersionConfig } from './version-config.ts';
 
 /** Default concurrency of an app that sets none: requests whose VMs run at once. */
 export const DEFAULT_CONCURRENCY = 64;
@@ -463,7 +464,8 @@ export class ControlPlane {
         const row = this.#app(a.app);
         const target = this.#rollbackTarget(row, a.version);
         const digest = this.#digestOf(a.app, target)!;
-        return this.#spec(row, target, digest, this.#manifestOf(a.app, target, digest), this.#secrets(a.app));
+        const restored = this.#restored(row, target);
+        return this.#spec(restored.row, target, digest, this.#manifestOf(a.app, target, digest), restored.secrets);
       }
       case 'UpdateApp': {
         const { next, secrets } = this.#updated(a.name, a.input);
@@ -623,10 +625,24 @@ export class ControlPlane {
     return { row, next, secrets };
   }
 
+  /**
+   * A change of config is a new version of the app when it has one (same image, the new
+   * config: a version is an image and its config, so a rollback brings back both); before
+   * the first deploy it only changes what the first deploy will record.
+   */
   #updateApp(name: string, input: UpdateAppInput): AppView {
-    const { db } = this.#o;
-    const { next, secrets } = this.#updated(name, input);
+    const { db, store } = this.#o;
+    const { row, next, secrets } = this.#updated(name, input);
     next.updated = new Date().toISOString();
+    const changed = !sameConfig(this.#configOf(row, this.#valueRefs(name, this.#secrets(name))), this.#configOf(next, this.#valueRefs(name, secrets)));
+    let version: { number: number; digest: string; manifest: string } | undefined;
+    if (changed && row.currentVersion !== null) {
+      const current = db.get('SELECT digest, manifest FROM versions WHERE app = ? AND number = ?', name, row.currentVersion)!;
+      const number = this.#nextVersion(name);
+      version = { number, digest: current['digest'] as string, manifest: current['manifest'] as string };
+      // Pinned before the version exists, as a deploy does.
+      store.tag(version.digest, pinTag(name, number), { reserved: true });
+    }
     db.tx(() => {
       db.run(
         'UPDATE apps SET routes = ?, env = ?, limits = ?, concurrency = ?, volumes = ?, updated = ? WHERE name = ?',
@@ -634,10 +650,86 @@ export class ControlPlane {
       );
       db.run('DELETE FROM secrets WHERE app = ?', name);
       for (const [k, v] of Object.entries(secrets)) db.run('INSERT INTO secrets (app, name, value) VALUES (?, ?, ?)', name, k, v);
+      if (version !== undefined) {
+        const config = this.#configOf(next, this.#secretRefs(name, secrets));
+        db.run('INSERT INTO versions (app, number, digest, created, manifest, config) VALUES (?, ?, ?, ?, ?, ?)', name, version.number, version.digest, next.updated, version.manifest, JSON.stringify(config));
+        db.run('UPDATE apps SET current_version = ? WHERE name = ?', version.number, name);
+        this.#dropUnreferencedSecrets(name);
+      }
     });
-    this.#log('info', 'app updated', { app: name, fields: Object.keys(input) });
+    this.#log('info', 'app updated', { app: name, fields: Object.keys(input), ...(version === undefined ? {} : { version: version.number }) });
     this.#publish();
     return this.#view(this.#app(name));
+  }
+
+  // ---- a version's config ---------------------------------------------------------------
+
+  #nextVersion(app: string): number {
+    return ((this.#o.db.get('SELECT MAX(number) AS n FROM versions WHERE app = ?', app)?.['n'] as number | null) ?? 0) + 1;
+  }
+
+  /** The config of an app's row, with its secrets as given by `refs`. */
+  #configOf(row: AppRow, refs: Record<string, number>): VersionConfig {
+    return { routes: row.routes, env: row.env, secrets: refs, limits: row.limits, concurrency: row.concurrency, volumes: row.volumes, recorded: 'deploy' };
+  }
+
+  /**
+   * Stand-in references for comparing configs without writing: equal values, equal ids (the
+   * id of the stored revision when there is one, else a negative number per distinct value).
+   */
+  #valueRefs(app: string, secrets: Record<string, string>): Record<string, number> {
+    const out: Record<string, number> = {};
+    let fresh = 0;
+    for (const [k, v] of Object.entries(secrets)) {
+      const r = this.#o.db.get('SELECT id FROM secret_revisions WHERE app = ? AND name = ? AND value = ? ORDER BY id DESC LIMIT 1', app, k, v);
+      out[k] = r === undefined ? --fresh : (r['id'] as number);
+    }
+    return out;
+  }
+
+  /** The revision ids holding `secrets`, storing the values not stored yet. Inside a transaction. */
+  #secretRefs(app: string, secrets: Record<string, string>): Record<string, number> {
+    const { db } = this.#o;
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(secrets)) {
+      const r = db.get('SELECT id FROM secret_revisions WHERE app = ? AND name = ? AND value = ? ORDER BY id DESC LIMIT 1', app, k, v);
+      if (r !== undefined) out[k] = r['id'] as number;
+      else {
+        db.run('INSERT INTO secret_revisions (app, name, value) VALUES (?, ?, ?)', app, k, v);
+        out[k] = Number(db.get('SELECT last_insert_rowid() AS id')!['id']);
+      }
+    }
+    return out;
+  }
+
+  /** Deletes the secret values no version of the app refers to any more. Inside a transaction. */
+  #dropUnreferencedSecrets(app: string): void {
+    const { db } = this.#o;
+    const kept = new Set<number>();
+    for (const r of db.all('SELECT config FROM versions WHERE app = ?', app)) for (const id of Object.values(parseConfig(r['config'] as string).secrets)) kept.add(id);
+    for (const r of db.all('SELECT id FROM secret_revisions WHERE app = ?', app)) {
+      if (!kept.has(r['id'] as number)) db.run('DELETE FROM secret_revisions WHERE id = ?', r['id'] as number);
+    }
+  }
+
+  #versionConfig(app: string, number: number): VersionConfig {
+    const r = this.#o.db.get('SELECT config FROM versions WHERE app = ? AND number = ?', app, number);
+    return parseConfig((r?.['config'] as string | undefined) ?? '{}');
+  }
+
+  /** The app's row and secrets as version `number` recorded them. */
+  #restored(row: AppRow, number: number): { row: AppRow; secrets: Record<string, string> } {
+    const c = this.#versionConfig(row.name, number);
+    const secrets: Record<string, string> = {};
+    for (const [k, id] of Object.entries(c.secrets)) {
+      const r = this.#o.db.get('SELECT value FROM secret_revisions WHERE id = ? AND app = ?', id, row.name);
+      if (r === undefined) throw new NanovisorError('NV_STATE_DAMAGED', `version ${number} of app "${row.name}" refers to a value of secret ${k} that the state database no longer has`);
+      secrets[k] = r['value'] as string;
+    }
+    return {
+      row: { ...row, routes: c.routes, env: c.env, limits: c.limits, concurrency: c.concurrency, volumes: c.volumes, currentVersion: number },
+      secrets,
+    };
   }
 
   #deleteApp(name: string): { deleted: string } {
@@ -646,6 +738,7 @@ export class ControlPlane {
     const versions = db.all('SELECT number FROM versions WHERE app = ?', name).map((r) => r['number'] as number);
     db.tx(() => {
       db.run('DELETE FROM secrets WHERE app = ?', name);
+      db.run('DELETE FROM secret_revisions WHERE app = ?', name);
       db.run('DELETE FROM versions WHERE app = ?', name);
       db.run('DELETE FROM apps WHERE name = ?', name);
     });
@@ -673,15 +766,18 @@ export class ControlPlane {
     const imageManifest = store.manifestOf(digest);
     // Every volume it mounts exists (NV_VOLUME_UNKNOWN before anything is written).
     this.#volumeMounts(this.#app(name), imageManifest);
-    const number = ((db.get('SELECT MAX(number) AS n FROM versions WHERE app = ?', name)?.['n'] as number | null) ?? 0) + 1;
+    const number = this.#nextVersion(name);
     // The pin is durable before the version exists, so a version never names an image that
     // could be collected.
     store.tag(digest, pinTag(name, number), { reserved: true });
     const now = new Date().toISOString();
     const manifest = { name: imageManifest.name, ...(imageManifest.version === undefined ? {} : { version: imageManifest.version }), manifest: imageManifest };
     db.tx(() => {
-      db.run('INSERT INTO versions (app, number, digest, created, manifest) VALUES (?, ?, ?, ?, ?)', name, number, digest, now, JSON.stringify(manifest));
+      // The version records the config it is deployed with (secrets by reference).
+      const config = this.#configOf(this.#app(name), this.#secretRefs(name, this.#secrets(name)));
+      db.run('INSERT INTO versions (app, number, digest, created, manifest, config) VALUES (?, ?, ?, ?, ?, ?)', name, number, digest, now, JSON.stringify(manifest), JSON.stringify(config));
       db.run('UPDATE apps SET current_version = ?, updated = ? WHERE name = ?', number, now, name);
+      this.#dropUnreferencedSecrets(name);
     });
     this.#publish();
     this.#o.metrics?.recordDeploy(name);
@@ -694,9 +790,17 @@ export class ControlPlane {
     const row = this.#app(name);
     const target = this.#rollbackTarget(row, version);
     const digest = this.#digestOf(name, target)!;
-    this.#volumeMounts(row, this.#manifestOf(name, target, digest));
+    // The version's config comes back with its image: routes, env, secrets, limits, volumes.
+    const { row: next, secrets } = this.#restored(row, target);
+    this.#checkRoutes(name, next.routes);
+    this.#volumeMounts(next, this.#manifestOf(name, target, digest));
     db.tx(() => {
-      db.run('UPDATE apps SET current_version = ?, updated = ? WHERE name = ?', target, new Date().toISOString(), name);
+      db.run(
+        'UPDATE apps SET routes = ?, env = ?, limits = ?, concurrency = ?, volumes = ?, current_version = ?, updated = ? WHERE name = ?',
+        JSON.stringify(next.routes), JSON.stringify(next.env), JSON.stringify(next.limits), next.concurrency, JSON.stringify(next.volumes), target, new Date().toISOString(), name,
+      );
+      db.run('DELETE FROM secrets WHERE app = ?', name);
+      for (const [k, v] of Object.entries(secrets)) db.run('INSERT INTO secrets (app, name, value) VALUES (?, ?, ?)', name, k, v);
     });
     this.#publish();
     this.#o.metrics?.recordDeploy(name);
@@ -724,17 +828,26 @@ export class ControlPlane {
 
   #versions(name: string): VersionView[] {
     const row = this.#app(name);
-    return this.#o.db.all('SELECT * FROM versions WHERE app = ? ORDER BY number DESC', name).map((r) => {
+    let prev: { config: VersionConfig; digest: string } | undefined;
+    const out: VersionView[] = [];
+    for (const r of this.#o.db.all('SELECT * FROM versions WHERE app = ? ORDER BY number ASC', name)) {
       const m = JSON.parse(r['manifest'] as string) as { name: string; version?: string };
-      return {
+      const config = parseConfig(r['config'] as string);
+      const digest = r['digest'] as string;
+      out.push({
         app: name,
         version: r['number'] as number,
-        digest: r['digest'] as string,
+        digest,
         created: r['created'] as string,
         current: r['number'] === row.currentVersion,
         image: { name: m.name, ...(m.version === undefined ? {} : { version: m.version }) },
-      };
-    });
+        config: configView(config),
+        changes: prev === undefined ? [] : configChanges(prev.config, prev.digest, config, digest),
+        ...(config.recorded === 'migration' ? { configFromMigration: true } : {}),
+      });
+      prev = { config, digest };
+    }
+    return out.reverse();
   }
 
   #upload(tar: Uint8Array): { digest: string; tags: string[] } {

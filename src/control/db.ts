@@ -79,6 +79,27 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (volume, name)
   ) STRICT;
   `,
+  // 4: a version is an image and its config (src/control/version-config.ts): each version
+  // records the routes, env, limits, concurrency, volumes and secrets (by revision id) it
+  // serves with. Versions of before are given their app's config of now, marked 'migration'.
+  `
+  CREATE TABLE secret_revisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX secret_revisions_by_app ON secret_revisions (app, name);
+  INSERT INTO secret_revisions (app, name, value) SELECT app, name, value FROM secrets ORDER BY app, name;
+  ALTER TABLE versions ADD COLUMN config TEXT NOT NULL DEFAULT '{}';  -- JSON: VersionConfig
+  UPDATE versions SET config = (
+    SELECT json_object(
+      'routes', json(a.routes), 'env', json(a.env), 'limits', json(a.limits), 'concurrency', a.concurrency,
+      'volumes', json(a.volumes),
+      'secrets', (SELECT json_group_object(r.name, r.id) FROM secret_revisions r WHERE r.app = a.name),
+      'recorded', 'migration')
+    FROM apps a WHERE a.name = versions.app);
+  `,
 ];
 
 export type SqlValue = null | number | bigint | string | Uint8Array;

@@ -7,7 +7,9 @@ import { wantArgs } from './remote-format.ts';
 
 const USAGE = `Usage: nanovisor versions <NAME> [--json]
 
-Lists an app's versions: VERSION DIGEST IMAGE CREATED, "*" marking the one serving.
+Lists an app's versions: VERSION DIGEST IMAGE CREATED CHANGES, "*" marking the one serving.
+A version is an image and its config (routes, env, secrets, limits, volumes); CHANGES says
+what changed from the version before, and \`nanovisor rollback\` restores both.
 
 Flags:
   --json                 print the versions as the API returns them
@@ -31,8 +33,9 @@ export const versionsCommand: Command = {
       shortDigest(v.digest),
       v.image.version === undefined ? v.image.name : `${v.image.name}:${v.image.version}`,
       formatAge(v.created),
+      (v.changes ?? []).join('; ') || (v.version === Math.min(...versions.map((x) => x.version)) ? '(first)' : '(none)'),
     ]);
-    io.stdout(table(['  VERSION', 'DIGEST', 'IMAGE', 'CREATED'], rows));
+    io.stdout(table(['  VERSION', 'DIGEST', 'IMAGE', 'CREATED', 'CHANGES'], rows));
     return 0;
   },
 };
