@@ -377,3 +377,32 @@ test('snapshots: take, list, restore over the volume and into a new one, export 
   assert.ok(!existsSync(join(data.path, 'snapshots', 'snap-src', 'three')));
   assert.deepEqual((await api('GET', '/v1/volumes/snap-src/snapshots')).json.map((s: { name: string }) => s.name), [mid.json.name]);
 });
+
+test('the CLI: deploy --volume NAME:/GUEST attaches a volume; serve --volume-root must exist', async () => {
+  assert.equal((await api('POST', '/v1/volumes', { name: 'deployed', access: 'exclusive' })).status, 201);
+  const bad = await cli('deploy', exampleDir('counter-c'), '--name', 'via-cli', '--volume', 'deployed');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--volume "deployed": expected NAME:\/GUEST\[:ro\]/);
+  const r = await cli('deploy', exampleDir('counter-c'), '--name', 'via-cli', '--route', '/via-cli', '--volume', 'deployed:/data');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual((await api('GET', '/v1/apps/via-cli')).json.volumes, [{ volume: 'deployed', guest: '/data', readonly: false }]);
+  assert.equal((await call('POST', '/via-cli')).text, '1\n');
+  assert.equal(readFileSync(join(data.path, 'volumes', 'deployed', 'counter'), 'utf8'), '1\n');
+  // Given again for the existing app, the flags replace its volumes.
+  const ro = await cli('deploy', exampleDir('counter-c'), '--name', 'via-cli', '--volume', 'deployed:/data:ro');
+  assert.equal(ro.code, 0, ro.err);
+  assert.equal((await call('POST', '/via-cli')).status, 500, 'read-only now');
+  const missing = await cli('deploy', exampleDir('counter-c'), '--name', 'via-cli-2', '--route', '/via-cli-2', '--volume', 'nope:/data');
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /NV_VOLUME_UNKNOWN/);
+
+  const other = tempDir('nv-serve-vol-root-flag-');
+  try {
+    const s = await runCli(['serve', '--data', other.path, '--volume-root', join(other.path, 'no-such-dir'), '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0'], {
+      stdout: () => {}, stderr: () => {}, cwd: other.path, env: {},
+    });
+    assert.equal(s, 2, 'a --volume-root that does not exist is a usage error');
+  } finally {
+    other[Symbol.dispose]();
+  }
+});
