@@ -170,6 +170,7 @@ test('--volume NAME:/GUEST mounts a volume of the local data directory; unknown 
   const volumes = new Volumes(db, join(home, 'volumes'));
   volumes.create({ name: 'files' });
   volumes.create({ name: 'locked', access: 'exclusive' });
+  volumes.create({ name: 'tiny', quotaBytes: 4 });
   db.close();
   writeFileSync(join(home, 'volumes', 'files', 'in.txt'), 'from the volume\n');
   const rw = nv(home, tmp.path, ['run', '--volume', 'files:/mnt', 'app.wasm', 'copy']);
@@ -182,6 +183,10 @@ test('--volume NAME:/GUEST mounts a volume of the local data directory; unknown 
   const unknown = nv(home, tmp.path, ['run', '--volume', 'nope:/mnt', 'app.wasm']);
   assert.match(unknown.stderr, /NV_VOLUME_UNKNOWN: --volume "nope:\/mnt": no volume named "nope"/);
   assert.match(nv(home, tmp.path, ['run', '--volume', 'files', 'app.wasm']).stderr, /NV_USAGE: --volume "files": expected NAME:\/GUEST\[:ro\]/);
+  // Its quota holds: the volume already holds more than its 4 bytes, so the copy writes nothing.
+  writeFileSync(join(home, 'volumes', 'tiny', 'in.txt'), 'sixteen bytes!!\n');
+  nv(home, tmp.path, ['run', '--volume', 'tiny:/mnt', 'app.wasm', 'copy']);
+  assert.equal(readFileSync(join(home, 'volumes', 'tiny', 'out.txt'), 'utf8'), '', 'ENOSPC: not a byte past the quota');
   // Exclusive: fine while no daemon holds the data directory, refused while one does.
   assert.equal(nv(home, tmp.path, ['run', '--volume', 'locked:/mnt', 'app.wasm']).code, 0);
   writeFileSync(join(home, 'serve.lock'), '{}');

@@ -104,7 +104,8 @@ export function parseDir(spec: string, readonly: boolean, cwd: string): Mount {
  * `--volume NAME:/GUEST[:ro]`: a volume of the daemon's data directory, looked up in its
  * state database (read-only). An exclusive volume is refused while a daemon may be serving
  * it (its lock file is there): this VM would not take part in the daemon's admission.
- * The control plane's module (and SQLite) is loaded only when `--volume` is given.
+ * Its quotas hold (the VM may add what the volume has left: ENOSPC beyond). The control
+ * plane's module (and SQLite) is loaded only when `--volume` is given.
  */
 export async function volumeMount(spec: string, dataDir: string): Promise<Mount> {
   const m = parseVolumeFlag(spec);
@@ -115,7 +116,13 @@ export async function volumeMount(spec: string, dataDir: string): Promise<Mount>
   if (v.access === 'exclusive' && existsSync(join(dataDir, LOCK_FILE))) {
     throw new NanovisorError('NV_USAGE', `--volume "${spec}": volume "${m.volume}" is exclusive and a nanovisor serve holds ${dataDir}; stop it first, or make the volume shared`);
   }
-  return { hostPath: v.path, guestPath: m.guest, readonly: m.readonly ?? false };
+  // Its quota holds here too: this VM may add what the volume has left.
+  const { measureUsage } = await import('../../switches/storage/index.ts');
+  const used = measureUsage(v.path);
+  return {
+    hostPath: v.path, guestPath: m.guest, readonly: m.readonly ?? false,
+    quota: { bytes: Math.max(0, v.quotaBytes - used.bytes), files: Math.max(0, v.quotaFiles - used.files) },
+  };
 }
 
 /** A limit flag's value (a duration for --timeout, else a size), refused beyond LIMIT_MAXIMA. */
