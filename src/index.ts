@@ -34,25 +34,28 @@ export interface RunImageOptions extends VmOptions {
   store?: string | ImageStore;
   /** Run on the asynchronous (JSPI) path. */
   async?: boolean;
+  /** Arguments appended after the image's argv (its name and the manifest's `args`), as `nanovisor run IMAGE ARGS...` does. */
+  extraArgs?: readonly string[];
 }
 
 /**
  * Boots a stored image by tag or digest and runs it once. The image's manifest supplies argv,
- * env, limits and files; `options` add to or override them (args are appended after the
- * manifest's).
+ * env, limits and files; `options` add to or override them. `args` means what it means for
+ * `runWasm`: the whole argv, argv[0] included, replacing the image's; `extraArgs` are
+ * appended after the image's argv instead. `env` is merged over the manifest's.
  *
  * @example
- * const r = await runImage('hello-c', { env: { LANG: 'C' } });
+ * const r = await runImage('hello-c', { env: { LANG: 'C' }, extraArgs: ['--verbose'] });
  */
 export async function runImage(ref: string, options: RunImageOptions = {}): Promise<RunResult> {
-  const { store, async: useAsync, ...vm } = options;
+  const { store, async: useAsync, extraArgs, ...vm } = options;
   const images = store instanceof ImageStore ? store : ImageStore.openHome(storeHome(store));
   const image = await loadRunnableAsync(images, ref);
   const prepared = vm.memoryLimitBytes === undefined ? image.prepared : image.withMemoryLimit(vm.memoryLimitBytes);
   const merged: VmOptions = {
     ...image.options,
     ...vm,
-    args: [...(image.options.args ?? []), ...(vm.args ?? [])],
+    args: [...(vm.args ?? image.options.args ?? []), ...(extraArgs ?? [])],
     env: { ...image.options.env, ...vm.env },
   };
   return useAsync === true ? NanoVm.createAsync(prepared, merged).runAsync() : NanoVm.create(prepared, merged).run();

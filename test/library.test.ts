@@ -64,3 +64,20 @@ test('the VmHost from the package: in process and sharded, same answers', async 
     }
   }
 });
+
+test('args is the whole argv for runWasm and runImage alike; runImage appends extraArgs after the image argv', async () => {
+  using tmp = tempDir('nv-lib-args-');
+  writeTree(join(tmp.path, 'app'), {
+    'echo.wasm': compileC(ECHO_C),
+    'nanovisor.json': JSON.stringify({ name: 'echo', module: 'echo.wasm', args: ['--from-manifest'] }),
+  });
+  const store = nanovisor.ImageStore.openHome(join(tmp.path, 'home'));
+  nanovisor.buildImage({ dir: join(tmp.path, 'app'), store });
+  const argc = (r: { stdout: Uint8Array }): string => /argc=\d+/.exec(new TextDecoder().decode(r.stdout))![0];
+  const wasm = await nanovisor.runWasm(compileC(ECHO_C), { args: ['echo', 'a', 'b'] });
+  const image = await nanovisor.runImage('echo', { store, args: ['echo', 'a', 'b'] });
+  assert.equal(argc(wasm), 'argc=3');
+  assert.equal(argc(image), 'argc=3', 'the same args, the same argv');
+  assert.equal(argc(await nanovisor.runImage('echo', { store })), 'argc=2', 'the image argv: echo --from-manifest');
+  assert.equal(argc(await nanovisor.runImage('echo', { store, extraArgs: ['x'] })), 'argc=3', 'extraArgs come after it');
+});

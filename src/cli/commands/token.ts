@@ -4,16 +4,17 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { readTokenFile, writeTokenFile } from '../../control/index.ts';
+import { writeTokenFile } from '../../control/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
-import { REMOTE_FLAGS, REMOTE_USAGE, clientFromFlags, tokenFilePath } from '../client.ts';
+import { REMOTE_FLAGS, REMOTE_USAGE, clientFromFlags, resolveClientConfig, tokenFilePath } from '../client.ts';
 import type { CliIo, Command } from '../command.ts';
-import { flagBool, parseFlags, type FlagSpec } from '../flags.ts';
+import { flagBool, flagString, parseFlags, type FlagSpec } from '../flags.ts';
 
 const USAGE = `Usage: nanovisor token [--rotate]
 
-Prints the API token from the token file <data>/token (data is $NANOVISOR_HOME or
-~/.nanovisor; \`nanovisor serve\` creates it on first start, mode 0600).
+Prints the API token the remote commands use: --token, else $NANOVISOR_TOKEN, else the
+token file <data>/token (data is $NANOVISOR_HOME or ~/.nanovisor; \`nanovisor serve\`
+creates it on first start, mode 0600).
 With --rotate, asks the daemon for a new token (the old one stops working at once), writes
 it to the token file and prints it.
 
@@ -33,8 +34,9 @@ export const tokenCommand: Command = {
     const p = parseFlags(argv, SPECS, 'token');
     if (p.positionals.length > 0) throw new NanovisorError('NV_USAGE', 'usage: nanovisor token [--rotate]');
     if (!flagBool(p, 'rotate')) {
+      // The token every remote command would send: --token, else NANOVISOR_TOKEN, else the file.
       const file = tokenFilePath(io.env, io.cwd);
-      const token = readTokenFile(file);
+      const { token } = resolveClientConfig({ server: flagString(p, 'server'), token: flagString(p, 'token') }, io.env, io.cwd);
       if (token === undefined) {
         throw new NanovisorError('NV_FILE_NOT_FOUND', `no token file at ${file} (\`nanovisor serve\` creates it on first start; set NANOVISOR_HOME to its data directory)`);
       }
