@@ -16,6 +16,7 @@ import { concurrencyBench } from './concurrency.ts';
 import { densityBench } from './density.ts';
 import { httpBench, httpConfigFromEnv } from './http.ts';
 import { preemptBench } from './preempt.ts';
+import { startupBench } from './startup.ts';
 import { formatTable, type Row } from './stats.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -41,6 +42,7 @@ const rows: Row[] = [
     { name: 'trivial', bytes: TRIVIAL },
     { name: 'C hello world', bytes: readFileSync(hello) },
   ], iterations),
+  ...(process.env['BENCH_STARTUP'] === '0' ? [] : await startupBench()),
   ...(process.env['BENCH_PREEMPT'] === '0' ? [] : await preemptBench()),
   ...(process.env['BENCH_HTTP'] === '0' ? [] : await httpBench()),
   ...(process.env['BENCH_CONCURRENCY'] === '0' ? [] : await concurrencyBench()),
