@@ -36,7 +36,13 @@ if (major < 24) {
   const candidates = [join(root, 'node_modules', 'node', 'bin', 'node'), join(root, '..', 'node', 'bin', 'node')];
   const pinned = candidates.find((p) => existsSync(p));
   if (pinned === undefined) {
-    process.stderr.write(`nanovisor: error NV_USAGE: Node ${process.versions.node} is too old; nanovisor needs Node 24 or newer (run \`npm install\` to get the pinned one).\n`);
+    // In nanovisor's own checkout `npm install` fetches the pinned Node 24 (a devDependency); a
+    // project that installed nanovisor as a dependency never gets it, so say what works there.
+    const checkout = !root.split(/[\\/]/).includes('node_modules');
+    const fix = checkout
+      ? 'run `npm install` in ' + root + ' to get the pinned Node 24'
+      : 'run nanovisor on Node 24 (e.g. `nvm install 24`, or https://nodejs.org), or add it to your project with `npm install --save-dev node@24` (nanovisor then runs on it)';
+    process.stderr.write(`nanovisor: error NV_USAGE: Node ${process.versions.node} is too old; nanovisor needs Node 24 or newer: ${fix}.\n`);
     process.exit(2);
   }
   const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {

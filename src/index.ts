@@ -24,8 +24,12 @@ export {
   DEFAULT_LIMITS, ImageStore, buildImage, checkModule, loadRunnable, parseManifest, prepareImage, storeHome,
 } from './image/index.ts';
 export type { BuildOptions, BuildResult, ImageFile, ImageSummary, LoadedImage, Manifest, RunnableImage } from './image/index.ts';
-export { AppLoader, createGateway } from './gateway/index.ts';
-export type { AppSpec, Gateway, GatewayApp, GatewayOptions, RequestRecord } from './gateway/index.ts';
+export { Supervisor, JAIL_LAYERS } from './host/shards/index.ts';
+export type {
+  HoldResult, JailLayer, JailLayerName, JailOptions, ShardExitEvent, ShardInfo, ShardRunOptions, ShardStartEvent, ShardState, ShardStats, SupervisorOptions, SupervisorStats,
+} from './host/shards/index.ts';
+export { Admission, AppLoader, createGateway, defaultAdmission, defaultApiAdmission, gatewayApp } from './gateway/index.ts';
+export type { AdmissionLimits, AdmissionOptions, AppLoaderOptions, AppSpec, Gateway, GatewayApp, GatewayOptions, GatewayRoute, RequestRecord } from './gateway/index.ts';
 export { ERROR_CODES, NanovisorError, isNanovisorError } from './shared/errors.ts';
 export type { ErrorClass, ErrorCode } from './shared/errors.ts';
 

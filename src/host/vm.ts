@@ -119,6 +119,11 @@ export class NanoVm {
    * with JSPI, so other VMs run on this thread while it waits. Run it with `runAsync`.
    */
   static createAsync(prepared: PreparedModule, options: VmOptions = {}): NanoVm {
+    // Checked here, not at the first suspension: an engine without JSPI would throw a raw TypeError deep in the boot.
+    const wasm = WebAssembly as unknown as { Suspending?: unknown; promising?: unknown };
+    if (typeof wasm.Suspending !== 'function' || typeof wasm.promising !== 'function') {
+      throw new NanovisorError('NV_HOST_NO_JSPI', `this engine (Node ${process.versions.node}) has no WebAssembly JS Promise Integration (WebAssembly.Suspending / promising), which the asynchronous path needs`);
+    }
     return NanoVm.#boot(prepared, options, 'async');
   }
 
