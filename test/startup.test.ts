@@ -62,7 +62,7 @@ test('--version and help load no command module, no zod, no host', () => {
   for (const args of [['--version'], ['help'], ['--help']]) {
     const r = launch(args);
     assert.ok(r.status === 0, `${args.join(' ')}: ${r.stderr}`);
-    assert.deepEqual(ours(r.loaded).sort(), ['cli/commands/index', 'cli/main', 'cli/version', 'shared/errors'], args.join(' '));
+    assert.deepEqual(ours(r.loaded).sort(), ['cli/commands/index', 'cli/main', 'cli/suggest', 'cli/version', 'shared/errors'], args.join(' '));
     assert.ok(!r.loaded.some((u) => u.includes('/zod/')), `${args.join(' ')} loaded zod`);
   }
 });
