@@ -5,6 +5,7 @@
  * everything after the module belongs to the guest.
  */
 import { NanovisorError } from '../shared/errors.ts';
+import { nearest } from './suggest.ts';
 
 export interface FlagSpec {
   /** Long name without dashes. */
@@ -61,7 +62,9 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
     const key = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
     const spec = byName.get(key);
     if (spec === undefined) {
-      throw new NanovisorError('NV_USAGE', `${command}: unknown flag ${key}`);
+      // `--evn` → `--env`: the nearest long flag of this command, by the verbs' own distance.
+      const near = key.startsWith('--') ? nearest(key.slice(2), specs.map((s) => s.name)) : undefined;
+      throw new NanovisorError('NV_USAGE', `${command}: unknown flag ${key}${near === undefined ? '' : `; did you mean --${near}?`}`);
     }
     let value: string;
     if (spec.type === 'boolean') {

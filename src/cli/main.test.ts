@@ -46,3 +46,26 @@ test('a typo\'d verb exits 2 naming the nearest verb and its --help, instead of 
   // A word near no verb is still taken as an image name.
   assert.doesNotMatch((await cli(['zzzzzz'], dir.path, env)).stderr, /did you mean/);
 });
+
+test('a typo\'d flag names the nearest flag of that command, and the hint names the command\'s own --help', async () => {
+  using dir = tempDir('nv-cli-flag-typo-');
+  const env = { NANOVISOR_HOME: join(dir.path, 'home') };
+  const build = await cli(['build', '--tga', 'x:1', '.'], dir.path, env);
+  assert.equal(build.code, 2);
+  assert.equal(build.stderr, 'nanovisor: error NV_USAGE: build: unknown flag --tga; did you mean --tag?\n  Run `nanovisor build --help` for its usage and flags.\n');
+  const run = await cli(['run', '--evn', 'K=V', 'app.wasm'], dir.path, env);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /^nanovisor: error NV_USAGE: run: unknown flag --evn; did you mean --env\?\n  Run `nanovisor run --help` for its usage and flags\.\n$/);
+  const deploy = await cli(['deploy', '--rotue=/x', 'app'], dir.path, env);
+  assert.match(deploy.stderr, /deploy: unknown flag --rotue; did you mean --route\?\n  Run `nanovisor deploy --help`/);
+  // Nothing near: no guess, but still the command's own help.
+  const far = await cli(['image', '--zzzzzz'], dir.path, env);
+  assert.equal(far.stderr, 'nanovisor: error NV_USAGE: image: unknown flag --zzzzzz\n  Run `nanovisor image --help` for its usage and flags.\n');
+  // Other usage errors of a command point at its help too.
+  const extra = await cli(['build', 'a', 'b'], dir.path, env);
+  assert.match(extra.stderr, /\n  Run `nanovisor build --help` for its usage and flags\.\n$/);
+  // Global flags before any verb.
+  const global = await cli(['--verison'], dir.path, env);
+  assert.equal(global.code, 2);
+  assert.match(global.stderr, /^nanovisor: error NV_USAGE: unknown flag --verison; did you mean --version\?\n/);
+});

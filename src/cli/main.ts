@@ -78,6 +78,7 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
   const debug = argv.includes('--debug') && !argv.slice(0, argv.indexOf('--debug')).includes('--');
   const args = debug ? argv.filter((a, i) => !(a === '--debug' && i === argv.indexOf('--debug'))) : [...argv];
   const first = args[0];
+  let verb: string | undefined;
   try {
     if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
       const topic = first === 'help' ? args[1] : undefined;
@@ -94,7 +95,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
     if (entry === undefined) {
       // `run` is the default verb: `nanovisor app.wasm -- args`.
       if (first.startsWith('-')) {
-        io.stderr(`nanovisor: error NV_USAGE: unknown flag ${first}\n  ${ERROR_CODES.NV_USAGE.hint}\n`);
+        const nearFlag = nearest(first.replace(/^-+/, '').split('=')[0]!, ['help', 'version', 'debug']);
+        io.stderr(`nanovisor: error NV_USAGE: unknown flag ${first}${nearFlag === undefined ? '' : `; did you mean --${nearFlag}?`}\n  ${ERROR_CODES.NV_USAGE.hint}\n`);
         return EXIT_USAGE;
       }
       // A bare word a typo away from a verb (`bulid`) is a typo, unless a file or image has that name.
@@ -111,15 +113,21 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo()): 
       io.stdout(`${cmd.usage}\n`);
       return 0;
     }
+    verb = cmd.name;
     return await cmd.run(rest, io);
   } catch (e) {
-    return report(e, io, debug);
+    return report(e, io, debug, verb);
   }
 }
 
-function report(e: unknown, io: CliIo, debug: boolean): number {
+/** A usage error inside a command points at that command's own --help, not the global one. */
+function hintOf(e: NanovisorError, verb: string | undefined): string {
+  return e.code === 'NV_USAGE' && verb !== undefined ? `Run \`nanovisor ${verb} --help\` for its usage and flags.` : e.hint;
+}
+
+function report(e: unknown, io: CliIo, debug: boolean, verb?: string): number {
   if (isNanovisorError(e)) {
-    io.stderr(`nanovisor: error ${e.code}: ${e.message}\n  ${e.hint}\n`);
+    io.stderr(`nanovisor: error ${e.code}: ${e.message}\n  ${hintOf(e, verb)}\n`);
     if (debug && e.stack !== undefined) io.stderr(`${e.stack}\n`);
     return e.code === 'NV_USAGE' ? EXIT_USAGE : EXIT_FAILURE;
   }
