@@ -18,7 +18,24 @@ import { flagString, parseFlags } from '../flags.ts';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
+/** The built example apps (`build/examples/<app>`). */
+function builtExamples(): string[] {
+  const dir = join(root, 'build', 'examples');
+  return existsSync(dir) ? readdirSync(dir).filter((d) => existsSync(join(dir, d, 'nanovisor.json'))).sort() : [];
+}
+
 function buildExamples(io: CliIo): string[] {
+  // Installed as a dependency, the package ships its examples built (package.json "files"):
+  // Node refuses to strip the types of scripts/*.ts under node_modules, and the package's
+  // directory is not the user's to write into.
+  if (root.split(/[\\/]/).includes('node_modules')) {
+    const built = builtExamples();
+    if (built.length > 0) {
+      io.stderr('using the example apps built into the installed package\n');
+      return built;
+    }
+    throw new NanovisorError('NV_FILE_NOT_FOUND', 'this installed package carries no built example apps (build/examples); run `nanovisor demo` from a checkout of nanovisor');
+  }
   const script = join(root, 'scripts', 'build-guests.ts');
   if (!existsSync(script)) throw new NanovisorError('NV_FILE_NOT_FOUND', `the example build script is missing: ${script}`);
   io.stderr('building the example apps from source (C, C++, Rust, AssemblyScript)...\n');
@@ -27,8 +44,7 @@ function buildExamples(io: CliIo): string[] {
     const why = (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? '';
     throw new NanovisorError('NV_USAGE', `could not build the examples (${why}); install the guest toolchains with \`bash scripts/install.sh\``);
   }
-  const dir = join(root, 'build', 'examples');
-  return existsSync(dir) ? readdirSync(dir).filter((d) => existsSync(join(dir, d, 'nanovisor.json'))).sort() : [];
+  return builtExamples();
 }
 
 function show(io: CliIo, title: string, r: RunResult): void {

@@ -355,12 +355,14 @@ function sandboxArgs(p: JailProbe, o: { hostUid: number; worker: string; readOnl
   const args = ['--cap-drop', 'ALL', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try'];
   if (p.userNs) args.push('--unshare-user', ...(p.disableUserNs ? ['--disable-userns'] : []), ...(o.hostUid === 0 ? ['--uid', String(INNER_ID), '--gid', String(INNER_ID)] : []));
   args.push('--die-with-parent', '--new-session', '--hostname', 'nanovisor-shard');
+  // The private /tmp first: mounted after the code it would hide code that lives under /tmp
+  // (a project installed in a temporary directory: its shards found no worker.js).
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   for (const [host, inJail] of p.nodeFiles) args.push('--ro-bind', host, inJail);
   args.push('--ro-bind', codeDir, codeDir);
   const pkg = join(projectRoot, 'package.json');
   if (existsSync(pkg)) args.push('--ro-bind', pkg, pkg);
   for (const [host, inJail] of dependencyDirs(projectRoot)) args.push('--ro-bind', host, inJail);
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   // Parents before children, so a grant inside another keeps its own mode.
   const grants = [...o.readOnly.map((d) => ['--ro-bind', d, d]), ...o.readWrite.map((d) => ['--bind', d, d])];
   for (const g of grants.sort((a, b) => a[1]!.split(sep).length - b[1]!.split(sep).length)) args.push(...g);
