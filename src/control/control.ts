@@ -370,7 +370,8 @@ export class ControlPlane {
       routes: row.routes,
       memoryLimitBytes: row.limits.memoryBytes ?? limits.memoryBytes,
       options: {
-        args: [manifest.name, ...manifest.args],
+        // A WebAssembly guest gets its name as argv[0]; a linux program's argv is the manifest's own.
+        args: manifest.driver === 'linux' ? [...manifest.args] : [manifest.name, ...manifest.args],
         env: { ...manifest.env, ...row.env, ...secrets },
         entry: manifest.entry,
         timeoutMs: row.limits.timeoutMs ?? limits.timeoutMs,

@@ -312,6 +312,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         answer(res, 503, id, `the host process running the app "${app.name}" stopped during the request (${err.code}); retry`, false, ['retry-after', '1']);
         return done(503);
       }
+      if (err.code === 'NV_LINUX_UNAVAILABLE') {
+        answer(res, 503, id, `the app "${app.name}" cannot run on this host: ${err.message} (${err.code})`);
+        return done(503);
+      }
       const status = err.class === 'system' ? 500 : 502;
       answer(res, status, id, `the app "${app.name}" could not be started (${err.code})`);
       return done(status);

@@ -22,6 +22,13 @@ export interface HostImage {
   files?: readonly ImageFile[];
   /** Memory limit of every VM of this load, in bytes. Default DEFAULT_MEMORY_LIMIT. */
   memoryLimitBytes?: number;
+  /**
+   * Which driver runs it: `wasi` (default; `module` is the WebAssembly module) or `linux`
+   * (`module` is the image's rootfs tar, run under gVisor by src/drivers/linux).
+   */
+  driver?: 'wasi' | 'linux';
+  /** Most processes of a linux sandbox (linux driver only). */
+  processes?: number;
 }
 
 /** A loaded image on a host. Opaque: pass it back to the host that made it. */

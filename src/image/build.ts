@@ -16,6 +16,8 @@ import { preinitialize } from '../host/snapshot/preinit.ts';
 import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from '../host/snapshot/transform.ts';
 import { normalizeTag } from './oci.ts';
 import { componentToolsLoaded, isComponent, loadComponentTools, prepareComponent } from '../host/component/index.ts';
+import { BINARY_PATH, collectRootfs } from './rootfs.ts';
+import { writeTar } from './tar.ts';
 import type { ImageStore } from './store.ts';
 import type { ImageFile } from './types.ts';
 
@@ -191,6 +193,8 @@ export function buildImage(options: BuildOptions): BuildResult {
   }
   const tag = normalizeTag(options.tag ?? manifestTag(manifest));
   const root = realpathSync(appDir);
+  if (manifest.driver === 'linux') return buildLinux(root, manifest, options.store, tag);
+  if (manifest.module === undefined) throw new NanovisorError('NV_MANIFEST_INVALID', 'module: is required');
   const modulePath = resolve(root, manifest.module);
   if (!inside(root, modulePath)) filesInvalid(`module "${manifest.module}" is outside the app directory`, modulePath);
   const moduleReal = realInside(root, modulePath, `module "${manifest.module}"`);
@@ -229,4 +233,36 @@ export async function buildImageAsync(options: BuildOptions): Promise<BuildResul
   }
   await loadComponentTools();
   return buildImage(options);
+}
+
+/**
+ * A linux image: the rootfs (and the manifest's `files` on top) sealed as one tar layer in
+ * the place a module takes. A `rootfs.binary` app without `args` runs `/app`.
+ */
+function buildLinux(root: string, manifest: Manifest, store: ImageStore, tag: string): BuildResult {
+  const tree = new Map<string, ImageFile>();
+  for (const f of collectRootfs(root, manifest)) tree.set(f.path, f);
+  for (const f of collectFiles(root, manifest.files)) {
+    if (f.kind === 'dir' && tree.get(f.path)?.kind === 'dir') continue;
+    tree.set(f.path, f);
+  }
+  // Parent directories of everything, so the tar unpacks on its own.
+  for (const path of [...tree.keys()]) {
+    const parts = path.split('/').slice(1, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = `/${parts.slice(0, i).join('/')}`;
+      if (!tree.has(dir)) tree.set(dir, { path: dir, kind: 'dir', mode: 0o755 });
+    }
+  }
+  const entries = [...tree.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((f) => ({
+    path: f.path.slice(1), kind: f.kind, mode: f.mode,
+    ...(f.kind === 'file' ? { data: f.data ?? new Uint8Array(0) } : {}),
+    ...(f.kind === 'symlink' && f.target !== undefined ? { target: f.target } : {}),
+  }));
+  const sealed: Manifest = manifest.args.length === 0 && manifest.rootfs?.binary !== undefined ? { ...manifest, args: [BINARY_PATH] } : manifest;
+  if (sealed.args.length === 0 || !sealed.args[0]!.startsWith('/')) {
+    throw new NanovisorError('NV_MANIFEST_INVALID', 'args: a linux app names its program as args[0], an absolute path in its rootfs (e.g. ["/bin/busybox", "httpd", "-f"])');
+  }
+  const put = store.put({ manifest: sealed, module: writeTar(entries) }, [tag]);
+  return { digest: put.digest, name: manifest.name, tag, size: put.size };
 }

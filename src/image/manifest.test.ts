@@ -100,3 +100,35 @@ test('mounts[].volume names a volume: kept as given; a bad name is refused by th
   assert.match(both, /unknown field "limits.memroy"/);
   assert.match(both, /mounts\[0\]\.volume: must be/);
 });
+
+test('driver linux: a rootfs instead of a module; server and limits.processes accepted', () => {
+  const m = parseManifest({
+    name: 'web', driver: 'linux', rootfs: { dir: 'root' }, args: ['/bin/busybox', 'httpd', '-f'],
+    server: { port: 8000, ready: { http: '/' } }, limits: { processes: 32 },
+  }, 'manifest');
+  assert.equal(m.driver, 'linux');
+  assert.deepEqual(m.rootfs, { dir: 'root' });
+  assert.deepEqual(m.server, { port: 8000, ready: { http: '/' }, readyTimeoutMs: 10_000 });
+  assert.equal(m.limits.processes, 32);
+  assert.deepEqual(parseManifest({ name: 'b', driver: 'linux', rootfs: { binary: 'app' }, server: { port: 80 } }, 'm').server, { port: 80, ready: { tcp: true }, readyTimeoutMs: 10_000 });
+  // A WebAssembly manifest has no driver field: its image digest stays what it was.
+  assert.equal(parseManifest({ name: 'w', module: 'w.wasm' }, 'm').driver, undefined);
+});
+
+test('driver fields are refused by name on the wrong driver, and what is not implemented is refused', () => {
+  assert.match(invalid({ name: 'x', driver: 'linux', module: 'x.wasm', rootfs: { dir: 'r' } }), /module: a linux app has no module/);
+  assert.match(invalid({ name: 'x', driver: 'linux' }), /rootfs: is required for the linux driver/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r', binary: 'b' } }), /rootfs: give exactly one of "dir", "binary" or "oci" \(got "dir", "binary"\)/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { oci: 'img.tar' } }), /rootfs\.oci: OCI image roots are not implemented yet/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, entry: 'main' }), /entry: not used by the linux driver/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, mounts: [{ guest: '/data' }] }), /mounts: not implemented yet for the linux driver/);
+  assert.match(invalid({ name: 'x', driver: 'vm', module: 'x.wasm' }), /driver: must be "wasi" or "linux"/);
+  assert.match(invalid({ name: 'x', module: 'x.wasm', rootfs: { dir: 'r' } }), /rootfs: only a linux app has a rootfs/);
+  assert.match(invalid({ name: 'x', module: 'x.wasm', server: { port: 1 } }), /server: long-running servers are not implemented yet for the wasi driver/);
+  assert.match(invalid({ name: 'x', module: 'x.wasm', limits: { processes: 2 } }), /limits\.processes: only the linux driver runs processes/);
+  assert.match(invalid({ name: 'x' }), /module: is required/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: { port: 0 } }), /server\.port: must be 1\.\.65535/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: { port: 80, ready: { http: '/', tcp: true } } }), /server\.ready: give exactly one of "http" or "tcp"/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: { port: 80, redy: {} } }), /unknown field "server\.redy"/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, limits: { processes: 5000 } }), /limits\.processes: must be at most 4096/);
+});

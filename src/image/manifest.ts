@@ -21,6 +21,10 @@ export const DEFAULT_LIMITS = {
 } as const;
 
 export const MAX_MEMORY_BYTES = LIMIT_MAXIMA.memoryBytes;
+/** Most processes a linux sandbox may be allowed (`limits.processes`). */
+export const MAX_PROCESSES = 4096;
+/** Processes of a linux sandbox when the manifest sets none. */
+export const DEFAULT_PROCESSES = 64;
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9\-_.]*$/;
 
@@ -54,8 +58,8 @@ const mount = z.strictObject({
 });
 
 /** A positive integer at most `max`; the message names the maximum in bytes or time too. */
-function bounded(max: number, unit: 'bytes' | 'ms') {
-  return positiveInt.max(max, { message: `must be at most ${max} (${unit === 'bytes' ? formatBytes(max) : formatMs(max)})` });
+function bounded(max: number, unit: 'bytes' | 'ms' | 'count') {
+  return positiveInt.max(max, { message: unit === 'count' ? `must be at most ${max}` : `must be at most ${max} (${unit === 'bytes' ? formatBytes(max) : formatMs(max)})` });
 }
 
 const limits = z.strictObject({
@@ -63,10 +67,47 @@ const limits = z.strictObject({
   timeoutMs: bounded(LIMIT_MAXIMA.timeoutMs, 'ms').default(DEFAULT_LIMITS.timeoutMs),
   maxOutputBytes: bounded(LIMIT_MAXIMA.maxOutputBytes, 'bytes').default(DEFAULT_LIMITS.maxOutputBytes),
   writableLayerBytes: bounded(LIMIT_MAXIMA.writableLayerBytes, 'bytes').default(DEFAULT_LIMITS.writableLayerBytes),
+  /** Most processes (and threads) in a linux sandbox; linux driver only. */
+  processes: bounded(MAX_PROCESSES, 'count').optional(),
 });
 
 /** Routes are the one route schema the API and the gateway use too. */
 const route = routeSchema;
+
+/** The two drivers: `wasi` (a Nano-VM on our kernel) and `linux` (an unmodified program under gVisor). */
+export const DRIVERS = ['wasi', 'linux'] as const;
+export type Driver = (typeof DRIVERS)[number];
+
+/**
+ * Where a linux image's root filesystem comes from: exactly one of a directory (the tree as
+ * it is, symlinks kept), a static binary (placed at `/app`), or an OCI image (a tarball of
+ * an OCI layout or of `docker save`, or a layout directory).
+ */
+const rootfs = z.strictObject({
+  dir: appPath.optional(),
+  binary: appPath.optional(),
+  oci: appPath.optional(),
+}).check((ctx) => {
+  const given = (['dir', 'binary', 'oci'] as const).filter((k) => ctx.value[k] !== undefined);
+  if (given.length !== 1) ctx.issues.push({ code: 'custom', path: [], message: `give exactly one of "dir", "binary" or "oci" (got ${given.length === 0 ? 'none' : given.map((g) => `"${g}"`).join(', ')})`, input: ctx.value });
+});
+
+/**
+ * A long-running server app: the platform starts an instance, waits until it is ready, and the
+ * gateway proxies requests to it. `port` is the TCP port the program listens on inside its
+ * sandbox (linux driver). `ready` is the readiness probe: `{ "http": "/path" }` (an HTTP GET
+ * answered with any status below 500) or `{ "tcp": true }` (the port accepts), default tcp.
+ */
+const server = z.strictObject({
+  port: z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be 1..65535' }).max(65535, { message: 'must be 1..65535' }),
+  ready: z.strictObject({
+    http: z.string().regex(/^\/[\x21-\x7e]*$/, { message: 'must be a request path starting with "/" (visible ASCII, no spaces)' }).optional(),
+    tcp: z.literal(true, { message: 'must be true' }).optional(),
+  }).check((ctx) => {
+    if ((ctx.value.http === undefined) === (ctx.value.tcp === undefined)) ctx.issues.push({ code: 'custom', path: [], message: 'give exactly one of "http" or "tcp"', input: ctx.value });
+  }).default({ tcp: true }),
+  readyTimeoutMs: bounded(LIMIT_MAXIMA.timeoutMs, 'ms').default(10_000),
+});
 
 const envName = z.string().regex(/^[^=\0]+$/, { message: 'environment names must be non-empty and contain no "=" or NUL' });
 
@@ -82,8 +123,14 @@ const buildStep = z.strictObject({
 /** The schema of `nanovisor.json`. */
 export const ManifestSchema = z.strictObject({
   name: z.string().regex(NAME_PATTERN, { message: 'must match [a-z0-9][a-z0-9-_.]* (lower case)' }),
+  /** Absent means `wasi` (kept absent, so a WebAssembly image's digest does not change). */
+  driver: z.enum(DRIVERS, { message: 'must be "wasi" or "linux"' }).optional(),
   version: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$/, { message: 'must be a tag: letters, digits, "_", ".", "-" (at most 128)' }).optional(),
-  module: appPath,
+  /** The WebAssembly module (wasi driver; required there, refused for linux). */
+  module: appPath.optional(),
+  /** The root filesystem (linux driver; required there, refused for wasi). */
+  rootfs: rootfs.optional(),
+  server: server.optional(),
   entry: z.string().min(1, { message: 'must not be empty' }).default('_start'),
   args: z.array(z.string()).default([]),
   env: z.record(envName, z.string()).default({}),
@@ -134,11 +181,36 @@ function problemsOf(error: z.ZodError): ManifestProblem[] {
  */
 export function parseManifest(json: unknown, source: string): Manifest {
   const result = ManifestSchema.safeParse(json, { reportInput: true });
-  if (result.success) return result.data;
-  const problems = problemsOf(result.error);
+  const problems = result.success ? [] : problemsOf(result.error);
+  problems.push(...driverProblems(json));
+  if (result.success && problems.length === 0) return result.data;
   throw new NanovisorError('NV_MANIFEST_INVALID', `${source}: ${problems.map((p) => p.message).join('; ')}`, {
     details: { source, problems },
   });
+}
+
+/** Fields one driver needs and the other refuses by name (read from the raw input, before defaults). */
+function driverProblems(json: unknown): ManifestProblem[] {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return [];
+  const m = json as Record<string, unknown>;
+  const out: ManifestProblem[] = [];
+  const refuse = (path: string, why: string): void => void out.push({ path, message: `${path}: ${why}` });
+  const limits = m['limits'] !== null && typeof m['limits'] === 'object' ? m['limits'] as Record<string, unknown> : {};
+  if (m['driver'] === 'linux') {
+    if (m['module'] !== undefined) refuse('module', 'a linux app has no module; its program is args[0] in its rootfs');
+    if (m['entry'] !== undefined && m['entry'] !== '_start') refuse('entry', 'not used by the linux driver (the program is args[0])');
+    if (m['snapshot'] !== undefined) refuse('snapshot', 'not used by the linux driver');
+    if (m['mounts'] !== undefined && Array.isArray(m['mounts']) && m['mounts'].length > 0) refuse('mounts', 'not implemented yet for the linux driver');
+    const r = m['rootfs'];
+    if (r !== null && typeof r === 'object' && (r as Record<string, unknown>)['oci'] !== undefined) refuse('rootfs.oci', 'OCI image roots are not implemented yet: unpack the image into a directory and use rootfs.dir');
+    if (r === undefined) refuse('rootfs', 'is required for the linux driver ({ "dir": ... }, { "binary": ... } or { "oci": ... })');
+  } else if (m['driver'] === undefined || m['driver'] === 'wasi') {
+    if (m['module'] === undefined) refuse('module', 'is required');
+    if (m['rootfs'] !== undefined) refuse('rootfs', 'only a linux app has a rootfs (set "driver": "linux")');
+    if (m['server'] !== undefined) refuse('server', 'long-running servers are not implemented yet for the wasi driver');
+    if (limits['processes'] !== undefined) refuse('limits.processes', 'only the linux driver runs processes');
+  }
+  return out;
 }
 
 /** Parses manifest text (JSON); a syntax error is NV_MANIFEST_INVALID too. */

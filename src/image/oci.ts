@@ -16,6 +16,8 @@ export const MEDIA_TYPE = {
   /** Config blob: the nanovisor manifest (nanovisor.json with defaults applied). */
   config: 'application/vnd.nanovisor.config.v1+json',
   module: 'application/wasm',
+  /** A linux-driver image's root filesystem (a tar), in the place of the module. */
+  rootfs: 'application/vnd.nanovisor.rootfs.v1.tar',
   files: 'application/vnd.nanovisor.files.v1.tar',
   /** Reserved: a boot snapshot of the module's initialised memory. */
   snapshot: 'application/vnd.nanovisor.snapshot.v1',
@@ -145,7 +147,7 @@ export function parseOciManifest(bytes: Uint8Array, digest: string): { manifest:
   const layerList = v['layers'].map((l, i) => parseDescriptor(l, `${digest} layer ${i}`));
   const found: Partial<ImageLayers> = {};
   for (const l of layerList) {
-    const role = l.mediaType === MEDIA_TYPE.module ? 'module' : l.mediaType === MEDIA_TYPE.files ? 'files' : l.mediaType === MEDIA_TYPE.snapshot ? 'snapshot' : undefined;
+    const role = l.mediaType === MEDIA_TYPE.module || l.mediaType === MEDIA_TYPE.rootfs ? 'module' : l.mediaType === MEDIA_TYPE.files ? 'files' : l.mediaType === MEDIA_TYPE.snapshot ? 'snapshot' : undefined;
     if (role === undefined) malformed(`${digest}: unknown layer media type ${l.mediaType}`);
     if (found[role] !== undefined) malformed(`${digest}: more than one ${role} layer`);
     found[role] = l;

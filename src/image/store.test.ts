@@ -138,7 +138,7 @@ test('inspect reports manifest, layers, sizes and the module imports', () => {
   assert.equal(info.digest, digest);
   assert.equal(info.size, size);
   assert.deepEqual(info.layers.map((l) => l.role), ['module', 'files']);
-  assert.deepEqual(info.module.imports.map((i) => `${i.module}.${i.name}`), ['wasi_snapshot_preview1.fd_write']);
+  assert.deepEqual(info.module!.imports.map((i) => `${i.module}.${i.name}`), ['wasi_snapshot_preview1.fd_write']);
   assert.equal(info.fileCount, 3);
   assert.equal(info.manifest.name, 'hello');
 });

@@ -28,6 +28,7 @@ import type { ImageFile } from './types.ts';
 /** What goes into an image. Callers validate it first (buildImage does). */
 export interface ImageContent {
   manifest: Manifest;
+  /** The module; for a linux image (`manifest.driver: 'linux'`), its rootfs as a tar. */
   module: Uint8Array;
   files?: readonly ImageFile[];
   /** The boot snapshot layer (src/host/snapshot/format.ts), when the module was transformed. */
@@ -54,7 +55,7 @@ export interface ImageSummary {
 }
 
 export interface LayerInfo {
-  role: 'module' | 'files' | 'snapshot';
+  role: 'module' | 'rootfs' | 'files' | 'snapshot';
   mediaType: string;
   digest: string;
   size: number;
@@ -65,8 +66,10 @@ export interface ImageDetails extends ImageSummary {
   oci: OciManifest;
   config: Descriptor;
   layers: LayerInfo[];
-  /** Imports, exports, memory of the module. */
-  module: ModuleInfo;
+  /** Imports, exports, memory of the module (wasi images). */
+  module?: ModuleInfo;
+  /** Entries of the root filesystem (linux images). */
+  rootfsEntries?: number;
   /** Number of entries of the files layer. */
   fileCount: number;
 }
@@ -163,7 +166,7 @@ function toImageFiles(entries: readonly TarEntry[]): ImageFile[] {
 }
 
 function layerRole(mediaType: string): LayerInfo['role'] {
-  return mediaType === MEDIA_TYPE.module ? 'module' : mediaType === MEDIA_TYPE.files ? 'files' : 'snapshot';
+  return mediaType === MEDIA_TYPE.rootfs ? 'rootfs' : mediaType === MEDIA_TYPE.module ? 'module' : mediaType === MEDIA_TYPE.files ? 'files' : 'snapshot';
 }
 
 /** The parts of an image, read and verified. */
@@ -290,7 +293,7 @@ export class ImageStore {
     const config = canonicalJson(content.manifest);
     const files = content.files ?? [];
     const layers: Uint8Array[] = [content.module];
-    const descriptors = [descriptorOf(MEDIA_TYPE.module, content.module)];
+    const descriptors = [descriptorOf(content.manifest.driver === 'linux' ? MEDIA_TYPE.rootfs : MEDIA_TYPE.module, content.module)];
     if (files.length > 0) {
       const tar = writeTar(toTarEntries(files));
       layers.push(tar);
@@ -418,7 +421,7 @@ export class ImageStore {
       oci: p.oci,
       config: p.oci.config,
       layers: p.oci.layers.map((l) => ({ role: layerRole(l.mediaType), mediaType: l.mediaType, digest: l.digest, size: l.size })),
-      module: checkModule(module, { entry: p.manifest.entry }),
+      ...(p.manifest.driver === 'linux' ? { rootfsEntries: readTar(module).length } : { module: checkModule(module, { entry: p.manifest.entry }) }),
       fileCount: files.length,
     };
   }
@@ -613,7 +616,8 @@ function verifyExport(raw: Uint8Array, file: string): { blobs: Map<string, Uint8
     if (layers.snapshot !== undefined) need(layers.snapshot, 'snapshot layer');
     // A WASI 0.2 component is checked whole where the transpiler is loaded (the daemon's
     // uploads); the host checks it again when it loads it, before anything is served.
-    if (isComponent(module)) {
+    if (manifest.driver === 'linux') readTar(module);
+    else if (isComponent(module)) {
       if (componentToolsLoaded()) prepareComponent(module, manifest.limits.memoryBytes);
     } else checkModule(module, { entry: manifest.entry });
   }

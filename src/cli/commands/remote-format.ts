@@ -117,7 +117,8 @@ export function packAppDir(target: string): AppTar {
       throw new NanovisorError('NV_IMAGE_FILES_INVALID', `${what}: ${hostPath} is not a regular file or directory`);
     }
   };
-  addPath(resolve(root, manifest.module), `module "${manifest.module}"`);
+  if (manifest.module !== undefined) addPath(resolve(root, manifest.module), `module "${manifest.module}"`);
+  for (const from of [manifest.rootfs?.dir, manifest.rootfs?.binary]) if (from !== undefined) addPath(resolve(root, from), `rootfs "${from}"`);
   for (const f of manifest.files) {
     const host = resolve(root, f.from);
     if (lstatSync(host, { throwIfNoEntry: false }) === undefined) throw new NanovisorError('NV_FILE_NOT_FOUND', `files: no such file or directory: ${f.from}`);

@@ -23,6 +23,9 @@ import { availableParallelism } from 'node:os';
 import { subscribe, unsubscribe as unsubscribeChannel } from 'node:diagnostics_channel';
 import { Admission, AppLoader, createGateway, defaultApiAdmission, type AdmissionOptions, type Gateway } from '../../gateway/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
+import { DriverHost } from '../../drivers/driver-host.ts';
+import { LinuxHost, probeRunsc, type RunscStatus } from '../../drivers/linux/index.ts';
+import { DEFAULT_PROCESSES } from '../../image/manifest.ts';
 import { InProcessHost, ShardedHost, enableEagerCompilation, type HostImage, type VmHost } from '../../host/index.ts';
 import type { JailLayer, ShardExitEvent, ShardStartEvent } from '../../host/shards/index.ts';
 import { NanovisorMetrics, RequestLog, createLogger } from '../../observability/index.ts';
@@ -52,6 +55,8 @@ Flags:
   --volume-root DIR      a directory (repeatable) inside which volumes may be given an
                          operator hostPath (default: none; volumes live in <data>/volumes)
   --no-examples          do not deploy the example apps on first start
+  --runsc PATH           the gVisor runsc of the linux driver (default: runsc on PATH)
+  --no-linux             turn the linux driver off (linux apps answer 503)
 
 The API needs "Authorization: Bearer <token>"; the token is in <data>/token (0600).
 See docs/serve.md.`;
@@ -65,6 +70,8 @@ const SPECS: FlagSpec[] = [
   { name: 'max-connections', type: 'string' },
   { name: 'no-examples', type: 'boolean' },
   { name: 'volume-root', type: 'list' },
+  { name: 'runsc', type: 'string' },
+  { name: 'no-linux', type: 'boolean' },
 ];
 
 export const DEFAULT_API = '127.0.0.1:7070';
@@ -144,6 +151,8 @@ export interface DaemonOptions {
   graceMs?: number;
   /** Host shards that run the guests. Default: one per core; 0 runs them in this process. */
   shards?: number;
+  /** The linux driver (gVisor): `false` turns it off; `runsc` / `platform` override the defaults. */
+  linux?: false | { runsc?: string; platform?: string };
   /** Caps on the gateway's connections, heads, buffered bodies and slow clients (src/gateway/admission.ts). */
   admission?: AdmissionOptions;
   /** The same for the API server (defaults: `defaultApiAdmission()`). */
@@ -315,6 +324,22 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
 }
 
+/**
+ * The linux driver's host. runsc is probed in the background (a real sandbox, ~0.5 s), so
+ * start-up does not wait for it; the outcome is logged once, clearly: on, or off and why.
+ */
+function startLinuxDriver(workDir: string, option: DaemonOptions['linux'], log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void): LinuxHost {
+  const runsc = { stateDir: join(workDir, 'state'), ...(option === false || option?.runsc === undefined ? {} : { binary: option.runsc }), ...(option === false || option?.platform === undefined ? {} : { platform: option.platform }) };
+  const status: Promise<RunscStatus> = option === false
+    ? Promise.resolve({ available: false, reason: 'turned off (--no-linux)' })
+    : probeRunsc(runsc).catch((e: unknown) => ({ available: false as const, reason: (e as Error).message }));
+  void status.then((s) => {
+    if (s.available) log('info', 'linux driver on: gVisor sandboxes for linux apps', { runsc: s.version, platform: s.platform });
+    else log('warn', 'linux driver off: linux apps answer 503 NV_LINUX_UNAVAILABLE, everything else works', { reason: s.reason });
+  });
+  return new LinuxHost({ ...runsc, workDir, status });
+}
+
 async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDirLock): Promise<Daemon> {
   // Compile at deploy, not on a version's first request.
   enableEagerCompilation();
@@ -346,11 +371,15 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   const shards = options.shards ?? availableParallelism();
   const unsubscribe = logShardEvents(log);
   let host: VmHost;
+  let linux: LinuxHost;
+  let drivers: DriverHost;
   try {
     host = shards === 0
       ? new InProcessHost()
       : await ShardedHost.start({ shards, execArgv: ['--no-wasm-lazy-compilation'], jail: { readWrite: [volumesDir, ...volumeRoots] } });
     if (host instanceof ShardedHost) logJail(log, host.supervisor.jail);
+    linux = startLinuxDriver(join(dataDir, 'linux'), options.linux, log);
+    drivers = new DriverHost({ wasi: host, linux });
   } catch (e) {
     unsubscribe();
     requestLog.close();
@@ -359,7 +388,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   }
   const gateway = createGateway({
     apps: [],
-    host,
+    host: drivers,
     ...(options.admission === undefined ? {} : { admission: options.admission }),
     onRequest: (record) => {
       requestLog.append(record);
@@ -367,12 +396,13 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
     },
   });
   const loader = new AppLoader({
-    host,
+    host: drivers,
     gateway,
     resolveImage: (digest, memoryLimitBytes): HostImage => {
       const image = store.load(digest);
       return {
         digest, module: image.module, files: image.files, memoryLimitBytes,
+        ...(image.manifest.driver === 'linux' ? { driver: 'linux' as const, processes: image.manifest.limits.processes ?? DEFAULT_PROCESSES } : {}),
         ...(image.snapshot === undefined ? {} : { snapshot: image.snapshot }),
       };
     },
@@ -385,7 +415,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
       gatewayUrl: () => servedGatewayUrl,
       onAppsChanged: (specs) => loader.apply(specs),
       checkSpec: (spec) => loader.check(spec),
-      refreshMetrics: async () => { poolIdle = (await host.stats()).poolIdle; },
+      refreshMetrics: async () => { poolIdle = (await drivers.stats()).poolIdle; },
     });
   } catch (e) {
     unsubscribe();
@@ -463,7 +493,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
           gw.server?.closeAllConnections();
           apiServer.closeAllConnections();
         }
-            await host.close({ graceMs: 1000 });
+            await drivers.close({ graceMs: 1000 });
         unsubscribe();
         requestLog.close();
         db.close();
@@ -493,6 +523,7 @@ export const serveCommand: Command = {
       listen: parseAddress(flagString(p, 'listen') ?? DEFAULT_LISTEN, 'listen'),
       examples: !flagBool(p, 'no-examples'),
       volumeRoots: flagList(p, 'volume-root').map((r) => resolve(io.cwd, r)),
+      ...(flagBool(p, 'no-linux') ? { linux: false as const } : flagString(p, 'runsc') === undefined ? {} : { linux: { runsc: flagString(p, 'runsc')! } }),
       ...(grace === undefined ? {} : { graceMs: parseDuration(grace, 'grace') }),
       ...(shardsFlag === undefined ? {} : { shards: parseShards(shardsFlag) }),
       ...(maxConnections === undefined ? {} : { admission: { maxConnections: parseMaxConnections(maxConnections) } }),

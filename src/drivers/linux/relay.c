@@ -1,0 +1,120 @@
+/*
+ * nv-relay: the one door into a linux-driver server sandbox. The sandbox has no network
+ * (runsc --network=none: only its own loopback), so the gateway cannot reach the app's
+ * port. The relay runs as the sandbox's first process: it starts the app as its child,
+ * listens on a Unix socket in a host directory bind-mounted into the sandbox (runsc
+ * --host-uds=create), and for each connection connects to 127.0.0.1:PORT inside the sandbox
+ * and copies bytes both ways. Before copying it writes one byte: 'R' when the app accepted
+ * the connection, 'E' when it did not (not listening yet), so the gateway's readiness probe
+ * and its proxy know which. When the app exits, the relay exits with its status.
+ *
+ * usage: nv-relay SOCKET PORT PROGRAM [ARGS...]
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+static pid_t app = -1;
+
+static int write_all(int fd, const char *p, ssize_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, (size_t)n);
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    p += w; n -= w;
+  }
+  return 0;
+}
+
+static void pump(int client, int port) {
+  int up = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_port = htons((unsigned short)port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (up < 0 || connect(up, (struct sockaddr *)&a, sizeof a) != 0) {
+    (void)write_all(client, "E", 1);
+    _exit(0);
+  }
+  if (write_all(client, "R", 1) != 0) _exit(0);
+  struct pollfd fds[2] = {{client, POLLIN, 0}, {up, POLLIN, 0}};
+  int open_in = 1, open_out = 1;
+  char buf[65536];
+  while (open_in || open_out) {
+    fds[0].fd = open_in ? client : -1;
+    fds[1].fd = open_out ? up : -1;
+    if (poll(fds, 2, -1) < 0) { if (errno == EINTR) continue; break; }
+    if (open_in && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(client, buf, sizeof buf);
+      if (n <= 0) { open_in = 0; shutdown(up, SHUT_WR); }
+      else if (write_all(up, buf, n) != 0) break;
+    }
+    if (open_out && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = read(up, buf, sizeof buf);
+      if (n <= 0) { open_out = 0; shutdown(client, SHUT_WR); break; }
+      else if (write_all(client, buf, n) != 0) break;
+    }
+  }
+  _exit(0);
+}
+
+static void on_child(int sig) {
+  (void)sig;
+  int status;
+  pid_t p;
+  while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+    if (p == app) {
+      if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+      _exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+    }
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: nv-relay SOCKET PORT PROGRAM [ARGS...]\n");
+    return 2;
+  }
+  int port = atoi(argv[2]);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_child;
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un u;
+  memset(&u, 0, sizeof u);
+  u.sun_family = AF_UNIX;
+  if (strlen(argv[1]) >= sizeof u.sun_path) { fprintf(stderr, "nv-relay: socket path too long\n"); return 2; }
+  strcpy(u.sun_path, argv[1]);
+  unlink(argv[1]);
+  if (s < 0 || bind(s, (struct sockaddr *)&u, sizeof u) != 0 || listen(s, 128) != 0) {
+    fprintf(stderr, "nv-relay: cannot listen on %s: %s\n", argv[1], strerror(errno));
+    return 2;
+  }
+  app = fork();
+  if (app == 0) {
+    close(s);
+    signal(SIGPIPE, SIG_DFL);
+    execv(argv[3], argv + 3);
+    fprintf(stderr, "nv-relay: cannot start %s: %s\n", argv[3], strerror(errno));
+    _exit(127);
+  }
+  for (;;) {
+    int c = accept(s, NULL, NULL);
+    if (c < 0) { if (errno == EINTR || errno == ECONNABORTED) continue; perror("nv-relay: accept"); return 2; }
+    pid_t p = fork();
+    if (p == 0) { close(s); pump(c, port); }
+    close(c);
+  }
+}
