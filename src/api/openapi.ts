@@ -113,7 +113,7 @@ export const OPENAPI = {
       },
       App: {
         type: 'object',
-        required: ['name', 'routes', 'env', 'secrets', 'limits', 'volumes', 'currentVersion', 'currentDigest', 'created', 'updated'],
+        required: ['name', 'routes', 'env', 'secrets', 'limits', 'volumes', 'status', 'currentVersion', 'currentDigest', 'created', 'updated'],
         properties: {
           name: { type: 'string' },
           routes: { type: 'array', items: ref('Route') },
@@ -121,6 +121,8 @@ export const OPENAPI = {
           secrets: { type: 'array', items: { type: 'string' }, description: 'Names only.' },
           limits: ref('Limits'),
           volumes: appVolumes,
+          status: { enum: ['serving', 'broken', 'undeployed'], description: 'broken: the current version\'s image was found missing or corrupt; its routes answer 503 NV_APP_BROKEN (see problem).' },
+          problem: { type: 'string', description: 'Why a broken app cannot serve, and how to repair it.' },
           currentVersion: { type: ['integer', 'null'] },
           currentDigest: { type: ['string', 'null'] },
           created: { type: 'string', format: 'date-time' },

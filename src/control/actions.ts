@@ -53,6 +53,13 @@ export interface AppView {
   limits: AppLimits & { concurrency: number; queue: number };
   /** Volumes every VM of the app mounts (besides those its image's manifest names). */
   volumes: VolumeMount[];
+  /**
+   * `serving`; `undeployed` before the first deploy; `broken` when the current version's image
+   * was found missing or corrupt (its routes answer 503 NV_APP_BROKEN), with `problem` saying
+   * why and how to repair it.
+   */
+  status: 'serving' | 'broken' | 'undeployed';
+  problem?: string;
   /** The version serving requests; null before the first deploy. */
   currentVersion: number | null;
   /** The image digest of the current version. */

@@ -149,6 +149,11 @@ export class ControlPlane {
   #tokenHash = '';
   /** The last publish: settles once the specs it handed over are served. */
   #published: Promise<void> = Promise.resolve();
+  /**
+   * Apps whose current version's image was found missing or corrupt (at start, or when it was
+   * rechecked): kept visible and routed as broken (503 NV_APP_BROKEN) until repaired.
+   */
+  #broken = new Map<string, { version: number; digest: string; reason: string }>();
   /** Secret values by app, for redacting request logs; refreshed on every publish. */
   #secretValues = new Map<string, string[]>();
   /** The volumes' records and directories. */
@@ -172,6 +177,7 @@ export class ControlPlane {
     mkdirSync(options.tmpDir, { recursive: true, mode: 0o700 });
     cp.#ensureToken();
     cp.#reconcile();
+    cp.#checkServedImages();
     cp.volumes.cleanLeftovers((msg, fields) => cp.#log('warn', msg, fields));
     cp.#loadSecretValues();
     return cp;
@@ -280,6 +286,67 @@ export class ControlPlane {
     }
   }
 
+  /**
+   * Reads every current version's image whole (each blob digest-checked): one missing or
+   * corrupt is an error in the log naming app, version and digest, and the app stays visible
+   * as broken, with the repair in its reason.
+   */
+  #checkServedImages(): void {
+    for (const r of this.#o.db.all('SELECT a.name AS app, a.current_version AS version, v.digest AS digest FROM apps a JOIN versions v ON v.app = a.name AND v.number = a.current_version')) {
+      const app = r['app'] as string;
+      const version = r['version'] as number;
+      const digest = r['digest'] as string;
+      const problem = this.#imageProblem(digest);
+      if (problem === undefined) {
+        this.#broken.delete(app);
+        continue;
+      }
+      const reason = `version ${version}'s image ${digest} is missing from the store or corrupt (${problem.code}); to repair, upload that image again (same digest), or roll back or deploy another version`;
+      this.#broken.set(app, { version, digest, reason });
+      this.#log('error', 'BROKEN APP: a deployed version\'s image is missing or corrupt; the app answers 503 until it is repaired', {
+        app, version, digest, error: problem.message, code: problem.code,
+        repair: `upload the image ${digest} again (nanovisor image import / POST /v1/images), or nanovisor rollback ${app} --to N, or deploy another version`,
+      });
+    }
+  }
+
+  /** Why an image cannot be read whole, or undefined when it can. */
+  #imageProblem(digest: string): { code: string; message: string } | undefined {
+    try {
+      this.#o.store.load(digest);
+      return undefined;
+    } catch (e) {
+      return { code: String((e as { code?: unknown }).code ?? 'NV_HOST_FAULT'), message: (e as Error).message };
+    }
+  }
+
+  /**
+   * After something that can repair a broken app (an upload or build of its image, a deploy,
+   * a rollback): checks the broken ones again, re-pins a repaired image, and serves what is
+   * whole again.
+   */
+  #recheckBroken(): void {
+    if (this.#broken.size === 0) return;
+    const before = JSON.stringify([...this.#broken]);
+    for (const [app, b] of [...this.#broken]) {
+      const row = this.#o.db.get('SELECT current_version FROM apps WHERE name = ?', app);
+      if (row === undefined || row['current_version'] !== b.version) {
+        this.#broken.delete(app);
+        continue;
+      }
+      if (this.#imageProblem(b.digest) === undefined) {
+        try {
+          this.#o.store.tag(b.digest, pinTag(app, b.version), { reserved: true });
+        } catch (e) {
+          this.#log('warn', 'cannot re-pin a repaired version', { app, version: b.version, error: (e as Error).message });
+        }
+        this.#broken.delete(app);
+        this.#log('info', 'broken app repaired: its image is whole again', { app, version: b.version, digest: b.digest });
+      }
+    }
+    if (JSON.stringify([...this.#broken]) !== before) this.#publish();
+  }
+
   #loadSecretValues(): void {
     const m = new Map<string, string[]>();
     for (const r of this.#o.db.all('SELECT app, value FROM secrets')) {
@@ -322,6 +389,8 @@ export class ControlPlane {
       secrets,
       limits: { ...row.limits, concurrency: row.concurrency ?? DEFAULT_CONCURRENCY, queue: row.limits.queue ?? DEFAULT_QUEUE },
       volumes: row.volumes,
+      status: row.currentVersion === null ? 'undeployed' : this.#broken.get(row.name)?.version === row.currentVersion ? 'broken' : 'serving',
+      ...(this.#broken.get(row.name)?.version === row.currentVersion && row.currentVersion !== null ? { problem: this.#broken.get(row.name)!.reason } : {}),
       currentVersion: row.currentVersion,
       currentDigest: this.#digestOf(row.name, row.currentVersion),
       created: row.created,
@@ -433,13 +502,28 @@ export class ControlPlane {
       const row = appRow(r);
       const digest = this.#digestOf(row.name, row.currentVersion);
       if (digest === null) continue;
+      const broken = this.#broken.get(row.name);
+      if (broken !== undefined && broken.version === row.currentVersion) {
+        out.push(this.#brokenSpec(row, digest, broken.reason));
+        continue;
+      }
       try {
         out.push(this.#spec(row, row.currentVersion!, digest, this.#manifestOf(row.name, row.currentVersion, digest), this.#secrets(row.name)));
       } catch (e) {
-        this.#log('error', 'app left out of the gateway: its image cannot be read', { app: row.name, version: row.currentVersion, digest, error: (e as Error).message });
+        const code = String((e as { code?: unknown }).code ?? 'error');
+        this.#log('error', 'BROKEN APP: its version cannot be served; it answers 503', { app: row.name, version: row.currentVersion, digest, error: (e as Error).message, code });
+        out.push(this.#brokenSpec(row, digest, `version ${row.currentVersion}'s image ${digest} cannot be read (${code}); to repair, upload that image again, or roll back or deploy another version`));
       }
     }
     return out;
+  }
+
+  /** A spec that keeps a broken app's routes, answering 503 NV_APP_BROKEN with `reason`. */
+  #brokenSpec(row: AppRow, digest: string, reason: string): AppSpec {
+    return {
+      name: row.name, version: row.currentVersion!, digest, routes: row.routes, memoryLimitBytes: 0, options: {},
+      concurrency: row.concurrency ?? DEFAULT_CONCURRENCY, queue: row.limits.queue ?? DEFAULT_QUEUE, broken: reason,
+    };
   }
 
   #publish(): void {
@@ -524,11 +608,11 @@ export class ControlPlane {
       case 'DeleteApp': return this.#deleteApp(a.name);
       case 'ListApps': return this.#o.db.all('SELECT * FROM apps ORDER BY name').map((r) => this.#view(appRow(r)));
       case 'GetApp': return this.#view(this.#app(a.name));
-      case 'DeployVersion': return this.#deploy(a.app, a.image);
-      case 'Rollback': return this.#rollback(a.app, a.version);
+      case 'DeployVersion': return this.#repairing(() => this.#deploy(a.app, a.image));
+      case 'Rollback': return this.#repairing(() => this.#rollback(a.app, a.version));
       case 'ListVersions': return this.#versions(a.app);
-      case 'UploadImage': return this.#upload(a.tar);
-      case 'BuildImage': return this.#build(a.tar, a.tag);
+      case 'UploadImage': return this.#repairing(() => this.#upload(a.tar));
+      case 'BuildImage': return this.#repairing(() => this.#build(a.tar, a.tag));
       case 'ListImages': return this.#o.store.list();
       case 'RotateToken': return this.#rotate();
       case 'GetLogs': return this.#logs(a.app, a.since);
@@ -574,6 +658,13 @@ export class ControlPlane {
         return r;
       }
     }
+  }
+
+  /** Runs an action that may repair a broken app, then checks the broken ones again. */
+  #repairing<T>(fn: () => T): T {
+    const r = fn();
+    this.#recheckBroken();
+    return r;
   }
 
   #createApp(input: CreateAppInput): AppView {

@@ -24,6 +24,8 @@ export interface AppSpec {
   queue: number;
   /** Exclusive volumes its VMs mount (docs/volumes.md): they are admitted one at a time per volume. */
   exclusiveVolumes?: readonly string[];
+  /** Why the app cannot serve (its image is missing or corrupt): its routes answer 503 NV_APP_BROKEN. */
+  broken?: string;
 }
 
 export type LoaderLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -54,8 +56,16 @@ export function gatewayApp(spec: AppSpec, handle: VmHandle): GatewayApp {
     concurrency: spec.concurrency,
     queue: spec.queue,
     ...(spec.exclusiveVolumes === undefined ? {} : { exclusiveVolumes: spec.exclusiveVolumes }),
+    ...(spec.broken === undefined ? {} : { broken: spec.broken }),
   };
 }
+
+/** Stands for the image of a broken app: nothing is loaded, nothing runs on it. */
+function brokenHandle(spec: AppSpec): VmHandle {
+  return { key: `broken:${spec.name}` };
+}
+
+const isBroken = (h: VmHandle): boolean => h.key.startsWith('broken:');
 
 export class AppLoader {
   readonly #o: AppLoaderOptions;
@@ -107,6 +117,10 @@ export class AppLoader {
     await Promise.all(specs.map(async (spec) => {
       const key = loadKey(spec);
       const old = previous.get(spec.name);
+      if (spec.broken !== undefined) {
+        next.set(spec.name, { spec, handle: brokenHandle(spec) });
+        return;
+      }
       try {
         let handle = loaded.get(key);
         if (handle === undefined) {
@@ -123,7 +137,7 @@ export class AppLoader {
         this.#log('error', 'app version cannot be loaded: it is not served', {
           app: spec.name, version: spec.version, digest: spec.digest, error: (e as Error).message, code: (e as { code?: unknown }).code,
         });
-        if (old !== undefined && loadKey(old.spec) !== key) {
+        if (old !== undefined && old.spec.broken === undefined && loadKey(old.spec) !== key) {
           const kept = loaded.get(loadKey(old.spec));
           if (kept === undefined) {
             const again = await host.load(this.#o.resolveImage(old.spec.digest, old.spec.memoryLimitBytes)).catch(() => undefined);
@@ -133,20 +147,22 @@ export class AppLoader {
             }
           } else next.set(spec.name, old);
         }
+        // Nothing to keep: the routes stay and answer 503 with the reason, never a 404.
+        if (!next.has(spec.name)) next.set(spec.name, { spec: { ...spec, broken: `version ${spec.version}'s image ${spec.digest.replace(/^sha256:/, '').slice(0, 12)} cannot be loaded (${String((e as { code?: unknown }).code ?? 'error')}; the daemon's log has the details)` }, handle: brokenHandle(spec) });
       }
     }));
-    const apps = [...next.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name)).map((s) => gatewayApp(s.spec, loaded.get(loadKey(s.spec))!));
+    const apps = [...next.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name)).map((s) => gatewayApp(s.spec, s.spec.broken !== undefined ? s.handle : loaded.get(loadKey(s.spec))!));
     try {
       gateway.setApps(apps);
     } catch (e) {
       for (const h of loaded.values()) await host.unload(h);
       throw e;
     }
-    for (const s of next.values()) s.handle = loaded.get(loadKey(s.spec))!;
+    for (const s of next.values()) if (s.spec.broken === undefined) s.handle = loaded.get(loadKey(s.spec))!;
     this.#served = next;
     // Every handle of the previous set goes once its requests finish; the new set holds its own references.
     const replaced = new Map<string, VmHandle>();
-    for (const s of previous.values()) replaced.set(loadKey(s.spec), s.handle);
+    for (const s of previous.values()) if (!isBroken(s.handle)) replaced.set(loadKey(s.spec), s.handle);
     for (const [key, h] of replaced) {
       // Still served: the new set's reference keeps it; drop the old one now.
       if (loaded.has(key)) void host.unload(h).catch(() => {});

@@ -43,6 +43,11 @@ export interface GatewayApp {
   /** The app's image loaded on the gateway's host; every request boots a fresh VM of it. */
   handle: VmHandle;
   /**
+   * Set when the app cannot serve (its image is missing or corrupt): its routes stay, and
+   * every request gets 503 NV_APP_BROKEN with this reason and the request id, not a 404.
+   */
+  broken?: string;
+  /**
    * Run options for every request: env (CGI variables are added on top and win), mounts,
    * limits (`timeoutMs`, `maxOutputBytes`, `writableLayerBytes`). `args` default to `[name]`.
    * `timeoutMs` defaults to 30 s here; `Infinity` means no time limit.
@@ -435,6 +440,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       const allow = route.allow ?? '';
       req.resume();
       return early(405, `the app "${route.app.name}" serves ${route.path} only for ${allow}, not ${bare.method}`, 'NV_GATEWAY_METHOD_NOT_ALLOWED', false, ['allow', allow]);
+    }
+    if (route.app.broken !== undefined) {
+      req.resume();
+      return early(503, `the app "${route.app.name}" is broken and cannot serve: ${route.app.broken}`, 'NV_APP_BROKEN', false);
     }
     const limit = route.app.maxBodyBytes ?? defaultMaxBody;
     const declared = req.headers['content-length'];

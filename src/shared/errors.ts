@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   NV_COMPONENT_NO_WORLD: { class: 'user', hint: 'Build the component for the wasi:cli/command world (export wasi:cli/run) or the wasi:http/proxy world (export wasi:http/incoming-handler).' },
   NV_COMPONENT_MALFORMED: { class: 'user', hint: 'The file is not a valid WebAssembly component; rebuild it (docs/components.md).' },
   NV_MODULE_BAD_MEMORY: { class: 'user', hint: 'The module must define or import exactly one 32-bit memory.' },
+  NV_APP_BROKEN: { class: 'system', hint: 'The app\'s current version cannot serve (its image is missing or corrupt in the store); the operator uploads that image again (same digest), or rolls back or deploys another version.' },
   NV_MODULE_INVALID: { class: 'user', hint: 'The module is valid WebAssembly but can never start: a data or element segment lies outside its memory or table; fix how it is built (linker flags, initial memory).' },
   NV_MANIFEST_INVALID: { class: 'user', hint: 'Fix the named field in the manifest; see docs/manifest.md.' },
   NV_BUILD_TOOL_MISSING: { class: 'user', hint: 'Install the compiler the message names (a nanovisor checkout installs them all with `bash scripts/install.sh`); see docs/getting-started.md.' },
