@@ -175,6 +175,11 @@ export function createApi(options: ApiOptions): Api {
       body: (limit) => {
         if (read) throw new Error('the body was read already');
         read = true;
+        // A declared length over the limit is refused before one byte of the body is read
+        // (413; the connection is closed, so the unread body is never parsed as a request).
+        const declared = headers['content-length'];
+        const length = Number(Array.isArray(declared) ? declared[0] : declared);
+        if (Number.isFinite(length) && length > limit) return Promise.reject(new NanovisorError('NV_API_BODY_TOO_LARGE', `the request body (${length} bytes, from Content-Length) is larger than ${limit} bytes`));
         return collect(input.body, limit);
       },
     };

@@ -70,15 +70,50 @@ export function normaliseUploadPath(raw: string): string {
  * buildImage({ dir, store });
  */
 export function extractAppTar(tar: Uint8Array, dest: string): number {
-  let at = 0;
-  let entries = 0;
+  // Two passes: every header is read and checked (count, names, types) before anything is
+  // written, so a tar with one entry too many, or a bad one at its end, writes nothing.
+  const entries = scanAppTar(tar);
   let files = 0;
+  for (const { name, rel, type, data, mode } of entries) {
+    const target = join(dest, rel);
+    const back = relative(dest, target);
+    if (back.startsWith(`..${sep}`) || back === '..' || isAbsolute(back)) escape(`entry ${JSON.stringify(name)} leads outside the directory`, name);
+    try {
+      if (type === '5') {
+        if (rel !== '') mkdirSync(target, { recursive: true, mode: 0o755 });
+      } else {
+        mkdirSync(join(target, '..'), { recursive: true, mode: 0o755 });
+        writeFileSync(target, data, { flag: 'wx', mode: (mode & 0o111) !== 0 ? 0o755 : 0o644 });
+        files++;
+      }
+    } catch (e) {
+      if (e instanceof NanovisorError) throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') bad(`entry ${JSON.stringify(name)} is given twice or clashes with another`);
+      throw new NanovisorError('NV_STORE_IO', `upload: cannot write ${rel}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return files;
+}
+
+interface AppTarEntry {
+  name: string;
+  rel: string;
+  type: string;
+  data: Uint8Array;
+  mode: number;
+}
+
+/** Reads and checks every header of an app tar; writes nothing. */
+function scanAppTar(tar: Uint8Array): AppTarEntry[] {
+  const out: AppTarEntry[] = [];
+  let at = 0;
   let longName: string | undefined;
   for (;;) {
     if (at + BLOCK > tar.length) bad('the tar is truncated (no end-of-archive marker)');
     const h = tar.subarray(at, at + BLOCK);
     at += BLOCK;
-    if (h.every((b) => b === 0)) return files;
+    if (h.every((b) => b === 0)) return out;
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
     if (octal(h, 148, 8, 'checksum') !== sum) bad(`bad tar header checksum at offset ${at - BLOCK} (is the body a tar?)`);
@@ -101,29 +136,15 @@ export function extractAppTar(tar: Uint8Array, dest: string): number {
     const prefix = magic === 'ustar' ? text(h.subarray(345, 500)) : '';
     const name = longName ?? (prefix === '' ? text(h.subarray(0, 100)) : `${prefix}/${text(h.subarray(0, 100))}`);
     longName = undefined;
-    if (++entries > MAX_UPLOAD_ENTRIES) bad(`more than ${MAX_UPLOAD_ENTRIES} entries`);
+    if (out.length + 1 > MAX_UPLOAD_ENTRIES) bad(`more than ${MAX_UPLOAD_ENTRIES} entries (nothing was written)`);
     const rel = normaliseUploadPath(name);
-    const target = join(dest, rel);
-    const back = relative(dest, target);
-    if (back.startsWith(`..${sep}`) || back === '..' || isAbsolute(back)) escape(`entry ${JSON.stringify(name)} leads outside the directory`, name);
     const mode = octal(h, 100, 8, 'mode');
-    try {
-      if (type === '5') {
-        if (rel !== '') mkdirSync(target, { recursive: true, mode: 0o755 });
-      } else if (type === '0' || type === '\0' || type === '7') {
-        if (rel === '') bad(`entry ${JSON.stringify(name)} is a file without a name`);
-        mkdirSync(join(target, '..'), { recursive: true, mode: 0o755 });
-        writeFileSync(target, data, { flag: 'wx', mode: (mode & 0o111) !== 0 ? 0o755 : 0o644 });
-        files++;
-      } else {
-        const kind = type === '1' ? 'a hard link' : type === '2' ? 'a symlink' : `of type "${type}"`;
-        escape(`entry ${JSON.stringify(name)} is ${kind}; only files and directories may be uploaded`, name);
-      }
-    } catch (e) {
-      if (e instanceof NanovisorError) throw e;
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' || code === 'ENOTDIR') bad(`entry ${JSON.stringify(name)} is given twice or clashes with another`);
-      throw new NanovisorError('NV_STORE_IO', `upload: cannot write ${rel}: ${(e as Error).message}`, { cause: e });
+    if (type === '0' || type === '\0' || type === '7') {
+      if (rel === '') bad(`entry ${JSON.stringify(name)} is a file without a name`);
+    } else if (type !== '5') {
+      const kind = type === '1' ? 'a hard link' : type === '2' ? 'a symlink' : `of type "${type}"`;
+      escape(`entry ${JSON.stringify(name)} is ${kind}; only files and directories may be uploaded`, name);
     }
+    out.push({ name, rel, type: type === '5' ? '5' : '0', data, mode });
   }
 }
