@@ -6,6 +6,8 @@
  * requests in flight have finished on it.
  */
 import type { HostImage, HostRunOptions, VmHandle, VmHost } from '../host/index.ts';
+import type { Socket } from 'node:net';
+import { NanovisorError } from '../shared/errors.ts';
 import type { Gateway, GatewayApp, GatewayRoute } from './server.ts';
 
 /** What the gateway serves one app from: its current version, as data. */
@@ -26,6 +28,14 @@ export interface AppSpec {
   exclusiveVolumes?: readonly string[];
   /** Why the app cannot serve (its image is missing or corrupt): its routes answer 503 NV_APP_BROKEN. */
   broken?: string;
+  /** A long-running server app: one instance, started at apply, every request proxied to it. */
+  server?: { port: number; ready: { http?: string | undefined; tcp?: true | undefined }; readyTimeoutMs: number };
+}
+
+/** A running server instance, as the loader holds it. */
+export interface LoadedInstance {
+  connect(): Promise<Socket>;
+  stop(): Promise<void>;
 }
 
 export type LoaderLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -36,18 +46,30 @@ export interface AppLoaderOptions {
   /** The image of a digest, read from the image store (verified). */
   resolveImage: (digest: string, memoryLimitBytes: number) => HostImage;
   log?: LoaderLog;
+  /** Starts a server spec's instance on its loaded handle (resolves once it is ready). */
+  startServer?: (spec: AppSpec, handle: VmHandle) => Promise<LoadedInstance>;
 }
 
 interface Served {
   spec: AppSpec;
   handle: VmHandle;
+  instance?: LoadedInstance;
+}
+
+/** The upstream of an instance that could not start: every request gets 503 with why. */
+function failedUpstream(error: Error): LoadedInstance {
+  return {
+    connect: () => Promise.reject(new NanovisorError('NV_INSTANCE_UNAVAILABLE', `the app's server instance could not be started: ${error.message}`)),
+    stop: async () => {},
+  };
 }
 
 const loadKey = (s: AppSpec) => `${s.digest}@m${s.memoryLimitBytes}`;
 
 /** The gateway app of a spec on a loaded handle. */
-export function gatewayApp(spec: AppSpec, handle: VmHandle): GatewayApp {
+export function gatewayApp(spec: AppSpec, handle: VmHandle, instance?: LoadedInstance): GatewayApp {
   return {
+    ...(instance === undefined ? {} : { upstream: { connect: () => instance.connect() } }),
     name: spec.name,
     routes: spec.routes,
     handle,
@@ -82,6 +104,11 @@ export class AppLoader {
 
   get #log(): LoaderLog {
     return this.#o.log ?? (() => {});
+  }
+
+  /** Stops every server instance (at shutdown; the gateway no longer takes requests). */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.#served.values()].map((s) => s.instance?.stop()));
   }
 
   /** The specs served now. */
@@ -151,7 +178,25 @@ export class AppLoader {
         if (!next.has(spec.name)) next.set(spec.name, { spec: { ...spec, broken: `version ${spec.version}'s image ${spec.digest.replace(/^sha256:/, '').slice(0, 12)} cannot be loaded (${String((e as { code?: unknown }).code ?? 'error')}; the daemon's log has the details)` }, handle: brokenHandle(spec) });
       }
     }));
-    const apps = [...next.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name)).map((s) => gatewayApp(s.spec, s.spec.broken !== undefined ? s.handle : loaded.get(loadKey(s.spec))!));
+    // Server apps: the instance of an unchanged version is kept; a new version's is started now.
+    const kept = new Set<LoadedInstance>();
+    await Promise.all([...next.values()].map(async (s) => {
+      if (s.spec.server === undefined || s.spec.broken !== undefined || this.#o.startServer === undefined) return;
+      const old = previous.get(s.spec.name);
+      if (old?.instance !== undefined && old.spec.version === s.spec.version && old.spec.digest === s.spec.digest) {
+        s.instance = old.instance;
+        kept.add(old.instance);
+        return;
+      }
+      try {
+        s.instance = await this.#o.startServer(s.spec, loaded.get(loadKey(s.spec)) ?? s.handle);
+        this.#log('info', 'server instance ready', { app: s.spec.name, version: s.spec.version });
+      } catch (e) {
+        this.#log('error', 'server instance could not be started: its requests get 503', { app: s.spec.name, version: s.spec.version, error: (e as Error).message, code: (e as { code?: unknown }).code });
+        s.instance = failedUpstream(e as Error);
+      }
+    }));
+    const apps = [...next.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name)).map((s) => gatewayApp(s.spec, s.spec.broken !== undefined ? s.handle : loaded.get(loadKey(s.spec))!, s.instance));
     try {
       gateway.setApps(apps);
     } catch (e) {
@@ -160,6 +205,11 @@ export class AppLoader {
     }
     for (const s of next.values()) if (s.spec.broken === undefined) s.handle = loaded.get(loadKey(s.spec))!;
     this.#served = next;
+    // Replaced instances stop once the requests routed to them are done.
+    for (const s of previous.values()) {
+      const inst = s.instance;
+      if (inst !== undefined && !kept.has(inst)) void gateway.drained(s.handle).then(() => inst.stop()).catch(() => {});
+    }
     // Every handle of the previous set goes once its requests finish; the new set holds its own references.
     const replaced = new Map<string, VmHandle>();
     for (const s of previous.values()) if (!isBroken(s.handle)) replaced.set(loadKey(s.spec), s.handle);

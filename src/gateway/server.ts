@@ -25,6 +25,7 @@ import { AppSlots, VolumeLocks } from './concurrency.ts';
 import { VolumeQuotas, type Shares, type VolumeStats } from './volume-quotas.ts';
 import { clientErrorAnswer, requestProblem } from './protocol.ts';
 import { compileRoutes, matchRoute, type CompiledRoute } from './routing.ts';
+import { proxy, type ProxyResponse, type Upstream } from './proxy.ts';
 
 export { compileRoutes, matchRoute } from './routing.ts';
 
@@ -69,6 +70,12 @@ export interface GatewayApp {
    * across apps and shards; the others wait in order, holding their app slot (docs/volumes.md).
    */
   exclusiveVolumes?: readonly string[];
+  /**
+   * A long-running server instance to proxy every request to (HTTP), instead of a fresh VM
+   * per request over CGI. Routing, concurrency, body limits, `timeoutMs`, `maxOutputBytes`,
+   * request ids, logs and metrics are the same.
+   */
+  upstream?: Upstream;
 }
 
 /** One finished request, for logs and metrics. */
@@ -276,6 +283,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       answer(res, 503, id, record.errorMessage, false, ['retry-after', '1']);
       return done(503);
     }
+    if (app.upstream !== undefined) return serveUpstream(app, app.upstream, req, res, id, record, body, done);
     const exclusive = app.exclusiveVolumes ?? [];
     if (exclusive.length > 0) {
       const waitStarted = performance.now();
@@ -369,6 +377,38 @@ export function createGateway(options: GatewayOptions): Gateway {
     else res.writeHead(cgi.status, cgi.statusText, headers);
     res.end(cgi.body);
     return done(cgi.status);
+  }
+
+  async function serveUpstream(app: GatewayApp, upstream: Upstream, req: IncomingMessage, res: ServerResponse, id: string, record: RequestRecord, body: Uint8Array, done: (status: number) => void): Promise<void> {
+    const started = performance.now();
+    let r: ProxyResponse;
+    runStarted(app.handle.key);
+    try {
+      const timeoutMs = app.options?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+      r = await proxy(upstream, {
+        method: record.method, url: record.url, headers: req.headers, body, requestId: id, remoteAddress: req.socket.remoteAddress ?? '',
+        timeoutMs: Number.isFinite(timeoutMs) ? timeoutMs : 2 ** 31 - 1, maxResponseBytes: app.options?.maxOutputBytes ?? 16 * 1024 * 1024,
+      });
+    } catch (e) {
+      const err = isNanovisorError(e) ? e : new NanovisorError('NV_HOST_FAULT', String(e));
+      record.errorCode = err.code;
+      record.errorMessage = err.message;
+      record.vmMs = performance.now() - started;
+      const cause = (err.cause as { code?: string } | undefined)?.code;
+      const status = err.code === 'NV_GUEST_TIMEOUT' ? 504 : cause === 'NV_LINUX_UNAVAILABLE' || cause === 'NV_INSTANCE_UNAVAILABLE' ? 503 : 502;
+      if (cause !== undefined && status === 503) record.errorCode = cause;
+      answer(res, status, id, `the app "${app.name}" ${status === 504 ? 'did not answer in time' : 'could not be reached'} (${err.code})`);
+      return done(status);
+    } finally {
+      runEnded(app.handle.key);
+      slots.release(app);
+    }
+    record.vmMs = performance.now() - started;
+    r.headers.push('content-length', String(r.body.length), 'x-request-id', id);
+    if (r.statusText === undefined) res.writeHead(r.status, r.headers);
+    else res.writeHead(r.status, r.statusText, r.headers);
+    res.end(r.body);
+    return done(r.status);
   }
 
   /**

@@ -58,6 +58,8 @@ export const ERROR_CODES = {
   NV_HOST_CAPACITY: { class: 'system', hint: 'Every host shard is full (or hit its process limit of WebAssembly memories); release VMs, add shards or raise maxVmsPerShard.' },
   NV_HOST_SHARD_CRASHED: { class: 'system', hint: 'The host process running this VM died (killed, out of memory, or a host bug); it is restarted automatically; retry the request.' },
   NV_HOST_NO_JSPI: { class: 'system', hint: 'The asynchronous path (runWasmAsync, createAsync, serve) needs WebAssembly JS Promise Integration: run on Node 24 or newer.' },
+  NV_GATEWAY_UPSTREAM: { class: 'user', hint: 'The app\'s server instance did not accept the connection or broke it (crashed, not listening on its declared port); see its logs.' },
+  NV_INSTANCE_UNAVAILABLE: { class: 'system', hint: 'The app\'s server instance could not be started or made ready (see the daemon log); redeploy once it is fixed.' },
   NV_LINUX_UNAVAILABLE: { class: 'system', hint: 'runsc (gVisor) cannot run sandboxes on this host (the daemon logs why at start): install runsc (apt-get install runsc) and run the daemon as root.' },
   NV_HOST_CLOSED: { class: 'user', hint: 'The supervisor was closed; start a new one.' },
   NV_STORE_IO: { class: 'system', hint: 'The image store could not be read or written; check disk space and permissions.' },

@@ -24,7 +24,7 @@ import { subscribe, unsubscribe as unsubscribeChannel } from 'node:diagnostics_c
 import { Admission, AppLoader, createGateway, defaultApiAdmission, type AdmissionOptions, type Gateway } from '../../gateway/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
 import { DriverHost } from '../../drivers/driver-host.ts';
-import { LinuxHost, probeRunsc, type RunscStatus } from '../../drivers/linux/index.ts';
+import { LinuxHost, probeRunsc, startServer, type RunscStatus } from '../../drivers/linux/index.ts';
 import { DEFAULT_PROCESSES } from '../../image/manifest.ts';
 import { InProcessHost, ShardedHost, enableEagerCompilation, type HostImage, type VmHost } from '../../host/index.ts';
 import type { JailLayer, ShardExitEvent, ShardStartEvent } from '../../host/shards/index.ts';
@@ -396,6 +396,15 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
     },
   });
   const loader = new AppLoader({
+    startServer: async (spec, handle) => {
+      const r = drivers.resolve(handle);
+      if (r.host !== linux) throw new NanovisorError('NV_MANIFEST_INVALID', 'server apps run on the linux driver only');
+      return startServer(linux, r.handle, {
+        args: spec.options.args ?? [], env: spec.options.env ?? {}, server: spec.server!,
+        ...(spec.options.writableLayerBytes === undefined ? {} : { writableLayerBytes: spec.options.writableLayerBytes }),
+        onOutput: (line) => log('info', 'server instance output', { app: spec.name, version: spec.version, line }),
+      });
+    },
     host: drivers,
     gateway,
     resolveImage: (digest, memoryLimitBytes): HostImage => {
@@ -493,6 +502,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
           gw.server?.closeAllConnections();
           apiServer.closeAllConnections();
         }
+            await loader.stopAll();
             await drivers.close({ graceMs: 1000 });
         unsubscribe();
         requestLog.close();

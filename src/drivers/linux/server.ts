@@ -1,0 +1,157 @@
+/**
+ * Long-running server instances of the linux driver. An instance is one gVisor sandbox whose
+ * first process is the relay (relay.c): it starts the app's program, listens on a Unix
+ * socket in a host directory bind-mounted at /run/nv (runsc --host-uds=create), and joins
+ * each connection to 127.0.0.1:PORT inside the sandbox, whose network stays `none`. The
+ * relay answers one byte first — `R` the app accepted, `E` it is not listening (yet) — which
+ * is both the TCP readiness probe and the proxy's check. `start` resolves once the instance
+ * is ready (TCP accept, or an HTTP GET of the ready path answered below 500).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { DEFAULT_WRITABLE_LAYER } from '../../host/options.ts';
+import type { VmHandle } from '../../host/vm-host.ts';
+import { NanovisorError } from '../../shared/errors.ts';
+import { RELAY_GUEST_PATH, SOCKET_GUEST_DIR } from './bundle.ts';
+import type { LinuxHost } from './linux-host.ts';
+import { runscFlags } from './runsc.ts';
+
+export interface ServerSpec {
+  port: number;
+  ready: { http?: string | undefined; tcp?: true | undefined };
+  readyTimeoutMs: number;
+}
+
+export interface ServerStartOptions {
+  args: readonly string[];
+  env: Readonly<Record<string, string>>;
+  server: ServerSpec;
+  writableLayerBytes?: number;
+  /** The instance's own output (stdout and stderr of the program), line by line. */
+  onOutput?: (line: string) => void;
+}
+
+/** A running server instance: connect to it, stop it. */
+export interface ServerInstance {
+  readonly id: string;
+  /** A connection to the app's port (rejects when the app does not accept). */
+  connect(): Promise<Socket>;
+  /** Resolves when the sandbox has ended (crash or stop), with its exit code. */
+  readonly exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/** Opens a connection through the relay; resolves once the app accepted it. */
+function relayConnect(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(path);
+    const fail = (e: Error): void => {
+      s.destroy();
+      reject(e);
+    };
+    s.once('error', fail);
+    s.once('readable', function first() {
+      const b = s.read(1) as Buffer | null;
+      if (b === null) {
+        s.once('readable', first);
+        return;
+      }
+      s.off('error', fail);
+      if (b[0] === 0x52) resolve(s);
+      else fail(new Error('the app is not accepting connections on its port'));
+    });
+    s.once('end', () => fail(new Error('the relay closed the connection')));
+  });
+}
+
+/** One HTTP GET over a relay connection; resolves with the status. */
+async function probeHttp(path: string, target: string): Promise<number> {
+  const s = await relayConnect(path);
+  return new Promise((resolve, reject) => {
+    let head = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => {
+      head += d;
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      if (m !== null) {
+        s.destroy();
+        resolve(Number(m[1]));
+      }
+    });
+    s.on('error', reject);
+    s.on('close', () => reject(new Error('closed before a status line')));
+    s.write(`GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+/**
+ * Starts a server instance of a loaded linux image and waits until it is ready; rejects
+ * with NV_LINUX_UNAVAILABLE, or with the program's exit when it ends or is not ready within
+ * `readyTimeoutMs` (the sandbox is then destroyed).
+ */
+export async function startServer(host: LinuxHost, handle: VmHandle, o: ServerStartOptions): Promise<ServerInstance> {
+  const status = await host.status();
+  if (!status.available) throw host.unavailable();
+  const img = host.image(handle);
+  const id = host.nextId('srv');
+  const socketDir = join(host.workDir, 'uds', id);
+  mkdirSync(socketDir, { recursive: true });
+  const socket = join(socketDir, 's');
+  const bundle = host.writeBundle(id, {
+    rootfs: img.rootfs, args: [RELAY_GUEST_PATH, `${SOCKET_GUEST_DIR}/s`, String(o.server.port), ...o.args], env: o.env,
+    memoryBytes: img.memoryBytes, processes: img.processes, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER,
+    relay: status.relay, socketDir,
+  });
+  const child: ChildProcess = spawn(host.runsc.binary ?? 'runsc', [...runscFlags(host.runsc, ['--host-uds=create']), 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let buffered = '';
+  const line = (d: Buffer): void => {
+    buffered += d.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const l of lines) o.onOutput?.(l);
+  };
+  child.stdout?.on('data', line);
+  child.stderr?.on('data', line);
+  let ended = false;
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('close', (code) => {
+      ended = true;
+      if (buffered !== '') o.onOutput?.(buffered);
+      resolve(code);
+    });
+    child.on('error', () => resolve(null));
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= (async () => {
+    await host.destroy(id);
+    child.kill('SIGKILL');
+    await exited;
+    rmSync(socketDir, { recursive: true, force: true });
+    rmSync(bundle, { recursive: true, force: true });
+  })());
+  const deadline = performance.now() + o.server.readyTimeoutMs;
+  for (;;) {
+    if (ended) {
+      await stop();
+      throw new NanovisorError('NV_GUEST_EXIT', `the server program ended before it was ready (exit ${await exited})`);
+    }
+    try {
+      if (o.server.ready.http !== undefined) {
+        if ((await probeHttp(socket, o.server.ready.http)) < 500) break;
+      } else {
+        (await relayConnect(socket)).destroy();
+        break;
+      }
+    } catch {
+      // not ready yet
+    }
+    if (performance.now() > deadline) {
+      await stop();
+      throw new NanovisorError('NV_GUEST_TIMEOUT', `the server was not ready within ${o.server.readyTimeoutMs} ms (probe: ${o.server.ready.http === undefined ? `tcp port ${o.server.port}` : `GET ${o.server.ready.http}`})`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { id, connect: () => relayConnect(socket), exited, stop };
+}
