@@ -26,6 +26,8 @@ export interface ApiRequest {
   readonly signal: AbortSignal;
   /** Reads the whole body; NV_API_BODY_TOO_LARGE beyond `limit` bytes. */
   body(limit: number): Promise<Uint8Array>;
+  /** Writes the body to `file` (created 0600) as it arrives, returning its size; the same limit. */
+  saveBody(limit: number, file: string): Promise<number>;
 }
 
 /** An answer: a JSON value, raw bytes/text, or a stream of text chunks (NDJSON). */
@@ -161,6 +163,19 @@ export async function readTar(req: ApiRequest, ctx: ApiContext): Promise<Uint8Ar
   const bytes = await req.body(ctx.maxUploadBytes);
   if (bytes.length === 0) throw new NanovisorError('NV_API_BAD_REQUEST', 'body: the tar is empty');
   return bytes;
+}
+
+/**
+ * Receives a tar body into a scratch file of the control plane, streamed to disk as it
+ * arrives (a 256 MiB upload never sits in memory while a slow client sends it); the caller
+ * removes it (`ControlPlane.scratch`).
+ */
+export async function saveTar(req: ApiRequest, ctx: ApiContext, file: string): Promise<void> {
+  const type = mediaType(req);
+  if (type !== 'application/x-tar' && type !== 'application/octet-stream') {
+    throw new NanovisorError('NV_API_MEDIA_TYPE', `send the tar as application/x-tar (got ${type === '' ? 'no Content-Type' : type})`);
+  }
+  if ((await req.saveBody(ctx.maxUploadBytes, file)) === 0) throw new NanovisorError('NV_API_BAD_REQUEST', 'body: the tar is empty');
 }
 
 /** A query parameter that must be a non-negative integer, or undefined when absent. */

@@ -3,10 +3,24 @@
  * `POST /v1/images/build` (a tar of an app directory, built here), `GET /v1/images`.
  */
 import { NanovisorError } from '../shared/errors.ts';
-import { json, readTar, type Route } from './http.ts';
+import { json, readTar, saveTar, type Route } from './http.ts';
 
 export const imageRoutes: Route[] = [
-  { method: 'POST', path: '/v1/images', auth: true, handler: async (req, ctx) => json(201, ctx.control.execute({ kind: 'UploadImage', tar: await readTar(req, ctx) })) },
+  {
+    method: 'POST',
+    path: '/v1/images',
+    auth: true,
+    // Streamed to a scratch file as it arrives, then imported from there.
+    handler: async (req, ctx) => {
+      const scratch = ctx.control.scratch('upload-');
+      try {
+        await saveTar(req, ctx, scratch.file('image.tar'));
+        return json(201, ctx.control.execute({ kind: 'UploadImage', file: scratch.file('image.tar') }));
+      } finally {
+        scratch.remove();
+      }
+    },
+  },
   {
     method: 'POST',
     path: '/v1/images/build',

@@ -6,6 +6,7 @@
  * bodies, so tokens and secrets cannot reach the log). Error answers never name the server's
  * files (`publicMessage`); the log line of the request has the whole message.
  */
+import { open, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ControlPlane, Logger } from '../control/index.ts';
@@ -98,6 +99,34 @@ async function collect(source: Uint8Array | string | AsyncIterable<Uint8Array> |
   return Buffer.concat(chunks, size);
 }
 
+/**
+ * Writes the body to `file` as it arrives (never more than one chunk in memory); removes the
+ * file and throws NV_API_BODY_TOO_LARGE once more than `limit` bytes came. Returns the size.
+ */
+async function save(source: Uint8Array | string | AsyncIterable<Uint8Array> | undefined, limit: number, file: string): Promise<number> {
+  const out = await open(file, 'wx', 0o600);
+  let size = 0;
+  try {
+    if (source === undefined || typeof source === 'string' || source instanceof Uint8Array) {
+      const bytes = await collect(source, limit);
+      size = bytes.length;
+      await out.writeFile(bytes);
+    } else {
+      for await (const c of source) {
+        size += c.length;
+        if (size > limit) throw tooLarge(limit);
+        await out.write(c);
+      }
+    }
+  } catch (e) {
+    await out.close().catch(() => {});
+    await rm(file, { force: true });
+    throw e;
+  }
+  await out.close();
+  return size;
+}
+
 function tooLarge(limit: number): NanovisorError {
   return new NanovisorError('NV_API_BODY_TOO_LARGE', `the request body is larger than ${limit} bytes`);
 }
@@ -181,6 +210,14 @@ export function createApi(options: ApiOptions): Api {
         const length = Number(Array.isArray(declared) ? declared[0] : declared);
         if (Number.isFinite(length) && length > limit) return Promise.reject(new NanovisorError('NV_API_BODY_TOO_LARGE', `the request body (${length} bytes, from Content-Length) is larger than ${limit} bytes`));
         return collect(input.body, limit);
+      },
+      saveBody: (limit, file) => {
+        if (read) throw new Error('the body was read already');
+        read = true;
+        const declared = headers['content-length'];
+        const length = Number(Array.isArray(declared) ? declared[0] : declared);
+        if (Number.isFinite(length) && length > limit) return Promise.reject(new NanovisorError('NV_API_BODY_TOO_LARGE', `the request body (${length} bytes, from Content-Length) is larger than ${limit} bytes`));
+        return save(input.body, limit, file);
       },
     };
     let res: ApiResponse;

@@ -22,6 +22,8 @@ export type Action =
   | { kind: 'Rollback'; app: string; version?: number }
   | { kind: 'ListVersions'; app: string }
   | { kind: 'UploadImage'; tar: Uint8Array }
+  /** An upload already on disk, in a `scratch()` directory (the API streams bodies there). */
+  | { kind: 'UploadImage'; file: string }
   | { kind: 'BuildImage'; tar: Uint8Array; tag?: string }
   | { kind: 'ListImages' }
   | { kind: 'RotateToken' }

@@ -612,7 +612,7 @@ export class ControlPlane {
       case 'DeployVersion': return this.#repairing(() => this.#deploy(a.app, a.image));
       case 'Rollback': return this.#repairing(() => this.#rollback(a.app, a.version));
       case 'ListVersions': return this.#versions(a.app);
-      case 'UploadImage': return this.#repairing(() => this.#upload(a.tar));
+      case 'UploadImage': return this.#repairing(() => ('file' in a ? this.#importFile(a.file) : this.#upload(a.tar)));
       case 'BuildImage': return this.#repairing(() => this.#build(a.tar, a.tag));
       case 'ListImages': return this.#o.store.list();
       case 'RotateToken': return this.#rotate();
@@ -941,6 +941,22 @@ export class ControlPlane {
       prev = { config, digest };
     }
     return out.reverse();
+  }
+
+  /**
+   * A fresh scratch directory for an upload (in `tmpDir`, on the store's filesystem, emptied
+   * at start): `file(name)` is a path in it, `remove()` deletes it.
+   */
+  scratch(prefix: string): { file(name: string): string; remove(): void } {
+    const dir = mkdtempSync(join(this.#o.tmpDir, prefix));
+    return { file: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  #importFile(file: string): { digest: string; tags: string[] } {
+    const { images } = reworded(() => this.#o.store.import(file), [[file, 'the upload']]);
+    const first = images[0]!;
+    this.#log('info', 'image uploaded', { digest: first.digest, tags: first.tags });
+    return { digest: first.digest, tags: first.tags };
   }
 
   #upload(tar: Uint8Array): { digest: string; tags: string[] } {
