@@ -20,6 +20,7 @@ const status = existsSync(BUSYBOX) ? await probeRunsc({ stateDir: join(work.path
 const skip = status.available ? false : `linux driver unavailable here: ${status.reason}`;
 let d: Daemon;
 let token: string;
+const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
 
 async function api(method: string, path: string, body?: unknown, raw?: Uint8Array): Promise<{ status: number; json: any; text: string }> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
@@ -61,7 +62,7 @@ before(async () => {
     'counter': new Uint8Array(readFileSync(join(work.path, 'counter-bin'))),
     'nanovisor.json': JSON.stringify({ name: 'counter', driver: 'linux', rootfs: { binary: 'counter' }, args: ['/app', '9000'], server: { port: 9000 } }),
   }, ['counter']);
-  d = await startDaemon({ dataDir: data.path, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 }, examples: false, graceMs: 2000, shards: 0 });
+  d = await startDaemon({ dataDir: data.path, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 }, examples: false, graceMs: 2000, shards: 0, log: (level, msg, fields) => logs.push({ level, msg, ...(fields === undefined ? {} : { fields }) }) });
   token = readFileSync(d.tokenFile, 'utf8').trim();
   await deploy('web', '/web', httpd);
   await deploy('counter', '/count', counter);
@@ -94,4 +95,28 @@ test('a server app keeps its in-memory state across requests; the request id rea
   assert.equal(tb, `count=${na + 1} id=${b.headers.get('x-request-id')}\n`);
   const logs = await api('GET', '/v1/apps/counter/logs');
   assert.match(logs.text, new RegExp(b.headers.get('x-request-id')!));
+});
+
+test('a crashed server instance is logged and restarted with backoff; meanwhile 503 + Retry-After; its memory starts over', { skip }, async () => {
+  const before = await (await fetch(`${d.gatewayUrl}/count`)).text();
+  assert.match(before, /count=\d+/);
+  const crash = await fetch(`${d.gatewayUrl}/count/crash`);
+  assert.equal(crash.status, 502);
+  await crash.text();
+  const seen = new Set<number>();
+  let body = '';
+  for (let i = 0; i < 300; i++) {
+    const r = await fetch(`${d.gatewayUrl}/count`);
+    body = await r.text();
+    seen.add(r.status);
+    if (r.status === 503) assert.equal(r.headers.get('retry-after'), '1');
+    if (r.status === 200) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  // Fresh memory: the count starts over (the readiness probe's own connection counts too).
+  const after = Number(/^count=(\d+) /.exec(body)?.[1]);
+  assert.ok(after < Number(/count=(\d+)/.exec(before)![1]) && after <= 2, `count ${after} after the restart; statuses seen: ${[...seen].join(', ')}`);
+  const crashed = logs.filter((l) => l.msg === 'server instance crashed: restarting it' && l.fields?.['app'] === 'counter');
+  assert.equal(crashed.length, 1);
+  assert.equal(crashed[0]!.fields?.['exitCode'], 3);
 });

@@ -40,6 +40,7 @@ int main(int argc, char **argv) {
     char id[128] = "";
     char *h = strcasestr(buf, "\r\nx-request-id: ");
     if (h != NULL) sscanf(h + 16, "%127[^\r\n]", id);
+    if (strncmp(buf, "GET /count/crash", 16) == 0) return 3; /* a crash, for the restart test */
     count++;
     char body[256];
     int blen = snprintf(body, sizeof body, "count=%ld id=%s\n", count, id);

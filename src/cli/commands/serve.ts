@@ -24,7 +24,7 @@ import { subscribe, unsubscribe as unsubscribeChannel } from 'node:diagnostics_c
 import { Admission, AppLoader, createGateway, defaultApiAdmission, type AdmissionOptions, type Gateway } from '../../gateway/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
 import { DriverHost } from '../../drivers/driver-host.ts';
-import { LinuxHost, probeRunsc, startServer, type RunscStatus } from '../../drivers/linux/index.ts';
+import { LinuxHost, probeRunsc, startServer, supervise, type RunscStatus } from '../../drivers/linux/index.ts';
 import { DEFAULT_PROCESSES } from '../../image/manifest.ts';
 import { InProcessHost, ShardedHost, enableEagerCompilation, type HostImage, type VmHost } from '../../host/index.ts';
 import type { JailLayer, ShardExitEvent, ShardStartEvent } from '../../host/shards/index.ts';
@@ -399,10 +399,14 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
     startServer: async (spec, handle) => {
       const r = drivers.resolve(handle);
       if (r.host !== linux) throw new NanovisorError('NV_MANIFEST_INVALID', 'server apps run on the linux driver only');
-      return startServer(linux, r.handle, {
+      const start = () => startServer(linux, r.handle, {
         args: spec.options.args ?? [], env: spec.options.env ?? {}, server: spec.server!,
         ...(spec.options.writableLayerBytes === undefined ? {} : { writableLayerBytes: spec.options.writableLayerBytes }),
         onOutput: (line) => log('info', 'server instance output', { app: spec.name, version: spec.version, line }),
+      });
+      // A crash is logged and the instance restarted with backoff; meanwhile its requests get 503.
+      return supervise(await start(), start, {
+        onCrash: (c) => log('error', c.error === undefined ? 'server instance crashed: restarting it' : 'server instance restart failed', { app: spec.name, version: spec.version, exitCode: c.exitCode, restarts: c.restarts, backoffMs: c.backoffMs, ...(c.error === undefined ? {} : { error: c.error }) }),
       });
     },
     host: drivers,

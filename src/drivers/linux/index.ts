@@ -8,5 +8,5 @@ export { ensureRelay, probeRunsc, runscFlags } from './runsc.ts';
 export type { RunscOptions, RunscStatus } from './runsc.ts';
 export { bundleConfig, SANDBOX_PIDS } from './bundle.ts';
 export type { BundleOptions } from './bundle.ts';
-export { startServer } from './server.ts';
-export type { ServerInstance, ServerSpec, ServerStartOptions } from './server.ts';
+export { startServer, supervise } from './server.ts';
+export type { ServerInstance, ServerSpec, ServerStartOptions, SupervisorOptions } from './server.ts';

@@ -155,3 +155,72 @@ export async function startServer(host: LinuxHost, handle: VmHandle, o: ServerSt
   }
   return { id, connect: () => relayConnect(socket), exited, stop };
 }
+
+export interface SupervisorOptions {
+  /** First restart delay; doubles on each crash in a row, up to `maxBackoffMs`. Default 250. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Told of each crash (exit code, the delay before the restart) and of each restart's failure. */
+  onCrash?: (info: { exitCode: number | null; restarts: number; backoffMs: number; error?: string }) => void;
+}
+
+/**
+ * Keeps a server instance running: when its sandbox ends without being stopped, it is
+ * started again after a backoff (doubling while it keeps crashing, reset once a restart is
+ * ready). Meanwhile connections are refused with NV_INSTANCE_UNAVAILABLE (the gateway's
+ * 503). State held in memory does not survive a crash.
+ */
+export function supervise(first: ServerInstance, start: () => Promise<ServerInstance>, o: SupervisorOptions = {}): { connect(): Promise<Socket>; stop(): Promise<void>; readonly restarts: number } {
+  const base = o.backoffMs ?? 250;
+  const max = o.maxBackoffMs ?? 10_000;
+  let current: ServerInstance | undefined = first;
+  let stopped = false;
+  let restarts = 0;
+  let delay = base;
+  let timer: NodeJS.Timeout | undefined;
+  const watch = (inst: ServerInstance): void => {
+    void inst.exited.then((code) => {
+      if (stopped || current !== inst) return;
+      current = undefined;
+      void inst.stop();
+      o.onCrash?.({ exitCode: code, restarts, backoffMs: delay });
+      schedule();
+    });
+  };
+  const schedule = (): void => {
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (stopped) return;
+      restarts++;
+      start().then((inst) => {
+        if (stopped) {
+          void inst.stop();
+          return;
+        }
+        current = inst;
+        delay = base;
+        watch(inst);
+      }, (e: unknown) => {
+        delay = Math.min(delay * 2, max);
+        o.onCrash?.({ exitCode: null, restarts, backoffMs: delay, error: (e as Error).message });
+        schedule();
+      });
+    }, delay);
+    delay = Math.min(delay * 2, max);
+  };
+  watch(first);
+  return {
+    connect() {
+      if (current === undefined) return Promise.reject(new NanovisorError('NV_INSTANCE_UNAVAILABLE', `the server instance crashed and is being restarted (restart ${restarts + 1})`));
+      return current.connect();
+    },
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      await current?.stop();
+    },
+    get restarts() {
+      return restarts;
+    },
+  };
+}
