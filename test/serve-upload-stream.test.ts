@@ -3,6 +3,7 @@
 // and the API keeps answering; the finished upload imports, and its scratch file is gone.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -15,6 +16,37 @@ import { compileC, tempDir, writeTree } from '../src/image/testing.ts';
 function scratchSizes(data: string): number[] {
   const tmp = join(data, 'tmp');
   return readdirSync(tmp).filter((d) => d.startsWith('upload-')).flatMap((d) => readdirSync(join(tmp, d)).map((f) => statSync(join(tmp, d, f)).size));
+}
+
+/** Sends half of `body`, checks the API answers and the half is on disk, sends the rest; the answer's body. */
+async function halfThenRest(api: string, token: string, data: string, path: string, body: Buffer): Promise<string> {
+  const url = new URL(`${api}${path}`);
+  const req = request({ host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-tar', 'content-length': String(body.length) } });
+  const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+  });
+  const half = Math.floor(body.length / 2);
+  req.write(body.subarray(0, half));
+  // The API answers while the upload is unfinished.
+  assert.equal((await fetch(`${api}/healthz`)).status, 200);
+  // What was sent reaches the scratch file on disk before the rest is sent (waits for the
+  // bytes to cross the loopback, however slow the machine: no timing is asserted).
+  let sizes = scratchSizes(data);
+  for (let i = 0; i < 600 && !(sizes.length === 1 && sizes[0]! >= half); i++) {
+    await sleep(50);
+    sizes = scratchSizes(data);
+  }
+  assert.equal(sizes.length, 1, `${path}: one scratch file`);
+  assert.ok(sizes[0]! >= half, `${path}: ${sizes[0]} of ${half} bytes on disk`);
+  req.end(body.subarray(half));
+  const r = await answered;
+  assert.equal(r.status, 201, r.body);
+  assert.deepEqual(scratchSizes(data), [], `${path}: the scratch file is removed`);
+  return r.body;
 }
 
 test('an upload is on disk while it arrives; the API answers meanwhile; the scratch file goes', async () => {
@@ -32,36 +64,13 @@ test('an upload is on disk while it arrives; the API answers meanwhile; the scra
   const tar = readFileSync(join(work.path, 'app.tar'));
   const d = await startDaemon({ dataDir: data.path, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 }, examples: false, shards: 0 });
   const token = readFileSync(d.tokenFile, 'utf8').trim();
+  const appTar = execFileSync('tar', ['-C', join(work.path, 'app'), '-cf', '-', '.']);
   try {
-    const url = new URL(`${d.apiUrl}/v1/images`);
-    let answered: Promise<{ status: number; body: string }>;
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-tar', 'content-length': String(tar.length) } });
-    answered = new Promise((resolve, reject) => {
-      req.on('response', (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.on('error', reject);
-    });
-    const half = Math.floor(tar.length / 2);
-    req.write(tar.subarray(0, half));
-    // The API answers while the upload is unfinished.
-    const health = await fetch(`${d.apiUrl}/healthz`);
-    assert.equal(health.status, 200);
-    // What was sent reaches the scratch file on disk before the rest is sent (waits for the
-    // bytes to cross the loopback, however slow the machine: no timing is asserted).
-    let sizes = scratchSizes(data.path);
-    for (let i = 0; i < 600 && !(sizes.length === 1 && sizes[0]! >= half); i++) {
-      await sleep(50);
-      sizes = scratchSizes(data.path);
-    }
-    assert.equal(sizes.length, 1, 'one scratch file');
-    assert.ok(sizes[0]! >= half, `${sizes[0]} of ${half} bytes on disk`);
-    req.end(tar.subarray(half));
-    const r = await answered;
-    assert.equal(r.status, 201, r.body);
-    assert.equal(JSON.parse(r.body).digest, digest);
-    assert.deepEqual(scratchSizes(data.path), [], 'the scratch file is removed');
+    const up = JSON.parse(await halfThenRest(d.apiUrl, token, data.path, '/v1/images', tar));
+    assert.equal(up.digest, digest);
+    // The same for a build upload (a tar of the app directory).
+    const built = JSON.parse(await halfThenRest(d.apiUrl, token, data.path, '/v1/images/build?tag=streamed:2', appTar));
+    assert.equal(built.tag, 'streamed:2');
   } finally {
     await d.close();
   }

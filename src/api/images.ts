@@ -3,7 +3,7 @@
  * `POST /v1/images/build` (a tar of an app directory, built here), `GET /v1/images`.
  */
 import { NanovisorError } from '../shared/errors.ts';
-import { json, readTar, saveTar, type Route } from './http.ts';
+import { json, saveTar, type Route } from './http.ts';
 
 export const imageRoutes: Route[] = [
   {
@@ -28,8 +28,13 @@ export const imageRoutes: Route[] = [
     handler: async (req, ctx) => {
       const tag = req.query.get('tag');
       if (tag === '') throw new NanovisorError('NV_API_BAD_REQUEST', 'query: tag: must not be empty');
-      const tar = await readTar(req, ctx);
-      return json(201, ctx.control.execute({ kind: 'BuildImage', tar, ...(tag === null ? {} : { tag }) }));
+      const scratch = ctx.control.scratch('upload-');
+      try {
+        await saveTar(req, ctx, scratch.file('app.tar'));
+        return json(201, ctx.control.execute({ kind: 'BuildImage', file: scratch.file('app.tar'), ...(tag === null ? {} : { tag }) }));
+      } finally {
+        scratch.remove();
+      }
     },
   },
   { method: 'GET', path: '/v1/images', auth: true, handler: (_req, ctx) => json(200, ctx.control.execute({ kind: 'ListImages' })) },

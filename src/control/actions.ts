@@ -25,6 +25,8 @@ export type Action =
   /** An upload already on disk, in a `scratch()` directory (the API streams bodies there). */
   | { kind: 'UploadImage'; file: string }
   | { kind: 'BuildImage'; tar: Uint8Array; tag?: string }
+  /** A tar of an app directory already on disk, in a `scratch()` directory. */
+  | { kind: 'BuildImage'; file: string; tag?: string }
   | { kind: 'ListImages' }
   | { kind: 'RotateToken' }
   | { kind: 'GetLogs'; app: string; since?: number }

@@ -18,7 +18,7 @@
  * at start.
  */
 import { loadComponentTools } from '../host/component/index.ts';
-import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { scriptName, type AppSpec } from '../gateway/index.ts';
 import { DEFAULT_LIMITS, RESERVED_TAG_PREFIX, buildImage, type ImageStore, type Manifest } from '../image/index.ts';
@@ -613,7 +613,7 @@ export class ControlPlane {
       case 'Rollback': return this.#repairing(() => this.#rollback(a.app, a.version));
       case 'ListVersions': return this.#versions(a.app);
       case 'UploadImage': return this.#repairing(() => ('file' in a ? this.#importFile(a.file) : this.#upload(a.tar)));
-      case 'BuildImage': return this.#repairing(() => this.#build(a.tar, a.tag));
+      case 'BuildImage': return this.#repairing(() => this.#build('file' in a ? readFileSync(a.file) : a.tar, a.tag));
       case 'ListImages': return this.#o.store.list();
       case 'RotateToken': return this.#rotate();
       case 'GetLogs': return this.#logs(a.app, a.since);
