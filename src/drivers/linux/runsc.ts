@@ -74,7 +74,7 @@ export async function ensureRelay(dir: string, cc = 'gcc'): Promise<string> {
   if (existsSync(out)) return out;
   mkdirSync(dir, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  const r = await runCommand(cc, ['-static', '-O2', '-o', tmp, RELAY_SOURCE], 120_000);
+  const r = await runCommand(cc, ['-static', '-O2', '-pthread', '-o', tmp, RELAY_SOURCE], 120_000);
   if (r.code !== 0) throw new Error(`cannot build the relay with ${cc} -static (${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}); install gcc and libc6-dev`);
   renameSync(tmp, out);
   return out;
