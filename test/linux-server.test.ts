@@ -5,7 +5,7 @@
 // sandbox's network still `none`. Skipped where runsc cannot run.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDaemon, type Daemon } from '../src/cli/commands/serve.ts';
@@ -20,6 +20,7 @@ const status = existsSync(BUSYBOX) ? await probeRunsc({ stateDir: join(work.path
 const skip = status.available ? false : `linux driver unavailable here: ${status.reason}`;
 let d: Daemon;
 let token: string;
+const HOST_FILE = join(work.path, 'host-secret.txt');
 const logs: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
 
 async function api(method: string, path: string, body?: unknown, raw?: Uint8Array): Promise<{ status: number; json: any; text: string }> {
@@ -42,8 +43,8 @@ function exported(dir: string, files: Record<string, string | Uint8Array>, execu
   return new Uint8Array(readFileSync(join(work.path, `${dir}.tar`)));
 }
 
-async function deploy(name: string, route: string, tar: Uint8Array): Promise<void> {
-  assert.equal((await api('POST', '/v1/apps', { name, routes: [{ path: route }] })).status, 201);
+async function deploy(name: string, route: string, tar: Uint8Array, create = true): Promise<void> {
+  if (create) assert.equal((await api('POST', '/v1/apps', { name, routes: [{ path: route }] })).status, 201);
   const up = await api('POST', '/v1/images', undefined, tar);
   assert.equal(up.status, 201, up.text);
   const v = await api('POST', `/v1/apps/${name}/versions`, { image: up.json.digest });
@@ -56,15 +57,23 @@ before(async () => {
   const httpd = exported('httpd', {
     'root/bin/busybox': new Uint8Array(readFileSync(BUSYBOX)),
     'root/www/web/index.html': 'hello from busybox httpd\n',
+    'root/www/cgi-bin/escape': `#!/bin/busybox sh
+printf 'Content-Type: text/plain\\r\\n\\r\\n'
+/bin/busybox cat "$HOST_FILE" 2>/dev/null && echo "host-file=read" || echo "host-file=unreadable"
+/bin/busybox wget -q -T 2 -O - "http://127.0.0.1:$API_PORT/healthz" >/dev/null 2>&1 && echo "api=reached" || echo "api=unreachable"
+echo "port=$API_PORT"
+`,
     'nanovisor.json': JSON.stringify({ name: 'web', driver: 'linux', rootfs: { dir: 'root' }, args: ['/bin/busybox', 'httpd', '-f', '-p', '127.0.0.1:8000', '-h', '/www'], server: { port: 8000, ready: { http: '/web/' } } }),
-  }, ['root/bin/busybox']);
+  }, ['root/bin/busybox', 'root/www/cgi-bin/escape']);
   const counter = exported('counter', {
     'counter': new Uint8Array(readFileSync(join(work.path, 'counter-bin'))),
     'nanovisor.json': JSON.stringify({ name: 'counter', driver: 'linux', rootfs: { binary: 'counter' }, args: ['/app', '9000'], server: { port: 9000 } }),
   }, ['counter']);
   d = await startDaemon({ dataDir: data.path, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 }, examples: false, graceMs: 2000, shards: 0, log: (level, msg, fields) => logs.push({ level, msg, ...(fields === undefined ? {} : { fields }) }) });
   token = readFileSync(d.tokenFile, 'utf8').trim();
-  await deploy('web', '/web', httpd);
+  writeFileSync(HOST_FILE, 'the host secret\n');
+  assert.equal((await api('POST', '/v1/apps', { name: 'web', routes: [{ path: '/web' }, { path: '/cgi-bin' }], env: { API_PORT: new URL(d.apiUrl).port, HOST_FILE } })).status, 201);
+  await deploy('web', '/web', httpd, false);
   await deploy('counter', '/count', counter);
 });
 
@@ -119,4 +128,13 @@ test('a crashed server instance is logged and restarted with backoff; meanwhile 
   const crashed = logs.filter((l) => l.msg === 'server instance crashed: restarting it' && l.fields?.['app'] === 'counter');
   assert.equal(crashed.length, 1);
   assert.equal(crashed[0]!.fields?.['exitCode'], 3);
+});
+
+test('escape: a server sandbox (a CGI script of busybox httpd) cannot read host files nor reach the API port', { skip }, async () => {
+  const res = await fetch(`${d.gatewayUrl}/cgi-bin/escape`);
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  assert.match(text, /host-file=unreadable\napi=unreachable\nport=\d+\n/);
+  assert.equal(readFileSync(HOST_FILE, 'utf8'), 'the host secret\n');
+  assert.equal((await fetch(`${d.apiUrl}/healthz`)).status, 200);
 });
