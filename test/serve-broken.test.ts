@@ -4,17 +4,22 @@
 // "broken" with the reason), and it is repaired by uploading that image again or by rolling
 // back to another version.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startDaemon, type Daemon } from '../src/cli/commands/serve.ts';
 import { ImageStore, buildImage } from '../src/image/index.ts';
 import { compileC, tempDir, writeTree } from '../src/image/testing.ts';
+import { root } from './helpers.ts';
 
 const guest = (v: string) => String.raw`
 #include <stdio.h>
 int main(void) { printf("Content-Type: text/plain\n\nversion=${v}\n"); return 0; }
 `;
+
+const execFileAsync = promisify(execFile);
 
 interface Line { level: string; msg: string; fields?: Record<string, unknown> }
 
@@ -79,6 +84,12 @@ test('a pinned blob deleted or corrupted while the daemon was down: loud log, 50
     assert.equal(app.status, 'broken');
     assert.match(app.problem, /upload that image again \(same digest\), or roll back or deploy another version/);
     assert.equal(app.currentVersion, 2);
+    // The CLI says so too: `apps` marks it, `app` gives the problem.
+    // (Asynchronously: the daemon runs in this process.)
+    const token = readFileSync(d.tokenFile, 'utf8').trim();
+    const cli = async (args: string[]) => (await execFileAsync(process.execPath, [join(root, 'bin', 'nanovisor.js'), ...args, '--server', d.apiUrl, '--token', token], { encoding: 'utf8' })).stdout;
+    assert.match(await cli(['apps']), /^fragile\s+2 BROKEN\s/m);
+    assert.match(await cli(['app', 'fragile']), /^status:\s+BROKEN: version 2's image sha256:[0-9a-f]{64} is missing from the store or corrupt/m);
     // Repair 1: upload the image with that digest again; served at once, and pinned again.
     assert.equal((await api('POST', '/v1/images', undefined, tars[1])).status, 201);
     assert.equal((await api('GET', '/v1/apps/fragile')).json.status, 'serving');

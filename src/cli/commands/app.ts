@@ -39,6 +39,7 @@ export const appCommand: Command = {
     const rows: [string, string][] = [
       ['name', a.name],
       ['version', a.currentVersion === null ? '- (not deployed)' : `${a.currentVersion} (${a.currentDigest})`],
+      ...(a.status === 'broken' ? [['status', `BROKEN: ${a.problem ?? 'its image cannot be loaded'}`] as [string, string]] : []),
       ['routes', a.routes.map(routeText).join(', ')],
       ['env', env.length === 0 ? '-' : env.join(' ')],
       ['secrets', a.secrets.length === 0 ? '-' : `${a.secrets.join(' ')} (values are never shown)`],

@@ -28,7 +28,7 @@ export const appsCommand: Command = {
     }
     const rows = apps.map((a) => [
       a.name,
-      a.currentVersion === null ? '-' : String(a.currentVersion),
+      a.currentVersion === null ? '-' : a.status === 'broken' ? `${a.currentVersion} BROKEN` : String(a.currentVersion),
       a.routes.map(routeText).join(','),
       a.currentDigest === null ? '-' : shortDigest(a.currentDigest),
     ]);
