@@ -25,5 +25,10 @@ fi
 # packages for other platforms (the registry mirror omits them), which `npm ci` refuses.
 # It also runs `prepare`, which builds dist/ (what the CLI runs: docs/performance.md, start-up).
 npm install --no-fund --no-audit
+# npm on the system's Node 20 skips optional packages whose engines want Node 22+ (the native
+# lzma binding componentize-js needs, for one): once node@24 is in, install again under it.
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 24 ]; then
+  PATH="$PWD/node_modules/.bin:$PATH" npm install --no-fund --no-audit
+fi
 bash scripts/link-bin.sh
 echo "nanovisor installed: try 'nanovisor demo'"
