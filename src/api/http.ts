@@ -55,6 +55,8 @@ export interface Route {
   readonly path: string;
   /** False only for what must work without a token (health, the OpenAPI document). */
   readonly auth: boolean;
+  /** False where a dashboard session cookie must not stand in for the token (the answer carries the token). */
+  readonly session?: false;
   readonly handler: Handler;
 }
 
@@ -66,6 +68,7 @@ export function json(status: number, value: unknown): ApiResponse {
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   NV_API_UNAUTHORIZED: 401,
+  NV_UI_CSRF: 403,
   NV_API_BAD_REQUEST: 400,
   NV_API_NOT_FOUND: 404,
   NV_API_METHOD_NOT_ALLOWED: 405,

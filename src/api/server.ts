@@ -70,6 +70,13 @@ export interface ApiOptions {
   maxJsonBytes?: number;
   maxUploadBytes?: number;
   log?: Logger;
+  /**
+   * Accepts a request that has no Authorization header by another credential (the
+   * dashboard's session cookie, src/dashboard): true when it is valid; it throws when the
+   * credential is there but the request must be refused (NV_UI_CSRF). Routes with
+   * `session: false` never take it.
+   */
+  sessionAuth?: (req: ApiRequest) => boolean;
 }
 
 export interface Api {
@@ -165,8 +172,10 @@ export function createApi(options: ApiOptions): Api {
       if (c.route.auth) {
         const auth = req.headers['authorization'];
         const value = Array.isArray(auth) ? auth[0] : auth;
-        if (value === undefined) throw new NanovisorError('NV_API_UNAUTHORIZED', 'this endpoint needs a token: send "Authorization: Bearer <token>" (the token is in <data>/token)');
-        if (!options.control.authenticate(value)) throw new NanovisorError('NV_API_UNAUTHORIZED', 'the token is wrong or was rotated; use the one in <data>/token');
+        if (value === undefined && c.route.session !== false && options.sessionAuth?.(req) === true) {
+          // A dashboard session (cookie + CSRF token) stands in for the bearer token.
+        } else if (value === undefined) throw new NanovisorError('NV_API_UNAUTHORIZED', 'this endpoint needs a token: send "Authorization: Bearer <token>" (the token is in <data>/token)');
+        else if (!options.control.authenticate(value)) throw new NanovisorError('NV_API_UNAUTHORIZED', 'the token is wrong or was rotated; use the one in <data>/token');
       }
       const params: Record<string, string> = {};
       try {

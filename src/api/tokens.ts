@@ -2,5 +2,5 @@
 import { json, type Route } from './http.ts';
 
 export const tokenRoutes: Route[] = [
-  { method: 'POST', path: '/v1/tokens/rotate', auth: true, handler: (_req, ctx) => json(200, ctx.control.execute({ kind: 'RotateToken' })) },
+  { method: 'POST', path: '/v1/tokens/rotate', auth: true, session: false, handler: (_req, ctx) => json(200, ctx.control.execute({ kind: 'RotateToken' })) },
 ];

@@ -240,6 +240,14 @@ export class ControlPlane {
     this.#tokenHash = hash;
   }
 
+  /**
+   * Names the token in force without revealing it (the sha256 the database keeps): it changes
+   * at every rotation, so a dashboard session bound to it ends when the token is rotated.
+   */
+  tokenEpoch(): string {
+    return this.#tokenHash;
+  }
+
   /** True when `authorization` is `Bearer <the token in force>` (constant-time check). */
   authenticate(authorization: string | undefined): boolean {
     if (authorization === undefined) return false;

@@ -162,6 +162,8 @@ export interface Gateway {
   volumeQueueDepth(): Record<string, number>;
   /** Takes an exclusive volume's admission as a request would (in its queue); resolves with its release. */
   holdVolume(name: string): Promise<() => void>;
+  /** Requests running VMs now, by app (apps with none left out). */
+  liveVmsByApp(): Record<string, number>;
 }
 
 /** Published once per finished request (`RequestRecord`). */
@@ -576,6 +578,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     queueDepth() {
       return slots.queueDepth();
+    },
+    liveVmsByApp() {
+      return slots.active();
     },
     liveVms() {
       return live;

@@ -21,3 +21,4 @@ export {
   type AppendContext, type LogEntry, type RequestLogOptions,
 } from './request-log.ts';
 export { Logger, createLogger, silentLogger, type LogFields, type LogLevel, type LogSink, type LoggerOptions } from './logger.ts';
+export { DEFAULT_SERIES_INTERVAL_MS, DEFAULT_SERIES_POINTS, RESERVOIR_SIZE, TrafficSeries, quantile, type SeriesOptions, type SeriesPoint } from './series.ts';

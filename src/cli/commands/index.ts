@@ -31,4 +31,5 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'logs', summary: 'Show (or follow) the request log of an app, with the guest\'s stderr', load: async () => (await import('./logs.ts')).logsCommand },
   { name: 'volume', summary: 'Manage the daemon\'s volumes: create, ls, inspect, resize, rm, snapshot, restore, export, import', load: async () => (await import('./volume.ts')).volumeCommand },
   { name: 'token', summary: 'Print the API token, or rotate it', load: async () => (await import('./token.ts')).tokenCommand },
+  { name: 'ui', summary: 'Print (and on a desktop, open) the address of the dashboard', load: async () => (await import('./ui.ts')).uiCommand },
 ];

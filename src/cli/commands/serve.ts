@@ -28,7 +28,8 @@ import { LinuxHost, probeRunsc, startServer, supervise, type RunscStatus } from 
 import { DEFAULT_PROCESSES } from '../../image/manifest.ts';
 import { InProcessHost, ShardedHost, enableEagerCompilation, type HostImage, type VmHost } from '../../host/index.ts';
 import type { JailLayer, ShardExitEvent, ShardStartEvent } from '../../host/shards/index.ts';
-import { NanovisorMetrics, RequestLog, createLogger } from '../../observability/index.ts';
+import { NanovisorMetrics, RequestLog, TrafficSeries, createLogger } from '../../observability/index.ts';
+import { createDashboard, type Dashboard, type ShardRow } from '../../dashboard/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagList, flagString, parseDuration, parseFlags, type FlagSpec } from '../flags.ts';
@@ -172,6 +173,10 @@ export interface Daemon {
   /** Where the guests run: the sharded host (or the in-process one with `shards: 0`). */
   readonly host: VmHost;
   readonly api: Api;
+  /** The dashboard under /ui/ on the API listener (docs/dashboard.md). */
+  readonly dashboard: Dashboard;
+  /** The last hour of traffic the dashboard charts (src/observability/series.ts). */
+  readonly series: TrafficSeries;
   /** The apps deployed from the examples on this start. */
   readonly examples: string[];
   /** Stops accepting, finishes requests in flight (within the grace period), closes state. */
@@ -298,6 +303,19 @@ function deployExamples(control: ControlPlane, store: ImageStore, log: Logger, n
   return done;
 }
 
+/** The host's shards for the dashboard: state, restarts, live VMs, memory. */
+async function shardRows(host: VmHost): Promise<ShardRow[]> {
+  if (!(host instanceof ShardedHost)) {
+    const s = await host.stats();
+    return [{ shard: 0, state: 'in-process', pid: process.pid, restarts: 0, liveVms: s.liveVms, rssBytes: process.memoryUsage().rss }];
+  }
+  const stats = await host.supervisor.stats();
+  return stats.shards.map((s) => ({
+    shard: s.shard, state: s.state, pid: s.pid ?? null, restarts: s.restarts,
+    liveVms: s.process?.liveVms ?? s.heldVms, rssBytes: s.process?.rss ?? null,
+  }));
+}
+
 /**
  * Starts the daemon on a data directory.
  *
@@ -363,6 +381,12 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   const db = StateDb.open(join(dataDir, 'nanovisor.db'));
   const tokenFile = join(dataDir, 'token');
   const metrics = new NanovisorMetrics();
+  // Filled in once the gateway exists; the series reads live VMs through it.
+  let liveByApp: () => Record<string, number> = () => ({});
+  const series = new TrafficSeries({ liveVms: () => {
+    const byApp = liveByApp();
+    return { total: Object.values(byApp).reduce((a, b) => a + b, 0), byApp };
+  } });
   const requestLog = new RequestLog({ dir: join(dataDir, 'logs'), secretsOf: (app) => control?.secretValues(app) ?? [] });
   let control: ControlPlane | undefined;
   /** Where the gateway listens, once it does (for GET /healthz). */
@@ -393,6 +417,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
     onRequest: (record) => {
       requestLog.append(record);
       metrics.recordRequest(record);
+      series.record(record);
     },
   });
   const loader = new AppLoader({
@@ -426,7 +451,11 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
       db, store, tokenFile, tmpDir: join(dataDir, 'tmp'), version: VERSION, requestLog, metrics, log, volumesDir, volumeRoots,
       lockVolume: (name) => gateway.holdVolume(name),
       gatewayUrl: () => servedGatewayUrl,
-      onAppsChanged: (specs) => loader.apply(specs),
+      onAppsChanged: (specs) => {
+        // A deleted app's series go with it (only served apps have traffic).
+        series.retain(new Set(specs.map((a) => a.name)));
+        return loader.apply(specs);
+      },
       checkSpec: (spec) => loader.check(spec),
       refreshMetrics: async () => { poolIdle = (await drivers.stats()).poolIdle; },
     });
@@ -439,6 +468,8 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   }
   const cp = control;
   const gw = gateway;
+  liveByApp = () => gw.liveVmsByApp();
+  series.start();
   // Pool sizes live in the shards: read before each scrape (refreshMetrics), not per request.
   let poolIdle = 0;
   metrics.setSources({
@@ -455,11 +486,19 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   // Everything deployed is loaded on the host before the gateway takes its first request.
   await loader.apply(cp.appSpecs());
 
-  const api = createApi({ control: cp, log });
+  const dashboard = createDashboard({
+    control: cp, series, log,
+    queueDepth: () => gw.queueDepth(),
+    liveVmsByApp: () => gw.liveVmsByApp(),
+    shards: () => shardRows(host),
+  });
+  const api = createApi({ control: cp, log, sessionAuth: dashboard.sessionAuth });
   const apiAdmission = new Admission(options.apiAdmission, defaultApiAdmission());
   admissionMetrics(metrics, { gateway: gw.admission, api: apiAdmission });
   volumeMetrics(metrics, gw);
-  const apiServer = apiAdmission.createServer(api.handle);
+  const apiServer = apiAdmission.createServer((req, res) => {
+    if (!dashboard.handle(req, res)) api.handle(req, res);
+  });
   let apiAddress: AddressInfo;
   let gwAddress: AddressInfo;
   try {
@@ -469,6 +508,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
     gwAddress = await gateway.listen(l.port, l.host);
   } catch (e) {
     apiServer.close();
+    series.stop();
     await gateway.close();
     unsubscribe();
     await host.close();
@@ -490,11 +530,15 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
     gateway: gw,
     host,
     api,
+    dashboard,
+    series,
     examples,
     close() {
       closing ??= (async () => {
         log('info', 'shutting down', { graceMs: grace });
         api.close();
+        dashboard.close();
+        series.stop();
         const apiClosed = new Promise<void>((r) => apiServer.close(() => r()));
         apiServer.closeIdleConnections();
         let timer: NodeJS.Timeout | undefined;
@@ -549,6 +593,7 @@ export const serveCommand: Command = {
       `nanovisor serve ${VERSION}`,
       `  api:        ${daemon.apiUrl}`,
       `  gateway:    ${daemon.gatewayUrl}`,
+      `  dashboard:  ${daemon.apiUrl}/ui/ (log in with the token: nanovisor token)`,
       `  token file: ${daemon.tokenFile}`,
       `  data dir:   ${daemon.dataDir}`,
       ...apps.flatMap((a) => a.routes.map((r) => `  app ${a.name} v${a.currentVersion}: curl ${r.host === undefined ? daemon.gatewayUrl : `-H 'Host: ${r.host}' ${daemon.gatewayUrl}`}${r.path}`)),
