@@ -5,11 +5,12 @@
 // Needs a system node < 24 (Debian's is 20); skipped, saying so, when there is none.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { alive, descendants, procInfo } from './support/processes.ts';
 
 const launcher = new URL('../bin/nanovisor.js', import.meta.url).pathname;
 
@@ -45,44 +46,6 @@ after(() => {
   for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** ppid of a live (non-zombie) process, or undefined. */
-function procInfo(pid: number): { ppid: number; state: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0]!, ppid: Number(rest[1]) };
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  const info = procInfo(pid);
-  return info !== undefined && info.state !== 'Z';
-}
-
-/** Every descendant of `root` now, by walking /proc. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const info = procInfo(Number(name));
-    if (info === undefined) continue;
-    let list = children.get(info.ppid);
-    if (list === undefined) children.set(info.ppid, (list = []));
-    list.push(Number(name));
-  }
-  const out: number[] = [];
-  const todo = [root];
-  while (todo.length > 0) {
-    for (const c of children.get(todo.pop()!) ?? []) {
-      out.push(c);
-      todo.push(c);
-    }
-  }
-  return out;
-}
 
 async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { ImageStore, buildImage } from '../src/image/index.ts';
 import { tempDir } from '../src/image/testing.ts';
 import { exampleDir } from './helpers.ts';
+import { alive, descendants } from './support/processes.ts';
 
 const data = tempDir('nv-vol-crash-');
 const main = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -86,8 +87,12 @@ test(`kill -9 during increments (${ROUNDS} times), restart: every answered incre
     const loops = Array.from({ length: 4 }, loop);
     while (answered < 40) await new Promise((res) => setTimeout(res, 5));
     killed = true;
+    // The shards die with the daemon, but not in the same instant: a guest they were running
+    // may still finish its write. Read the file once the whole tree is gone.
+    const tree = descendants(r.child.pid!);
     r.child.kill('SIGKILL');
     await r.exited;
+    while (tree.some(alive)) await new Promise((res) => setTimeout(res, 10));
     await Promise.all(loops);
     const onDisk = Number(readFileSync(join(data.path, 'volumes', 'counter', 'counter'), 'utf8'));
     assert.ok(onDisk >= highest, `round ${round}: the file holds ${onDisk}, but ${highest} was answered`);
