@@ -28,12 +28,11 @@ function data(points: Point[], lines: Line[], intervalMs: number): uPlot.Aligned
 }
 
 export function Chart(props: { id: string; title: string; unit: string; points: Point[]; lines: Line[]; intervalMs: number }) {
-  const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const { points, lines, intervalMs } = props;
 
   useEffect(() => {
-    const el = box.current!;
+    const el = document.getElementById(`${props.id}-plot`)!;
     const make = (): uPlot => new uPlot({
       width: Math.max(200, el.clientWidth),
       height: 160,
@@ -43,7 +42,8 @@ export function Chart(props: { id: string; title: string; unit: string; points: 
         { stroke: cssVar('--muted'), grid: { stroke: cssVar('--grid') }, ticks: { stroke: cssVar('--grid') }, size: 50 },
       ],
       series: [{}, ...lines.map((l) => ({ label: l.label, stroke: cssVar(l.color), width: 2, spanGaps: true }))],
-      scales: { y: { range: (_u: uPlot, _min: number, max: number): [number, number] => [0, Math.max(1, max * 1.1)] } },
+      // The last hour, whatever the points span (one point alone would stretch the axis over years).
+      scales: { x: { time: true, range: (): [number, number] => [Date.now() / 1000 - 3600, Date.now() / 1000 + 10] }, y: { range: (_u: uPlot, _min: number, max: number): [number, number] => [0, Math.max(1, max * 1.1)] } },
     }, data(points, lines, intervalMs), el);
     plot.current = make();
     const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, el.clientWidth), height: 160 }));
@@ -74,7 +74,7 @@ export function Chart(props: { id: string; title: string; unit: string; points: 
   return (
     <figure class="chart" id={props.id} data-total={String(Math.round(total * 1000) / 1000)} data-points={String(points.length)}>
       <figcaption>{props.title} <span class="muted">(last hour, {intervalMs / 1000} s steps)</span></figcaption>
-      <div ref={box} class="plot" aria-hidden="true" />
+      <div id={`${props.id}-plot`} class="plot" aria-hidden="true" />
       <p class="sr-only">Now: {latest.join(', ') || 'no data'}</p>
     </figure>
   );

@@ -4,7 +4,7 @@
  * at its field), secret names, the recent requests and live log (server-sent events), and
  * delete with confirmation.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, upload, type App, type LogEntry, type Point, type Version } from '../api.ts';
 import { ms, short, when } from '../format.ts';
 import { usePoll } from '../poll.ts';
@@ -124,7 +124,6 @@ function Deploy(props: { app: string; onDeployed: () => void }) {
   const [progress, setProgress] = useState<number | undefined>(undefined);
   const [status, setStatus] = useState('');
   const [dragging, setDragging] = useState(false);
-  const fileInput = useRef<HTMLInputElement>(null);
 
   const deploy = async (file: File): Promise<void> => {
     try {
@@ -145,7 +144,8 @@ function Deploy(props: { app: string; onDeployed: () => void }) {
       setStatus(`Deploy failed: ${(e as Error).message}`);
     } finally {
       setProgress(undefined);
-      if (fileInput.current !== null) fileInput.current.value = '';
+      const input = document.getElementById('deploy-file') as HTMLInputElement | null;
+      if (input !== null) input.value = '';
     }
   };
 
@@ -162,7 +162,7 @@ function Deploy(props: { app: string; onDeployed: () => void }) {
       }}
     >
       <label for="deploy-file">Deploy a new version: drop a tar of the app directory or an image export here, or choose the file</label>
-      <input id="deploy-file" type="file" ref={fileInput} accept=".tar,application/x-tar" onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f !== undefined) void deploy(f); }} />
+      <input id="deploy-file" type="file" accept=".tar,application/x-tar" onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f !== undefined) void deploy(f); }} />
       {progress !== undefined && <progress id="deploy-progress" max={1} value={progress} aria-label="Upload progress">{Math.round(progress * 100)} %</progress>}
       <p role="status" id="deploy-status">{status}</p>
     </div>

@@ -1,5 +1,5 @@
 /** Login: the API token, exchanged once for a session cookie; the field is cleared at once. */
-import { useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { login } from '../api.ts';
 
 const REASONS: Record<string, string> = {
@@ -8,7 +8,8 @@ const REASONS: Record<string, string> = {
 };
 
 export function LoginPage() {
-  const input = useRef<HTMLInputElement>(null);
+  // Looked up by id, not a ref: the field is the page's only one.
+  const input = { get current(): HTMLInputElement { return document.getElementById('token') as HTMLInputElement; } };
   const [error, setError] = useState<string | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const reason = REASONS[new URLSearchParams(location.search).get('reason') ?? ''];

@@ -1,0 +1,180 @@
+// The dashboard in a real browser: Debian's chromium (/usr/bin/chromium) driven by
+// playwright-core (which downloads nothing) against a real `nanovisor serve` process. Logs
+// in, sees the example apps, deploys a new version by upload, calls the app and sees the
+// request in the live log and the charts, rolls back, gets a field error for a bad limit,
+// deletes an app, rotates the token and is logged out. Every step waits for a condition on
+// the page, never for a time. Screenshots of each page go to build/screenshots/.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { tempDir } from '../src/image/testing.ts';
+import { exampleDir, root } from './helpers.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const shots = join(root, 'build', 'screenshots');
+const tmp = tempDir('nv-ui-browser-');
+let daemon: ChildProcess;
+let apiUrl = '';
+let gatewayUrl = '';
+let browser: Browser;
+let page: Page;
+let token = '';
+const bodies: string[] = [];
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  const data = join(tmp.path, 'data');
+  daemon = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'serve', '--data', data, '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--shards', '1', '--grace', '2s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  daemon.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    daemon.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    daemon.stdout!.setEncoding('utf8').on('data', (t: string) => {
+      out += t;
+      const api = /api:\s+(http:\/\/\S+)/.exec(out);
+      const gw = /gateway:\s+(http:\/\/\S+)/.exec(out);
+      if (api && gw && out.includes('data dir')) {
+        apiUrl = api[1]!;
+        gatewayUrl = gw[1]!;
+        resolve();
+      }
+    });
+  });
+  token = readFileSync(join(data, 'token'), 'utf8').trim();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(60_000);
+  page.on('response', (r) => {
+    if (r.request().resourceType() === 'eventsource') return;
+    void r.text().then((t) => bodies.push(t), () => {});
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (daemon !== undefined && daemon.exitCode === null) {
+    daemon.kill('SIGTERM');
+    await new Promise((r) => daemon.once('exit', r));
+  }
+  tmp[Symbol.dispose]();
+});
+
+async function shot(name: string, p: Page = page): Promise<void> {
+  await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+test('no session: the dashboard sends the browser to the login page', async () => {
+  await page.goto(`${apiUrl}/ui/`);
+  await page.waitForURL(/\/ui\/login$/);
+  await page.getByLabel('API token').waitFor();
+  await shot('login');
+});
+
+test('log in, see the example apps and the shards', async () => {
+  await page.getByLabel('API token').fill('nvt_wrong');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('#login-error').waitFor();
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(/\/ui\/$/);
+  await page.locator('#apps tr[data-app="cgi-echo-c"]').waitFor();
+  await page.locator('#apps tr[data-app="cgi-echo-rust"]').waitFor();
+  await page.locator('#shards tbody tr').first().waitFor();
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'nv_session')!;
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  assert.equal(await page.evaluate(() => document.cookie), '', 'the page cannot read the session cookie');
+  await shot('overview');
+});
+
+test('call an app: the request shows in the live log and the charts move', async () => {
+  await page.locator('#apps a', { hasText: 'cgi-echo-c' }).click();
+  await page.waitForURL(/\/ui\/apps\/cgi-echo-c$/);
+  await page.locator('#log-state', { hasText: 'live' }).waitFor();
+  const before = Number(await page.locator('#app-requests').getAttribute('data-total'));
+  const res = await fetch(`${gatewayUrl}/echo-c/from-the-browser-test`);
+  const requestId = res.headers.get('x-request-id')!;
+  await res.text();
+  await page.locator(`#requests tr[data-request-id="${requestId}"]`).waitFor();
+  await page.waitForFunction((b) => Number(document.querySelector('#app-requests')?.getAttribute('data-total')) > b, before);
+  await shot('app');
+});
+
+test('deploy a new version by upload and see it current; roll back', async () => {
+  const tar = join(tmp.path, 'cgi-echo-c.tar');
+  execFileSync('tar', ['-C', exampleDir('cgi-echo-c'), '-cf', tar, '.']);
+  await page.locator('#current-version', { hasText: 'v1' }).waitFor();
+  await page.getByLabel(/Deploy a new version/).setInputFiles(tar);
+  await page.locator('#deploy-status', { hasText: 'v2 is current' }).waitFor();
+  await page.locator('#current-version', { hasText: 'v2' }).waitFor();
+  await page.locator('#versions tr[data-version="2"].current').waitFor();
+  await shot('app-deployed');
+  await page.getByRole('button', { name: 'Roll back to v1' }).click();
+  await page.locator('#current-version', { hasText: 'v1' }).waitFor();
+  await page.locator('#versions tr[data-version="1"].current').waitFor();
+});
+
+test('a bad limit is refused by the API and shown at its field', async () => {
+  const field = page.getByLabel('Time limit (ms)');
+  await field.fill('99999999');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  const error = page.locator('[id="f-limits.timeoutMs-error"]');
+  await error.waitFor();
+  assert.match((await error.textContent())!, /limits\.timeoutMs: must be at most 900000/);
+  assert.equal(await field.getAttribute('aria-invalid'), 'true');
+  await shot('app-field-error');
+  await field.fill('5000');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.locator('#settings-status', { hasText: 'Saved.' }).waitFor();
+});
+
+test('images page; readable at 390 px and in the dark theme', async () => {
+  await page.getByRole('link', { name: 'Images' }).click();
+  await page.locator('#images tbody tr').first().waitFor();
+  await shot('images');
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, storageState: await page.context().storageState() });
+  await phone.goto(`${apiUrl}/ui/`);
+  await phone.locator('#apps tr[data-app="cgi-echo-c"]').waitFor();
+  assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= 390 + 1), 'no page-wide horizontal scroll at 390 px');
+  await shot('overview-390', phone);
+  await phone.getByRole('button', { name: 'Dark theme' }).click();
+  await phone.waitForFunction(() => document.documentElement.dataset['theme'] === 'dark');
+  await shot('overview-390-dark', phone);
+  await phone.close();
+});
+
+test('delete an app with confirmation', async () => {
+  await page.goto(`${apiUrl}/ui/apps/cgi-echo-rust`);
+  await page.getByRole('button', { name: 'Delete app…' }).click();
+  const confirm = page.locator('#delete-confirm');
+  assert.equal(await confirm.isDisabled(), true);
+  await page.getByLabel("Type the app's name to confirm").fill('cgi-echo-rust');
+  await confirm.click();
+  await page.waitForURL(/\/ui\/$/);
+  await page.locator('#apps tr[data-app="cgi-echo-c"]').waitFor();
+  assert.equal(await page.locator('#apps tr[data-app="cgi-echo-rust"]').count(), 0);
+});
+
+test('rotate the token: logged out, the old token and session refused', async () => {
+  await page.getByRole('link', { name: 'Token' }).click();
+  await shot('token');
+  await page.getByRole('button', { name: 'Rotate the token…' }).click();
+  await page.locator('#rotate-confirm').click();
+  await page.waitForURL(/\/ui\/login\?reason=rotated$/);
+  await page.locator('#login-reason').waitFor();
+  await page.goto(`${apiUrl}/ui/`);
+  await page.waitForURL(/\/ui\/login$/);
+  const old = await fetch(`${apiUrl}/v1/apps`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(old.status, 401);
+});
+
+test('the token was in no answer the browser received', () => {
+  assert.ok(bodies.length > 10);
+  for (const b of bodies) assert.ok(!b.includes(token));
+  assert.ok(existsSync(join(shots, 'overview.png')));
+});
