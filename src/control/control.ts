@@ -458,7 +458,7 @@ export class ControlPlane {
       },
       ...(exclusive.length === 0 ? {} : { exclusiveVolumes: exclusive }),
       ...(row.limits.maxBodyBytes === undefined ? {} : { maxBodyBytes: row.limits.maxBodyBytes }),
-      ...(manifest.driver === 'linux' && manifest.server !== undefined ? { server: manifest.server } : {}),
+      ...(manifest.server === undefined ? {} : { server: manifest.server }),
       concurrency: row.concurrency ?? DEFAULT_CONCURRENCY,
       queue: row.limits.queue ?? DEFAULT_QUEUE,
     };

@@ -28,8 +28,19 @@ export interface AppSpec {
   exclusiveVolumes?: readonly string[];
   /** Why the app cannot serve (its image is missing or corrupt): its routes answer 503 NV_APP_BROKEN. */
   broken?: string;
-  /** A long-running server app: one instance, started at apply, every request proxied to it. */
-  server?: { port: number; ready: { http?: string | undefined; tcp?: true | undefined }; readyTimeoutMs: number };
+  /**
+   * A long-running server app: one instance, started at apply, every request proxied to it.
+   * `port` for the linux driver; `idleTimeoutMs`: put to sleep after that long without a request.
+   */
+  server?: ServerConfig;
+}
+
+/** A server app's manifest `server` (src/image/manifest.ts). */
+export interface ServerConfig {
+  port?: number | undefined;
+  ready: { http?: string | undefined; tcp?: true | undefined };
+  readyTimeoutMs: number;
+  idleTimeoutMs?: number | undefined;
 }
 
 /** A running server instance, as the loader holds it. */

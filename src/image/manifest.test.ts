@@ -131,4 +131,11 @@ test('driver fields are refused by name on the wrong driver, and what is not imp
   assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: { port: 80, ready: { http: '/', tcp: true } } }), /server\.ready: give exactly one of "http" or "tcp"/);
   assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: { port: 80, redy: {} } }), /unknown field "server\.redy"/);
   assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, limits: { processes: 5000 } }), /limits\.processes: must be at most 4096/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: {} }), /server\.port: is required for a linux server/);
+});
+
+test('server.idleTimeoutMs: a positive number of ms up to a day; refused where scale to zero is not implemented', () => {
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: { port: 80, idleTimeoutMs: 0 } }), /server\.idleTimeoutMs: must be positive/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: { port: 80, idleTimeoutMs: 86_400_001 } }), /server\.idleTimeoutMs: must be at most 86400000/);
+  assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: { port: 80, idleTimeoutMs: 1000 } }), /server\.idleTimeoutMs: scale to zero is not implemented yet for the linux driver/);
 });

@@ -26,6 +26,9 @@ export const MAX_PROCESSES = 4096;
 /** Processes of a linux sandbox when the manifest sets none. */
 export const DEFAULT_PROCESSES = 64;
 
+/** Longest idle timeout of a server app (`server.idleTimeoutMs`): one day. */
+export const MAX_IDLE_TIMEOUT_MS = 86_400_000;
+
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9\-_.]*$/;
 
 /** An absolute guest path without `.`/`..` components or NUL. */
@@ -94,12 +97,16 @@ const rootfs = z.strictObject({
 
 /**
  * A long-running server app: the platform starts an instance, waits until it is ready, and the
- * gateway proxies requests to it. `port` is the TCP port the program listens on inside its
- * sandbox (linux driver). `ready` is the readiness probe: `{ "http": "/path" }` (an HTTP GET
- * answered with any status below 500) or `{ "tcp": true }` (the port accepts), default tcp.
+ * gateway proxies requests to it (docs/server-apps.md). `port` is the TCP port the program
+ * listens on inside its sandbox (linux driver; a wasi server has no port: it accepts on the
+ * listening socket preopened as fd 3). `ready` is the readiness probe: `{ "http": "/path" }`
+ * (an HTTP GET answered with any status below 500; linux only) or `{ "tcp": true }` (the port
+ * accepts; for wasi: the server waits in sock_accept), default tcp. `idleTimeoutMs`: after this
+ * long without a request the instance is put to sleep (scale to zero) and woken by the next
+ * request, which waits buffered meanwhile; absent, it stays awake.
  */
 const server = z.strictObject({
-  port: z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be 1..65535' }).max(65535, { message: 'must be 1..65535' }),
+  port: z.number().int({ message: 'must be an integer' }).min(1, { message: 'must be 1..65535' }).max(65535, { message: 'must be 1..65535' }).optional(),
   ready: z.strictObject({
     http: z.string().regex(/^\/[\x21-\x7e]*$/, { message: 'must be a request path starting with "/" (visible ASCII, no spaces)' }).optional(),
     tcp: z.literal(true, { message: 'must be true' }).optional(),
@@ -107,6 +114,7 @@ const server = z.strictObject({
     if ((ctx.value.http === undefined) === (ctx.value.tcp === undefined)) ctx.issues.push({ code: 'custom', path: [], message: 'give exactly one of "http" or "tcp"', input: ctx.value });
   }).default({ tcp: true }),
   readyTimeoutMs: bounded(LIMIT_MAXIMA.timeoutMs, 'ms').default(10_000),
+  idleTimeoutMs: bounded(MAX_IDLE_TIMEOUT_MS, 'ms').optional(),
 });
 
 const envName = z.string().regex(/^[^=\0]+$/, { message: 'environment names must be non-empty and contain no "=" or NUL' });
@@ -196,6 +204,7 @@ function driverProblems(json: unknown): ManifestProblem[] {
   const out: ManifestProblem[] = [];
   const refuse = (path: string, why: string): void => void out.push({ path, message: `${path}: ${why}` });
   const limits = m['limits'] !== null && typeof m['limits'] === 'object' ? m['limits'] as Record<string, unknown> : {};
+  const srv = m['server'] !== null && typeof m['server'] === 'object' ? m['server'] as Record<string, unknown> : undefined;
   if (m['driver'] === 'linux') {
     if (m['module'] !== undefined) refuse('module', 'a linux app has no module; its program is args[0] in its rootfs');
     if (m['entry'] !== undefined && m['entry'] !== '_start') refuse('entry', 'not used by the linux driver (the program is args[0])');
@@ -204,10 +213,16 @@ function driverProblems(json: unknown): ManifestProblem[] {
     const r = m['rootfs'];
     if (r !== null && typeof r === 'object' && (r as Record<string, unknown>)['oci'] !== undefined) refuse('rootfs.oci', 'OCI image roots are not implemented yet: unpack the image into a directory and use rootfs.dir');
     if (r === undefined) refuse('rootfs', 'is required for the linux driver ({ "dir": ... }, { "binary": ... } or { "oci": ... })');
+    if (srv !== undefined && srv['port'] === undefined) refuse('server.port', 'is required for a linux server (the TCP port it listens on in its sandbox)');
+    if (srv !== undefined && srv['idleTimeoutMs'] !== undefined) refuse('server.idleTimeoutMs', 'scale to zero is not implemented yet for the linux driver');
   } else if (m['driver'] === undefined || m['driver'] === 'wasi') {
     if (m['module'] === undefined) refuse('module', 'is required');
     if (m['rootfs'] !== undefined) refuse('rootfs', 'only a linux app has a rootfs (set "driver": "linux")');
-    if (m['server'] !== undefined) refuse('server', 'long-running servers are not implemented yet for the wasi driver');
+    if (srv !== undefined) refuse('server', 'long-running servers are not implemented yet for the wasi driver');
+    if (srv !== undefined && srv['port'] !== undefined) refuse('server.port', 'a wasi server has no port: it accepts on the listening socket preopened as fd 3');
+    const ready = srv?.['ready'];
+    if (ready !== null && typeof ready === 'object' && (ready as Record<string, unknown>)['http'] !== undefined) refuse('server.ready.http', 'not implemented for the wasi driver: a wasi server is ready when it first waits in sock_accept (ready: { "tcp": true })');
+    if (srv !== undefined && m['entry'] !== undefined && m['entry'] !== '_start') refuse('entry', 'a wasi server runs from "_start"');
     if (limits['processes'] !== undefined) refuse('limits.processes', 'only the linux driver runs processes');
   }
   return out;

@@ -425,7 +425,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
       const r = drivers.resolve(handle);
       if (r.host !== linux) throw new NanovisorError('NV_MANIFEST_INVALID', 'server apps run on the linux driver only');
       const start = () => startServer(linux, r.handle, {
-        args: spec.options.args ?? [], env: spec.options.env ?? {}, server: spec.server!,
+        args: spec.options.args ?? [], env: spec.options.env ?? {}, server: { ...spec.server!, port: spec.server!.port! },
         ...(spec.options.writableLayerBytes === undefined ? {} : { writableLayerBytes: spec.options.writableLayerBytes }),
         onOutput: (line) => log('info', 'server instance output', { app: spec.name, version: spec.version, line }),
       });
