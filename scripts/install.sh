@@ -5,11 +5,12 @@
 # util-linux (prlimit) jail the host shards (docs/security.md); busybox-static is the
 # unmodified Linux program the linux driver's tests run under runsc (docs/linux-driver.md).
 # chromium runs the dashboard's browser tests (driven by playwright-core, which downloads
-# no browser of its own). Ends with `nanovisor` on PATH (scripts/link-bin.sh).
+# no browser of its own); openssl makes the certificate of the dashboard's TLS test.
+# Ends with `nanovisor` on PATH (scripts/link-bin.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(curl clang lld wasi-libc libclang-rt-14-dev-wasm32 libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 rustc libstd-rust-dev-wasm32 gcc wrk runsc bubblewrap util-linux busybox-static chromium)
+PACKAGES=(curl clang lld wasi-libc libclang-rt-14-dev-wasm32 libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 rustc libstd-rust-dev-wasm32 gcc wrk runsc bubblewrap util-linux busybox-static chromium openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,8 +5,12 @@
 // the live log over server-sent events, rotation ending every session, and the token in no
 // answer and no log line.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDaemon, type Daemon } from '../src/cli/commands/serve.ts';
 import { runCli } from '../src/cli/main.ts';
@@ -33,6 +37,21 @@ async function http(method: string, path: string, init: { headers?: Record<strin
     json = undefined;
   }
   return { status: res.status, headers: res.headers, text, json };
+}
+
+/** A request over its own socket from `localAddress` (any address of 127.0.0.0/8 reaches the daemon on 127.0.0.1). */
+function httpFrom(localAddress: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${d.apiUrl}${path}`, { method, headers, localAddress, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => {
+        bodies.push(text);
+        resolve({ status: res.statusCode!, headers: res.headers, text });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 async function login(): Promise<{ cookie: string; csrf: string }> {
@@ -217,6 +236,67 @@ test('overview and series count a call to an app; the live log streams it as ser
   const series = await http('GET', '/ui/api/apps/cgi-echo-c/series', { headers: { cookie } });
   assert.ok(series.json.points.at(-1).requests >= 1);
   assert.equal((await http('GET', '/ui/api/apps/nope/series', { headers: { cookie } })).status, 404);
+});
+
+test('wrong tokens are throttled per address, at the login and on /v1 alike: 429 with Retry-After, the right token too, other addresses unaffected', async () => {
+  const from = '127.0.0.2';
+  const loginAs = (t: string) => httpFrom(from, 'POST', '/ui/api/login', { 'content-type': 'application/json' }, JSON.stringify({ token: t }));
+  for (let i = 0; i < 6; i++) assert.equal((await loginAs(`nvt_guess${i}`)).status, 401);
+  for (let i = 0; i < 4; i++) assert.equal((await httpFrom(from, 'GET', '/v1/apps', { authorization: `Bearer nvt_guess${i}` })).status, 401);
+  // Ten wrong tokens: the eleventh attempt is refused before its token is compared.
+  const throttled = await loginAs(token);
+  assert.equal(throttled.status, 429, throttled.text);
+  assert.equal(JSON.parse(throttled.text).error.code, 'NV_API_THROTTLED');
+  assert.ok(Number(throttled.headers['retry-after']) >= 1, String(throttled.headers['retry-after']));
+  assert.equal(throttled.headers['set-cookie'], undefined, 'no session');
+  const api = await httpFrom(from, 'GET', '/v1/apps', { authorization: `Bearer ${token}` });
+  assert.equal(api.status, 429);
+  assert.ok(Number(api.headers['retry-after']) >= 1);
+  assert.equal(JSON.parse(api.text).error.code, 'NV_API_THROTTLED');
+  // Without a token nothing is guessed: a token-less call is answered as usual.
+  assert.equal((await httpFrom(from, 'GET', '/v1/apps', {})).status, 401);
+  // Another address logs in and calls the API as before.
+  assert.equal((await httpFrom('127.0.0.3', 'POST', '/ui/api/login', { 'content-type': 'application/json' }, JSON.stringify({ token }))).status, 200);
+  assert.equal((await http('GET', '/v1/apps', { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  assert.ok(logLines.every((l) => !l.includes('nvt_guess')), 'guesses are not logged');
+});
+
+test('over https (TLS, or a proxy that says X-Forwarded-Proto: https) the cookie is Secure; the proxy\'s X-Forwarded-Host is this origin', async () => {
+  const viaProxy = await http('POST', '/ui/api/login', { headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'nv.example', origin: 'https://nv.example', 'sec-fetch-site': 'same-origin' }, body: JSON.stringify({ token }) });
+  assert.equal(viaProxy.status, 200, viaProxy.text);
+  assert.match(viaProxy.headers.get('set-cookie')!, /^nv_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/);
+  const cookie = viaProxy.headers.get('set-cookie')!.split(';')[0]!;
+  const out = await http('POST', '/ui/api/logout', { headers: { cookie, 'x-csrf-token': viaProxy.json.csrf, 'x-forwarded-proto': 'https', 'x-forwarded-host': 'nv.example', origin: 'https://nv.example' } });
+  assert.equal(out.status, 204);
+  assert.match(out.headers.get('set-cookie')!, /Max-Age=0; Secure$/);
+  // Without the proxy's header that origin is another site's.
+  const noHost = await http('POST', '/ui/api/login', { headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https', origin: 'https://nv.example' }, body: JSON.stringify({ token }) });
+  assert.equal(noHost.status, 403);
+  // Plain http: no Secure (the browser would drop the cookie).
+  assert.doesNotMatch((await login()).cookie, /Secure/);
+
+  // The dashboard behind a real TLS listener (an embedder's https server).
+  const dir = join(data.path, 'tls');
+  execFileSync('mkdir', ['-p', dir]);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const tls = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (req, res) => {
+    if (!d.dashboard.handle(req, res)) res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+  try {
+    const set = await new Promise<string>((resolve, reject) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: (tls.address() as AddressInfo).port, path: '/ui/api/login', method: 'POST', headers: { 'content-type': 'application/json' }, ca: readFileSync(join(dir, 'cert.pem')), servername: 'localhost', checkServerIdentity: () => undefined }, (res) => {
+        res.resume();
+        assert.equal(res.statusCode, 200);
+        resolve(String(res.headers['set-cookie']));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ token }));
+    });
+    assert.match(set, /; HttpOnly; SameSite=Strict; Max-Age=43200; Secure$/);
+  } finally {
+    await new Promise((r) => tls.close(r));
+  }
 });
 
 test('rotation ends every session (by the dashboard or by the API); logout ends one', async () => {

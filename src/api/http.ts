@@ -22,6 +22,8 @@ export interface ApiRequest {
   /** Path parameters of the matched route (`{name}`), decoded. */
   params: Record<string, string>;
   readonly requestId: string;
+  /** The client's address (the socket's peer), when the request came over a socket. */
+  readonly remoteAddress?: string;
   /** Aborted when the client goes away or the API closes. */
   readonly signal: AbortSignal;
   /** Reads the whole body; NV_API_BODY_TOO_LARGE beyond `limit` bytes. */
@@ -68,6 +70,7 @@ export function json(status: number, value: unknown): ApiResponse {
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   NV_API_UNAUTHORIZED: 401,
+  NV_API_THROTTLED: 429,
   NV_UI_CSRF: 403,
   NV_API_BAD_REQUEST: 400,
   NV_API_NOT_FOUND: 404,
@@ -124,6 +127,7 @@ export function errorResponse(err: unknown, requestId: string, paths: readonly S
   if (e.code === 'NV_API_BAD_REQUEST' && e.details['problems'] !== undefined) error['problems'] = e.details['problems'];
   const res = json(status, { error });
   if (status === 401) res.headers!['www-authenticate'] = 'Bearer realm="nanovisor"';
+  if (status === 429) res.headers!['retry-after'] = String(e.details['retryAfterSeconds']);
   return res;
 }
 

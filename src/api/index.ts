@@ -7,3 +7,4 @@ export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_UPLOAD_BYTES, ROUTES, createApi } f
 export type { Api, ApiInput, ApiOptions } from './server.ts';
 export type { ApiContext, ApiRequest, ApiResponse, Route } from './http.ts';
 export { OPENAPI } from './openapi.ts';
+export { AUTH_FAILURE_BURST, AUTH_FAILURE_REFILL_MS, AUTH_THROTTLE_ADDRESSES, AuthThrottle } from './auth-throttle.ts';

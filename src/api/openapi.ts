@@ -10,7 +10,7 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (schema: unknown, description: string) => ({ description, content: { 'application/json': { schema } } });
 const err = (description: string) => jsonBody(ref('Error'), description);
 const nameParam = { name: 'name', in: 'path', required: true, description: 'The app name.', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' } };
-const authErrors = { 401: err('Missing or wrong token.') };
+const authErrors = { 401: err('Missing or wrong token.'), 429: err('Too many wrong tokens from this address (NV_API_THROTTLED): retry after Retry-After seconds.') };
 const appErrors = { ...authErrors, 404: err('No app with this name.') };
 const volumeParam = { name: 'name', in: 'path', required: true, description: 'The volume name.', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' } };
 const volumeErrors = { ...authErrors, 404: err('No volume with this name.') };

@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ControlPlane, Logger } from '../control/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import { appRoutes } from './apps.ts';
+import { AuthThrottle } from './auth-throttle.ts';
 import { healthRoutes } from './health.ts';
 import { errorResponse, json, publicMessage, type ApiContext, type ApiRequest, type ApiResponse, type HeaderValue, type Route } from './http.ts';
 import { imageRoutes } from './images.ts';
@@ -63,6 +64,8 @@ export interface ApiInput {
   headers?: Record<string, HeaderValue>;
   body?: Uint8Array | string | AsyncIterable<Uint8Array>;
   signal?: AbortSignal;
+  /** The client's address; wrong tokens are throttled per address (none: not throttled). */
+  remoteAddress?: string;
 }
 
 export interface ApiOptions {
@@ -77,6 +80,8 @@ export interface ApiOptions {
    * `session: false` never take it.
    */
   sessionAuth?: (req: ApiRequest) => boolean;
+  /** Counts wrong tokens per client address (shared with the dashboard's login). Default: a new one. */
+  authThrottle?: AuthThrottle;
 }
 
 export interface Api {
@@ -158,6 +163,7 @@ export function createApi(options: ApiOptions): Api {
   const prefix = randomBytes(4).toString('hex');
   let n = 0;
   const log = options.log ?? (() => {});
+  const throttle = options.authThrottle ?? new AuthThrottle();
   const serverPaths = options.control.serverPaths();
 
   async function dispatch(req: ApiRequest): Promise<ApiResponse> {
@@ -175,7 +181,14 @@ export function createApi(options: ApiOptions): Api {
         if (value === undefined && c.route.session !== false && options.sessionAuth?.(req) === true) {
           // A dashboard session (cookie + CSRF token) stands in for the bearer token.
         } else if (value === undefined) throw new NanovisorError('NV_API_UNAUTHORIZED', 'this endpoint needs a token: send "Authorization: Bearer <token>" (the token is in <data>/token)');
-        else if (!options.control.authenticate(value)) throw new NanovisorError('NV_API_UNAUTHORIZED', 'the token is wrong or was rotated; use the one in <data>/token');
+        else {
+          throttle.check(req.remoteAddress);
+          if (!options.control.authenticate(value)) {
+            throttle.failed(req.remoteAddress);
+            throw new NanovisorError('NV_API_UNAUTHORIZED', 'the token is wrong or was rotated; use the one in <data>/token');
+          }
+          throttle.succeeded(req.remoteAddress);
+        }
       }
       const params: Record<string, string> = {};
       try {
@@ -209,6 +222,7 @@ export function createApi(options: ApiOptions): Api {
       headers,
       params: {},
       requestId,
+      ...(input.remoteAddress === undefined ? {} : { remoteAddress: input.remoteAddress }),
       signal,
       body: (limit) => {
         if (read) throw new Error('the body was read already');
@@ -252,7 +266,7 @@ export function createApi(options: ApiOptions): Api {
     res.on('close', () => aborted.abort());
     const declared = Number(req.headers['content-length']);
     const body: AsyncIterable<Uint8Array> = req;
-    void request({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, signal: aborted.signal }).then(async (answer) => {
+    void request({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, signal: aborted.signal, ...(req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress }) }).then(async (answer) => {
       const headers = { ...answer.headers };
       const b = answer.body;
       if (b === undefined || typeof b === 'string' || b instanceof Uint8Array) {

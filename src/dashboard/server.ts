@@ -13,7 +13,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { ApiRequest } from '../api/index.ts';
+import { AuthThrottle, type ApiRequest } from '../api/index.ts';
 import type { ControlPlane, LogEntry, Logger } from '../control/index.ts';
 import type { SeriesPoint, TrafficSeries } from '../observability/series.ts';
 import { ERROR_CODES, NanovisorError } from '../shared/errors.ts';
@@ -84,6 +84,8 @@ export interface DashboardOptions extends DashboardSources {
   assetsDir?: string;
   log?: Logger;
   sessions?: Sessions;
+  /** Wrong tokens per client address, shared with the API's bearer check. Default: a new one. */
+  authThrottle?: AuthThrottle;
 }
 
 export interface Dashboard {
@@ -105,7 +107,10 @@ function header(headers: IncomingMessage['headers'] | ApiRequest['headers'], nam
 
 /**
  * Refuses a change that another site made the browser send: `Sec-Fetch-Site` (when the
- * browser sends it) must be same-origin, and `Origin` (when present) must be this host.
+ * browser sends it) must be same-origin, and `Origin` (when present) must be this host —
+ * the `Host` header, or the `X-Forwarded-Host` a reverse proxy in front sets (a page of
+ * another site cannot make the browser send that header without a CORS preflight, which
+ * the daemon never grants).
  */
 function checkSameOrigin(headers: IncomingMessage['headers'] | ApiRequest['headers']): void {
   const site = header(headers, 'sec-fetch-site');
@@ -113,10 +118,22 @@ function checkSameOrigin(headers: IncomingMessage['headers'] | ApiRequest['heade
     throw new NanovisorError('NV_UI_CSRF', `refused: the request came from another site (Sec-Fetch-Site: ${site})`);
   }
   const origin = header(headers, 'origin');
-  const host = header(headers, 'host');
-  if (origin !== undefined && (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`))) {
+  if (origin === undefined) return;
+  const hosts = [header(headers, 'host'), header(headers, 'x-forwarded-host')?.split(',')[0]!.trim()].filter((h) => h !== undefined && h !== '');
+  if (!hosts.some((h) => origin === `http://${h}` || origin === `https://${h}`)) {
     throw new NanovisorError('NV_UI_CSRF', 'refused: the request came from another origin');
   }
+}
+
+/**
+ * True when the browser reached the page over https: the connection is TLS (an embedder's
+ * https server), or a reverse proxy that ends TLS says so in `X-Forwarded-Proto`. The
+ * cookie is then `Secure`. (A client that claims https over plain http only gets a cookie
+ * its browser will not send back over http.)
+ */
+function overHttps(req: IncomingMessage): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted === true) return true;
+  return header(req.headers, 'x-forwarded-proto')?.split(',')[0]!.trim().toLowerCase() === 'https';
 }
 
 function isChange(method: string): boolean {
@@ -131,6 +148,7 @@ function statusOf(e: NanovisorError): number {
   switch (e.code) {
     case 'NV_API_UNAUTHORIZED': return 401;
     case 'NV_UI_CSRF': return 403;
+    case 'NV_API_THROTTLED': return 429;
     case 'NV_API_NOT_FOUND': case 'NV_APP_NOT_FOUND': return 404;
     case 'NV_API_METHOD_NOT_ALLOWED': return 405;
     case 'NV_API_MEDIA_TYPE': return 415;
@@ -167,6 +185,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const { control, series } = options;
   const log = options.log ?? (() => {});
   const sessions = options.sessions ?? new Sessions({ epoch: () => control.tokenEpoch() });
+  const throttle = options.authThrottle ?? new AuthThrottle();
   const assetsDir = options.assetsDir ?? DEFAULT_ASSETS_DIR.pathname;
   const closing = new AbortController();
   let assets: Map<string, { type: string; body: Buffer }> | undefined;
@@ -322,20 +341,25 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         if (e instanceof NanovisorError) throw e;
         throw new NanovisorError('NV_API_BAD_REQUEST', 'body: not valid JSON');
       }
+      const address = req.socket.remoteAddress;
+      // Before the token is compared: a throttled guess learns nothing.
+      throttle.check(address);
       if (typeof token !== 'string' || !control.authenticate(`Bearer ${token}`)) {
+        throttle.failed(address);
         log('warn', 'dashboard login refused', {});
         throw new NanovisorError('NV_API_UNAUTHORIZED', 'the token is wrong or was rotated; it is in <data>/token (`nanovisor token` prints it)');
       }
+      throttle.succeeded(address);
       const { id, session } = sessions.create();
       log('info', 'dashboard login', { sessions: sessions.size });
-      sendJson(res, 200, { csrf: session.csrf, expires: new Date(session.expires).toISOString() }, { 'set-cookie': sessionCookie(id, sessions.lifetimeMs) });
+      sendJson(res, 200, { csrf: session.csrf, expires: new Date(session.expires).toISOString() }, { 'set-cookie': sessionCookie(id, sessions.lifetimeMs, overHttps(req)) });
       return;
     }
     if (path === '/ui/api/logout') {
       if (method !== 'POST') throw new NanovisorError('NV_API_METHOD_NOT_ALLOWED', `${path} takes POST only`);
       const s = requireSession(method, req.headers);
       sessions.delete(s.id);
-      res.writeHead(204, { ...SECURITY_HEADERS, 'set-cookie': clearedCookie() });
+      res.writeHead(204, { ...SECURITY_HEADERS, 'set-cookie': clearedCookie(overHttps(req)) });
       res.end();
       return;
     }
@@ -357,7 +381,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       // The new token goes to <data>/token only: never into a page.
       control.execute({ kind: 'RotateToken' });
       log('info', 'dashboard rotated the token: every session ended', {});
-      sendJson(res, 200, { rotated: true, tokenFile: '<data>/token' }, { 'set-cookie': clearedCookie() });
+      sendJson(res, 200, { rotated: true, tokenFile: '<data>/token' }, { 'set-cookie': clearedCookie(overHttps(req)) });
       return;
     }
     const m = APP_API.exec(path);
@@ -386,7 +410,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         return;
       }
       const status = statusOf(err);
-      const extra: Record<string, string> = status === 401 ? { 'set-cookie': clearedCookie() } : {};
+      const extra: Record<string, string> = status === 401 ? { 'set-cookie': clearedCookie(overHttps(req)) } : {};
+      if (status === 429) extra['retry-after'] = String(err.details['retryAfterSeconds']);
       // A refused body may still be on the wire: do not read it as the next request.
       if (!req.complete) extra['connection'] = 'close';
       sendJson(res, status, JSON.parse(errorBody(err)), extra);

@@ -124,12 +124,15 @@ export function readCookie(header: string | string[] | undefined, name: string):
   return undefined;
 }
 
-/** The Set-Cookie value that gives the browser a session (Path=/: the page calls /v1 too). */
-export function sessionCookie(id: string, maxAgeMs: number): string {
-  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(maxAgeMs / 1000)}`;
+/**
+ * The Set-Cookie value that gives the browser a session (Path=/: the page calls /v1 too);
+ * `secure` (the page was reached over https) adds `Secure`, so the browser never sends it in clear.
+ */
+export function sessionCookie(id: string, maxAgeMs: number, secure = false): string {
+  return `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(maxAgeMs / 1000)}${secure ? '; Secure' : ''}`;
 }
 
 /** The Set-Cookie value that removes it. */
-export function clearedCookie(): string {
-  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
+export function clearedCookie(secure = false): string {
+  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`;
 }

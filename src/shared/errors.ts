@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   NV_SERVE_UNSAFE_MODE: { class: 'user', hint: 'A data directory or token file that every user may write is refused; check its contents, then chmod it as the message says.' },
   NV_STATE_DAMAGED: { class: 'system', hint: 'The state database <data>/nanovisor.db is empty, not a database or damaged; restore it from a backup, or move it aside to start with no apps.' },
   NV_API_UNAUTHORIZED: { class: 'user', hint: 'Send the token as "Authorization: Bearer <token>"; it is in <data>/token (or run `nanovisor token`).' },
+  NV_API_THROTTLED: { class: 'user', hint: 'Too many wrong tokens came from this address; wait for the Retry-After delay, then use the token in <data>/token (`nanovisor token`).' },
   NV_UI_CSRF: { class: 'user', hint: 'A change made with a dashboard session must come from the dashboard itself (same origin, with its X-CSRF-Token); reload the page, or use the API token.' },
   NV_UI_NOT_BUILT: { class: 'system', hint: 'The dashboard assets are missing from dist/ui; run `npm run build` (npm install does it).' },
   NV_API_BAD_REQUEST: { class: 'user', hint: 'Fix the named field of the request; see docs/serve.md or GET /openapi.json.' },

@@ -17,7 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApi, type Api } from '../../api/index.ts';
+import { AuthThrottle, createApi, type Api } from '../../api/index.ts';
 import { ControlPlane, StateDb, checkDataDirMode, prepareDataDir, type Logger } from '../../control/index.ts';
 import { availableParallelism } from 'node:os';
 import { subscribe, unsubscribe as unsubscribeChannel } from 'node:diagnostics_channel';
@@ -486,13 +486,15 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   // Everything deployed is loaded on the host before the gateway takes its first request.
   await loader.apply(cp.appSpecs());
 
+  // One count of wrong tokens per client address, for the API's bearer check and the dashboard's login.
+  const authThrottle = new AuthThrottle();
   const dashboard = createDashboard({
-    control: cp, series, log,
+    control: cp, series, log, authThrottle,
     queueDepth: () => gw.queueDepth(),
     liveVmsByApp: () => gw.liveVmsByApp(),
     shards: () => shardRows(host),
   });
-  const api = createApi({ control: cp, log, sessionAuth: dashboard.sessionAuth });
+  const api = createApi({ control: cp, log, sessionAuth: dashboard.sessionAuth, authThrottle });
   const apiAdmission = new Admission(options.apiAdmission, defaultApiAdmission());
   admissionMetrics(metrics, { gateway: gw.admission, api: apiAdmission });
   volumeMetrics(metrics, gw);
