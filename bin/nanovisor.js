@@ -13,8 +13,9 @@
 // be polled for this: Node reads it once at start.) The `nanovisor` put on PATH is
 // bin/nanovisor (sh), which execs the pinned Node 24 on this file directly: no second process.
 //
-// Start-up (docs/performance.md): the compiled dist/ runs, not the .ts sources (no type
-// stripping at every start), whenever it is current (./dist-freshness.js) — always inside
+// Start-up (docs/performance.md): the compiled dist/, bundled into dist/bundle/main.js
+// (scripts/bundle-dist.ts: a few files to load instead of ~190), runs, not the .ts sources
+// (no type stripping at every start), whenever it is current (./dist-freshness.js) — always inside
 // node_modules, where Node refuses to strip types; NANOVISOR_FROM_SOURCE=1 forces src/. V8's
 // code cache is kept on disk (module.enableCompileCache: os.tmpdir()/node-compile-cache,
 // NODE_COMPILE_CACHE=dir to move it, NODE_DISABLE_COMPILE_CACHE=1 to turn it off).
@@ -89,9 +90,10 @@ if (major < 24) {
   process.exitCode = await runCli(process.argv.slice(2));
 }
 
-/** dist/cli/main.js when it may run (see the header), else src/cli/main.ts. */
+/** dist/bundle/main.js (or dist/cli/main.js) when it may run (see the header), else src/cli/main.ts. */
 async function entryPoint() {
-  const dist = join(root, 'dist', 'cli', 'main.js');
+  const bundle = join(root, 'dist', 'bundle', 'main.js');
+  const dist = existsSync(bundle) ? bundle : join(root, 'dist', 'cli', 'main.js');
   const source = join(root, 'src', 'cli', 'main.ts');
   if (root.split(/[\\/]/).includes('node_modules') || !existsSync(source)) return dist;
   if (process.env.NANOVISOR_FROM_SOURCE === '1' || !existsSync(dist)) return source;

@@ -46,9 +46,24 @@ function launch(args: string[], env: Record<string, string> = {}): { status: num
   };
 }
 
-/** The checkout's own modules among `loaded`, e.g. 'cli/main' for dist/cli/main.js or src/cli/main.ts. */
+/** What each file of dist/bundle holds (scripts/bundle-dist.ts writes the metafile). */
+function bundleInputs(): Map<string, string[]> {
+  const meta = join(root, 'dist', 'bundle', 'meta.json');
+  if (!existsSync(meta)) return new Map();
+  const { outputs } = JSON.parse(readFileSync(meta, 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  return new Map(Object.entries(outputs).map(([out, o]) => [out, Object.keys(o.inputs)]));
+}
+
+/**
+ * The checkout's own modules among `loaded`, e.g. 'cli/main' for dist/cli/main.js or
+ * src/cli/main.ts; a file of dist/bundle stands for the modules bundled into it, and
+ * 'zod' for any of zod's.
+ */
 function ours(loaded: string[]): string[] {
-  return loaded.filter((u) => /^(dist|src)\//.test(u)).map((u) => u.replace(/^(dist|src)\//, '').replace(/\.(js|ts)$/, ''));
+  const inputs = bundleInputs();
+  const files = loaded.flatMap((u) => (u.startsWith('dist/bundle/') ? inputs.get(u) ?? [u] : [u]));
+  return [...new Set(files.map((u) => (u.includes('node_modules/zod/') ? 'zod' : u)).filter((u) => u === 'zod' || /^(dist|src)\//.test(u))
+    .map((u) => u.replace(/^(dist|src)\//, '').replace(/\.(js|ts)$/, '')))];
 }
 
 test('bin/nanovisor is one process: it execs Node 24 on bin/nanovisor.js, no relaunch', () => {
@@ -63,7 +78,6 @@ test('--version and help load no command module, no zod, no host', () => {
     const r = launch(args);
     assert.ok(r.status === 0, `${args.join(' ')}: ${r.stderr}`);
     assert.deepEqual(ours(r.loaded).sort(), ['cli/commands/index', 'cli/main', 'cli/suggest', 'cli/version', 'shared/errors'], args.join(' '));
-    assert.ok(!r.loaded.some((u) => u.includes('/zod/')), `${args.join(' ')} loaded zod`);
   }
 });
 
@@ -77,8 +91,8 @@ test('run loads the host and image modules, none of the daemon (control plane, A
   assert.ok(!r.loaded.includes('node:sqlite'), 'run loaded node:sqlite');
 });
 
-test('the launcher runs dist/ while it is current, the sources otherwise or with NANOVISOR_FROM_SOURCE=1', () => {
-  const expected = distIsCurrent(root) ? 'dist/cli/main.js' : 'src/cli/main.ts';
+test('the launcher runs dist/ (bundled) while it is current, the sources otherwise or with NANOVISOR_FROM_SOURCE=1', () => {
+  const expected = !distIsCurrent(root) ? 'src/cli/main.ts' : existsSync(join(root, 'dist', 'bundle', 'main.js')) ? 'dist/bundle/main.js' : 'dist/cli/main.js';
   assert.ok(launch(['--version']).loaded.includes(expected), `expected ${expected}`);
   const forced = launch(['--version'], { NANOVISOR_FROM_SOURCE: '1' });
   assert.ok(forced.loaded.includes('src/cli/main.ts') && !forced.loaded.some((u) => u.startsWith('dist/')), forced.loaded.join(' '));
@@ -129,4 +143,13 @@ test('scripts/link-bin.sh puts nanovisor on PATH (a symlink to bin/nanovisor), c
   assert.match(refused.stderr, /exists and is not a symlink/);
   assert.equal(readFileSync(join(other, 'nanovisor'), 'utf8'), 'mine');
   assert.ok(existsSync(join(dir, 'nanovisor')));
+});
+
+test('a one-shot run starts no watchdog thread: its time limit still stops a spinning guest (exit 124)', () => {
+  const r = launch(['run', '--timeout', '300ms', guestWasm('c', 'hostile_spin')]);
+  assert.equal(r.status, 124, r.stderr);
+  assert.match(r.stderr, /time limit/);
+  const mods = ours(r.loaded);
+  assert.ok(mods.includes('host/vm'), mods.join(' '));
+  assert.ok(!r.loaded.some((u) => u.includes('watchdog-worker')), 'the watchdog worker thread was started');
 });

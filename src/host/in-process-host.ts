@@ -12,6 +12,7 @@ import { decodeSnapshot } from './snapshot/format.ts';
 import type { RunResult, VmOptions } from './options.ts';
 import { imageKey, type HostImage, type HostRunOptions, type HostStats, type VmHandle, type VmHost } from './vm-host.ts';
 import { NanoVm } from './vm.ts';
+import { watchdog } from './interrupt/watchdog.ts';
 
 interface Loaded {
   readonly prepared: PreparedModule;
@@ -67,6 +68,7 @@ export class InProcessHost implements VmHost {
       return { key };
     }
     const { prepared, tree } = prepareImage(image);
+    this.#watch(prepared);
     this.#loaded.set(key, { prepared, tree, refs: 1 });
     return { key };
   }
@@ -75,8 +77,14 @@ export class InProcessHost implements VmHost {
   adopt(prepared: PreparedModule, tree?: ImageTree): VmHandle {
     this.#checkOpen();
     const key = `adopted:${++this.#adopted}`;
+    this.#watch(prepared);
     this.#loaded.set(key, { prepared, tree, refs: 1 });
     return { key };
+  }
+
+  /** Starts the interrupt watchdog with the first instrumented module, before its first time-limited run. */
+  #watch(prepared: PreparedModule): void {
+    if (prepared.interruptible === true) watchdog().start();
   }
 
   /** The compiled module behind a handle (for hosts that hold VMs without running them). */

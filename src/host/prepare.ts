@@ -11,7 +11,6 @@ import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, checkInitialMemory, memoryLimit
 import { DEFAULT_MEMORY_LIMIT, checkVmLimits } from './options.ts';
 import { interruptImports } from './interrupt/imports.ts';
 import { INTERRUPT_IMPORT, NotInstrumentable, YIELD_IMPORT, instrumentInterrupts } from './interrupt/instrument.ts';
-import { watchdog } from './interrupt/watchdog.ts';
 import { InstancePool } from './pool.ts';
 import { isComponent, prepareComponent, type PreparedComponent } from './component/index.ts';
 import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from './snapshot/transform.ts';
@@ -157,7 +156,6 @@ export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, mem
     instrumented = undefined;
     module = compile(moduleBytes);
   }
-  if (instrumented !== undefined) watchdog().start();
   return {
     module, memoryLimitBytes, snapshot, interruptible: instrumented !== undefined, hasStart: hasStartSection(moduleBytes),
     pool: new InstancePool(module, snapshot, maximumPages, maxIdle, instrumented === undefined ? undefined : interruptImports),

@@ -77,6 +77,9 @@ function remainingMs(k: Kernel): number | undefined {
   return k.deadlineNs === undefined ? undefined : Math.max(1, Number(k.deadlineNs - process.hrtime.bigint()) / 1e6);
 }
 
+/** Time-limited synchronous slices this process has run before its watchdog thread was up. */
+let syncDeadlineSlices = 0;
+
 export class NanoVm {
   readonly kernel: Kernel;
   readonly #options: VmOptions;
@@ -246,7 +249,7 @@ export class NanoVm {
    * suspend it when the slice has used its quantum (QUANTUM_MS); interrupt checks only.
    */
   #runSlice(fn: () => void, inRealm: boolean, preemptible = false): void {
-    if (this.#interruptible) {
+    if (this.#interruptible && this.#watchdogServes(preemptible)) {
       const wd = watchdog();
       wd.begin(this.kernel.deadlineNs, preemptible);
       try {
@@ -262,6 +265,21 @@ export class NanoVm {
     const ms = remainingMs(this.kernel);
     if (inRealm) runInRealm(fn, ms);
     else callWithTimeout(fn, ms);
+  }
+
+  /**
+   * Whether this slice's limits go through the interrupt checks. A synchronous slice with a
+   * deadline needs the watchdog thread, whose boot (a worker isolate, ~tens of ms) would be
+   * most of a one-shot `nanovisor run`: until the thread is up, such a slice runs under
+   * node:vm's timeout (a native thread, no isolate) and the second one starts the thread,
+   * so a process that keeps running VMs soon has it (docs/performance.md, start-up).
+   */
+  #watchdogServes(preemptible: boolean): boolean {
+    if (preemptible || this.kernel.deadlineNs === undefined) return true;
+    const wd = watchdog();
+    if (wd.ready) return true;
+    if (syncDeadlineSlices++ > 0) wd.start();
+    return false;
   }
 
   /**

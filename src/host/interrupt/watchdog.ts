@@ -29,13 +29,20 @@ export class InterruptWatchdog {
   }
 
   /**
-   * Starts the watchdog thread if it is not running. Called when an instrumented module is
-   * prepared, so the first time-limited run does not wait for the thread to boot (~tens of ms).
+   * Starts the watchdog thread if it is not running. A host of many VMs calls this when it
+   * loads an instrumented module (src/host/in-process-host.ts), so its first time-limited
+   * run does not wait for the thread to boot (~tens of ms). A one-shot process never needs
+   * it: its synchronous slice runs under node:vm's timeout instead (`ready`, src/host/vm.ts).
    */
   start(): void {
     if (this.#worker !== undefined) return;
     this.#worker = new Worker(workerFile, { workerData: { buffer: this.memory.buffer } });
     this.#worker.unref();
+  }
+
+  /** Whether the thread is up and watching (it publishes its first wake-up time when it is). */
+  get ready(): boolean {
+    return this.#worker !== undefined && Atomics.load(this.#wide, WAKE_AT) !== 0n;
   }
 
   /**

@@ -17,7 +17,7 @@
 import { execFile, spawn, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { NanovisorError } from '../../shared/errors.ts';
 import { seccompFilter } from './seccomp.ts';
 
@@ -270,9 +270,14 @@ function positive(what: string, n: number | undefined, dflt: number): number {
   return v;
 }
 
-/** The project's code under the worker: src/ or dist/, and the root holding package.json. */
+/**
+ * The project's code around the worker: src/ or dist/ (the worker is src/host/shards/worker.ts,
+ * dist/host/shards/worker.js or dist/bundle/shard-worker.js), and the root holding package.json.
+ */
 function codeRoots(worker: string): { codeDir: string; projectRoot: string } {
-  const codeDir = resolve(dirname(worker), '..', '..');
+  let codeDir = dirname(resolve(worker));
+  while (basename(codeDir) !== 'src' && basename(codeDir) !== 'dist' && dirname(codeDir) !== codeDir) codeDir = dirname(codeDir);
+  if (dirname(codeDir) === codeDir) codeDir = resolve(dirname(worker), '..', '..');
   return { codeDir, projectRoot: dirname(codeDir) };
 }
 

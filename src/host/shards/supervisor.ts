@@ -15,6 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { channel } from 'node:diagnostics_channel';
 import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { BUNDLED } from '../../shared/bundled.ts';
 import { ERROR_CODES, NanovisorError, type ErrorCode } from '../../shared/errors.ts';
 import type { RunResult } from '../options.ts';
 import { imageKey, type HostImage } from '../vm-host.ts';
@@ -26,7 +27,10 @@ import type {
 export type { ShardRunOptions, ShardStats } from './protocol.ts';
 
 /** The shard entry sits next to this file (.ts when run from source, .js when built). */
-const WORKER = fileURLToPath(new URL(`./worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url));
+// From dist/bundle (scripts/bundle-dist.ts), the bundled shard: one file to load, not ~100.
+const WORKER = fileURLToPath(BUNDLED
+  ? new URL('../../bundle/shard-worker.js', import.meta.url)
+  : new URL(`./worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url));
 
 const startChannel = channel('nanovisor:host:shard-start');
 const exitChannel = channel('nanovisor:host:shard-exit');
