@@ -214,7 +214,6 @@ function driverProblems(json: unknown): ManifestProblem[] {
     if (r !== null && typeof r === 'object' && (r as Record<string, unknown>)['oci'] !== undefined) refuse('rootfs.oci', 'OCI image roots are not implemented yet: unpack the image into a directory and use rootfs.dir');
     if (r === undefined) refuse('rootfs', 'is required for the linux driver ({ "dir": ... }, { "binary": ... } or { "oci": ... })');
     if (srv !== undefined && srv['port'] === undefined) refuse('server.port', 'is required for a linux server (the TCP port it listens on in its sandbox)');
-    if (srv !== undefined && srv['idleTimeoutMs'] !== undefined) refuse('server.idleTimeoutMs', 'scale to zero is not implemented yet for the linux driver');
   } else if (m['driver'] === undefined || m['driver'] === 'wasi') {
     if (m['module'] === undefined) refuse('module', 'is required');
     if (m['rootfs'] !== undefined) refuse('rootfs', 'only a linux app has a rootfs (set "driver": "linux")');

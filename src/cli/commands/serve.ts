@@ -24,6 +24,7 @@ import { subscribe, unsubscribe as unsubscribeChannel } from 'node:diagnostics_c
 import { Admission, AppLoader, createGateway, defaultApiAdmission, type AdmissionOptions, type Gateway } from '../../gateway/index.ts';
 import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
 import { DriverHost } from '../../drivers/driver-host.ts';
+import { ScaleToZero } from '../../gateway/scale-to-zero.ts';
 import { LinuxHost, probeRunsc, startServer, supervise, type RunscStatus } from '../../drivers/linux/index.ts';
 import { DEFAULT_PROCESSES } from '../../image/manifest.ts';
 import { InProcessHost, ShardedHost, enableEagerCompilation, type HostImage, type VmHost } from '../../host/index.ts';
@@ -430,8 +431,15 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
         onOutput: (line) => log('info', 'server instance output', { app: spec.name, version: spec.version, line }),
       });
       // A crash is logged and the instance restarted with backoff; meanwhile its requests get 503.
-      return supervise(await start(), start, {
+      const supervised = supervise(await start(), start, {
         onCrash: (c) => log('error', c.error === undefined ? 'server instance crashed: restarting it' : 'server instance restart failed', { app: spec.name, version: spec.version, exitCode: c.exitCode, restarts: c.restarts, backoffMs: c.backoffMs, ...(c.error === undefined ? {} : { error: c.error }) }),
+      });
+      const idleTimeoutMs = spec.server!.idleTimeoutMs;
+      if (idleTimeoutMs === undefined) return supervised;
+      // Scale to zero: checkpointed when idle, restored by the next request.
+      return new ScaleToZero(supervised, {
+        idleTimeoutMs, wakeTimeoutMs: spec.server!.readyTimeoutMs,
+        onEvent: (e) => log(e.error === undefined ? 'info' : 'error', e.error === undefined ? `server instance ${e.event === 'sleep' ? 'asleep' : 'awake'}` : `server instance ${e.event} failed`, { app: spec.name, version: spec.version, ms: Math.round(e.ms * 10) / 10, ...(e.error === undefined ? {} : { error: e.error }) }),
       });
     },
     host: drivers,

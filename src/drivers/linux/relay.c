@@ -9,9 +9,17 @@
  * the connection, 'E' when it did not (not listening yet), so the gateway's readiness probe
  * and its proxy know which. When the app exits, the relay exits with its status.
  *
+ * Sleep (scale to zero): gVisor cannot checkpoint a sandbox holding a bound host socket, so
+ * on SIGUSR1 the relay closes its listener and creates a file named `slept` next to the
+ * socket (the host sees it: now it may `runsc checkpoint`), then waits for a file named
+ * `wake` there. The host writes that file before `runsc restore`: the restored relay finds
+ * it, listens again and removes it (the host sees it go: the instance is awake). No probe
+ * connection reaches the app, so its state after a wake is exactly its state at the checkpoint.
+ *
  * usage: nv-relay SOCKET PORT PROGRAM [ARGS...]
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -22,10 +30,45 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 
 static pid_t app = -1;
+static volatile sig_atomic_t sleep_asked = 0;
+
+static void on_sleep(int sig) {
+  (void)sig;
+  sleep_asked = 1;
+}
+
+static int listen_on(const char *path) {
+  int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un u;
+  memset(&u, 0, sizeof u);
+  u.sun_family = AF_UNIX;
+  strcpy(u.sun_path, path);
+  unlink(path);
+  if (s < 0 || bind(s, (struct sockaddr *)&u, sizeof u) != 0 || listen(s, 128) != 0) {
+    fprintf(stderr, "nv-relay: cannot listen on %s: %s\n", path, strerror(errno));
+    exit(2);
+  }
+  return s;
+}
+
+/* Closes the listener, waits (across checkpoint and restore) for the host's wake file, listens again. */
+static int sleep_and_wake(int s, const char *path, const char *slept, const char *wake) {
+  close(s);
+  unlink(path);
+  int m = open(slept, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (m >= 0) close(m);
+  struct timespec tick = {0, 500 * 1000};
+  while (access(wake, F_OK) != 0) nanosleep(&tick, NULL);
+  sleep_asked = 0;
+  s = listen_on(path);
+  unlink(wake);
+  return s;
+}
 
 static int write_all(int fd, const char *p, ssize_t n) {
   while (n > 0) {
@@ -104,17 +147,18 @@ int main(int argc, char **argv) {
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction(SIGCHLD, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  int s = socket(AF_UNIX, SOCK_STREAM, 0);
-  struct sockaddr_un u;
-  memset(&u, 0, sizeof u);
-  u.sun_family = AF_UNIX;
-  if (strlen(argv[1]) >= sizeof u.sun_path) { fprintf(stderr, "nv-relay: socket path too long\n"); return 2; }
-  strcpy(u.sun_path, argv[1]);
-  unlink(argv[1]);
-  if (s < 0 || bind(s, (struct sockaddr *)&u, sizeof u) != 0 || listen(s, 128) != 0) {
-    fprintf(stderr, "nv-relay: cannot listen on %s: %s\n", argv[1], strerror(errno));
-    return 2;
-  }
+  if (strlen(argv[1]) >= sizeof(((struct sockaddr_un *)0)->sun_path) - 8) { fprintf(stderr, "nv-relay: socket path too long\n"); return 2; }
+  char wake[sizeof(((struct sockaddr_un *)0)->sun_path)], slept[sizeof wake];
+  strcpy(wake, argv[1]);
+  char *slash = strrchr(wake, '/');
+  strcpy(slash == NULL ? wake : slash + 1, "wake");
+  strcpy(slept, argv[1]);
+  slash = strrchr(slept, '/');
+  strcpy(slash == NULL ? slept : slash + 1, "slept");
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sleep; /* no SA_RESTART: accept returns EINTR */
+  sigaction(SIGUSR1, &sa, NULL);
+  int s = listen_on(argv[1]);
   app = fork();
   if (app == 0) {
     close(s);
@@ -124,6 +168,7 @@ int main(int argc, char **argv) {
     _exit(127);
   }
   for (;;) {
+    if (sleep_asked) { s = sleep_and_wake(s, argv[1], slept, wake); continue; }
     int c = accept(s, NULL, NULL);
     if (c < 0) { if (errno == EINTR || errno == ECONNABORTED) continue; perror("nv-relay: accept"); return 2; }
     pthread_t t;

@@ -8,7 +8,7 @@
  * is ready (TCP accept, or an HTTP GET of the ready path answered below 500).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_WRITABLE_LAYER } from '../../host/options.ts';
@@ -16,7 +16,7 @@ import type { VmHandle } from '../../host/vm-host.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import { RELAY_GUEST_PATH, SOCKET_GUEST_DIR } from './bundle.ts';
 import type { LinuxHost } from './linux-host.ts';
-import { runscFlags } from './runsc.ts';
+import { runCommand, runscFlags } from './runsc.ts';
 
 export interface ServerSpec {
   port: number;
@@ -41,6 +41,10 @@ export interface ServerInstance {
   /** Resolves when the sandbox has ended (crash or stop), with its exit code. */
   readonly exited: Promise<number | null>;
   stop(): Promise<void>;
+  /** Checkpoints the instance (`runsc checkpoint`; no connection may be open): its sandbox ends, its state is kept on disk. */
+  sleep(): Promise<void>;
+  /** Restores it from that checkpoint (`runsc restore`); resolves once the relay listens again. */
+  wake(): Promise<void>;
 }
 
 /** Opens a connection through the relay; resolves once the app accepted it. */
@@ -104,7 +108,8 @@ export async function startServer(host: LinuxHost, handle: VmHandle, o: ServerSt
     memoryBytes: img.memoryBytes, processes: img.processes, writableLayerBytes: o.writableLayerBytes ?? DEFAULT_WRITABLE_LAYER,
     relay: status.relay, socketDir,
   });
-  const child: ChildProcess = spawn(host.runsc.binary ?? 'runsc', [...runscFlags(host.runsc, ['--host-uds=create']), 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const flags = runscFlags(host.runsc, ['--host-uds=create']);
+  const imagePath = join(host.workDir, 'checkpoints', id);
   let buffered = '';
   const line = (d: Buffer): void => {
     buffered += d.toString();
@@ -112,25 +117,100 @@ export async function startServer(host: LinuxHost, handle: VmHandle, o: ServerSt
     buffered = lines.pop() ?? '';
     for (const l of lines) o.onOutput?.(l);
   };
-  child.stdout?.on('data', line);
-  child.stderr?.on('data', line);
+  // The instance ends when its sandbox ends, except when it ends by being checkpointed.
   let ended = false;
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('close', (code) => {
-      ended = true;
-      if (buffered !== '') o.onOutput?.(buffered);
-      resolve(code);
+  let checkpointing = false;
+  /** Whether the current runsc process has ended (and how). */
+  let closed: { code: number | null } | undefined;
+  const end = (code: number | null): void => {
+    if (ended) return;
+    ended = true;
+    resolveExit(code);
+  };
+  let resolveExit!: (code: number | null) => void;
+  const exited = new Promise<number | null>((resolve) => (resolveExit = resolve));
+  let child: ChildProcess;
+  /** `runsc run` (or `runsc restore`) as the sandbox's parent, for as long as it lives. */
+  const launch = (command: readonly string[]): Promise<number | null> => {
+    closed = undefined;
+    child = spawn(host.runsc.binary ?? 'runsc', [...flags, ...command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', line);
+    child.stderr?.on('data', line);
+    return new Promise((resolve) => {
+      child.on('close', (code) => {
+        if (buffered !== '') o.onOutput?.(buffered);
+        buffered = '';
+        closed = { code };
+        resolve(code);
+        if (!checkpointing) end(code);
+      });
+      child.on('error', () => {
+        closed = { code: null };
+        resolve(null);
+        end(null);
+      });
     });
-    child.on('error', () => resolve(null));
-  });
+  };
+  let sandbox = launch(['run', '--bundle', bundle, id]);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= (async () => {
     await host.destroy(id);
     child.kill('SIGKILL');
+    // Asleep (or checkpointed): no sandbox is left to end.
+    if (closed !== undefined) end(closed.code);
     await exited;
     rmSync(socketDir, { recursive: true, force: true });
     rmSync(bundle, { recursive: true, force: true });
+    rmSync(imagePath, { recursive: true, force: true });
   })());
+  const sleep = async (): Promise<void> => {
+    // The relay closes its host socket on SIGUSR1 (gVisor cannot save a bound one); then checkpoint.
+    const bin = host.runsc.binary ?? 'runsc';
+    const k = await runCommand(bin, [...flags, 'kill', id, 'USR1'], 10_000);
+    if (k.code !== 0) throw new NanovisorError('NV_HOST_FAULT', `runsc kill USR1 failed: ${k.stderr.trim()}`);
+    const slept = join(socketDir, 'slept');
+    const until = performance.now() + 5000;
+    while (!existsSync(slept)) {
+      if (performance.now() > until) throw new NanovisorError('NV_HOST_FAULT', 'the relay did not close its socket for the checkpoint');
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    rmSync(slept);
+    rmSync(imagePath, { recursive: true, force: true });
+    mkdirSync(imagePath, { recursive: true });
+    checkpointing = true;
+    const c = await runCommand(bin, [...flags, 'checkpoint', '--image-path', imagePath, id], 60_000);
+    if (c.code !== 0) {
+      checkpointing = false;
+      if (closed !== undefined) end(closed.code);
+      if (ended) throw new NanovisorError('NV_HOST_FAULT', `runsc checkpoint failed and the sandbox ended: ${c.stderr.trim()}`);
+      // Still running: the relay waits for its wake file; let it listen again.
+      writeFileSync(join(socketDir, 'wake'), '');
+      throw new NanovisorError('NV_HOST_FAULT', `runsc checkpoint failed: ${c.stderr.trim().split('\n').pop() ?? `exit ${c.code}`}`);
+    }
+    await sandbox;
+    checkpointing = false;
+    asleep = true;
+  };
+  let asleep = false;
+  const wake = async (): Promise<void> => {
+    if (!asleep) return; // running already (a fresh start after a crash)
+    asleep = false;
+    // The restored relay listens again once it finds the wake file.
+    rmSync(socket, { force: true });
+    const wakeFile = join(socketDir, 'wake');
+    writeFileSync(wakeFile, '');
+    sandbox = launch(['restore', '--image-path', imagePath, '--bundle', bundle, id]);
+    const until = performance.now() + Math.max(o.server.readyTimeoutMs, 1000);
+    while (existsSync(wakeFile)) {
+      if (ended) throw new NanovisorError('NV_GUEST_EXIT', `the restored sandbox ended (exit ${await exited})`);
+      if (performance.now() > until) {
+        await stop();
+        throw new NanovisorError('NV_GUEST_TIMEOUT', `the instance was not back within ${o.server.readyTimeoutMs} ms of its restore`);
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    rmSync(imagePath, { recursive: true, force: true });
+  };
   const deadline = performance.now() + o.server.readyTimeoutMs;
   for (;;) {
     if (ended) {
@@ -153,7 +233,7 @@ export async function startServer(host: LinuxHost, handle: VmHandle, o: ServerSt
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  return { id, connect: () => relayConnect(socket), exited, stop };
+  return { id, connect: () => relayConnect(socket), exited, stop, sleep, wake };
 }
 
 export interface SupervisorOptions {
@@ -170,7 +250,7 @@ export interface SupervisorOptions {
  * ready). Meanwhile connections are refused with NV_INSTANCE_UNAVAILABLE (the gateway's
  * 503). State held in memory does not survive a crash.
  */
-export function supervise(first: ServerInstance, start: () => Promise<ServerInstance>, o: SupervisorOptions = {}): { connect(): Promise<Socket>; stop(): Promise<void>; readonly restarts: number } {
+export function supervise(first: ServerInstance, start: () => Promise<ServerInstance>, o: SupervisorOptions = {}): { connect(): Promise<Socket>; sleep(): Promise<void>; wake(): Promise<void>; stop(): Promise<void>; readonly restarts: number } {
   const base = o.backoffMs ?? 250;
   const max = o.maxBackoffMs ?? 10_000;
   let current: ServerInstance | undefined = first;
@@ -213,6 +293,14 @@ export function supervise(first: ServerInstance, start: () => Promise<ServerInst
     connect() {
       if (current === undefined) return Promise.reject(new NanovisorError('NV_INSTANCE_UNAVAILABLE', `the server instance crashed and is being restarted (restart ${restarts + 1})`));
       return current.connect();
+    },
+    sleep() {
+      if (current === undefined) return Promise.reject(new NanovisorError('NV_INSTANCE_UNAVAILABLE', 'the server instance is being restarted'));
+      return current.sleep();
+    },
+    wake() {
+      if (current === undefined) return Promise.reject(new NanovisorError('NV_INSTANCE_UNAVAILABLE', `the server instance crashed and is being restarted (restart ${restarts + 1})`));
+      return current.wake();
     },
     async stop() {
       stopped = true;

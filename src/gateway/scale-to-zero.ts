@@ -1,0 +1,175 @@
+/**
+ * Scale to zero for a server instance of either driver: after `idleTimeoutMs` without a
+ * connection open, the instance is put to sleep (linux: checkpointed; wasi: thrown away);
+ * the next connection waits — its request is already buffered whole by the gateway, and the
+ * app's concurrency + queue bound how many wait — while the instance wakes (restored from
+ * its checkpoint, or booted), then goes to it. A wake that does not finish within
+ * `wakeTimeoutMs`, or fails, gets NV_INSTANCE_UNAVAILABLE (the gateway's 503) for the
+ * requests waiting on it; the instance stays asleep and the next request tries again.
+ */
+import type { Socket } from 'node:net';
+import { NanovisorError } from '../shared/errors.ts';
+
+/** An instance that can sleep and wake (the driver's part). */
+export interface SleepableInstance {
+  connect(): Promise<Socket>;
+  /** Puts the instance to sleep (no connection is open). */
+  sleep(): Promise<void>;
+  /** Brings it back; resolves once it accepts connections again. */
+  wake(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `awake` serves; `sleeping` is being put to sleep; `asleep` holds no sandbox or VM; `waking` is coming back. */
+export type InstanceState = 'awake' | 'sleeping' | 'asleep' | 'waking';
+
+/** What the API and metrics show of an instance. */
+export interface InstanceView {
+  state: InstanceState;
+  /** Completed sleeps and wakes since it started. */
+  sleeps: number;
+  wakes: number;
+  /** Duration of the last wake (from the request that asked for it to the instance accepting), ms. */
+  lastWakeMs: number | null;
+  /** Connections waiting for a wake now. */
+  buffered: number;
+  /** When the last connection was opened (ISO 8601), null before the first. */
+  lastRequest: string | null;
+}
+
+export interface ScaleToZeroOptions {
+  idleTimeoutMs: number;
+  /** Longest a request waits for a wake. Default 10 s. */
+  wakeTimeoutMs?: number;
+  /** Told of each sleep and wake (and their failures). */
+  onEvent?: (e: { event: 'sleep' | 'wake'; ms: number; error?: string }) => void;
+}
+
+export class ScaleToZero {
+  readonly #inner: SleepableInstance;
+  readonly #o: ScaleToZeroOptions;
+  #state: InstanceState = 'awake';
+  #open = 0;
+  #timer: NodeJS.Timeout | undefined;
+  /** The sleep or wake under way. */
+  #transition: Promise<void> | undefined;
+  #stopped = false;
+  #view = { sleeps: 0, wakes: 0, lastWakeMs: null as number | null, buffered: 0, lastRequest: null as string | null };
+
+  constructor(inner: SleepableInstance, options: ScaleToZeroOptions) {
+    this.#inner = inner;
+    this.#o = options;
+    this.#arm();
+  }
+
+  get view(): InstanceView {
+    return { state: this.#state, ...this.#view };
+  }
+
+  async connect(): Promise<Socket> {
+    this.#view.lastRequest = new Date().toISOString();
+    this.#open++;
+    this.#disarm();
+    let socket: Socket;
+    try {
+      if (this.#state !== 'awake') await this.#awaitAwake();
+      socket = await this.#inner.connect();
+    } catch (e) {
+      this.#closed();
+      throw e;
+    }
+    socket.once('close', () => this.#closed());
+    return socket;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#disarm();
+    await this.#transition?.catch(() => {});
+    await this.#inner.stop();
+  }
+
+  #closed(): void {
+    this.#open--;
+    this.#arm();
+  }
+
+  #arm(): void {
+    if (this.#stopped || this.#open > 0 || this.#state !== 'awake') return;
+    this.#disarm();
+    this.#timer = setTimeout(() => this.#sleep(), this.#o.idleTimeoutMs);
+    this.#timer.unref();
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #sleep(): void {
+    this.#timer = undefined;
+    if (this.#stopped || this.#open > 0 || this.#state !== 'awake') return;
+    this.#state = 'sleeping';
+    const started = performance.now();
+    this.#transition = this.#inner.sleep().then(() => {
+      this.#state = 'asleep';
+      this.#view.sleeps++;
+      this.#o.onEvent?.({ event: 'sleep', ms: performance.now() - started });
+    }, (e: unknown) => {
+      // Not put to sleep: it is still running and serves on.
+      this.#state = 'awake';
+      this.#o.onEvent?.({ event: 'sleep', ms: performance.now() - started, error: (e as Error).message });
+      this.#arm();
+    }).finally(() => {
+      this.#transition = undefined;
+    });
+  }
+
+  /** Waits until awake, waking the instance if it sleeps; rejects with NV_INSTANCE_UNAVAILABLE. */
+  async #awaitAwake(): Promise<void> {
+    const asked = performance.now();
+    this.#view.buffered++;
+    try {
+      while (this.#state !== 'awake') {
+        if (this.#stopped) throw new NanovisorError('NV_INSTANCE_UNAVAILABLE', 'the server instance is stopping');
+        if (this.#state === 'asleep') this.#wake(asked);
+        const timeoutMs = this.#o.wakeTimeoutMs ?? 10_000;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new NanovisorError('NV_INSTANCE_UNAVAILABLE', `the server instance did not wake within ${timeoutMs} ms`)), timeoutMs - (performance.now() - asked));
+        });
+        try {
+          await Promise.race([this.#transition, late]);
+        } finally {
+          clearTimeout(timer);
+        }
+        if (this.#wakeError !== undefined && this.#state === 'asleep') {
+          const e = this.#wakeError;
+          throw new NanovisorError('NV_INSTANCE_UNAVAILABLE', `the server instance could not be woken: ${e.message}`);
+        }
+      }
+    } finally {
+      this.#view.buffered--;
+    }
+  }
+
+  #wakeError: Error | undefined;
+
+  #wake(asked: number): void {
+    this.#state = 'waking';
+    this.#wakeError = undefined;
+    this.#transition = this.#inner.wake().then(() => {
+      this.#state = 'awake';
+      this.#view.wakes++;
+      this.#view.lastWakeMs = performance.now() - asked;
+      this.#o.onEvent?.({ event: 'wake', ms: this.#view.lastWakeMs });
+      this.#arm();
+    }, (e: unknown) => {
+      this.#state = 'asleep';
+      this.#wakeError = e as Error;
+      this.#o.onEvent?.({ event: 'wake', ms: performance.now() - asked, error: (e as Error).message });
+    }).finally(() => {
+      this.#transition = undefined;
+    });
+  }
+}
