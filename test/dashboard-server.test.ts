@@ -76,7 +76,7 @@ after(async () => {
 });
 
 test('no session: pages redirect to the login page; API endpoints answer 401', async () => {
-  for (const path of ['/ui/', '/ui/images', '/ui/token', '/ui/apps/cgi-echo-c']) {
+  for (const path of ['/ui/', '/ui/images', '/ui/token', '/ui/volumes', '/ui/volumes/counter', '/ui/apps/cgi-echo-c']) {
     const r = await http('GET', path);
     assert.equal(r.status, 303, path);
     assert.equal(r.headers.get('location'), '/ui/login');

@@ -6,7 +6,7 @@
 // the page, never for a time. Screenshots of each page go to build/screenshots/.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -138,6 +138,13 @@ test('a bad limit is refused by the API and shown at its field', async () => {
     if (app.limits.timeoutMs === 5000) break;
     await new Promise((r) => setTimeout(r, 50));
   }
+  // The save is a new version of the same image: the versions say what changed, and show its config.
+  const v3 = page.locator('#versions tr[data-version="3"]');
+  await v3.locator('td.changes', { hasText: 'limits.timeoutMs: default -> 5000' }).waitFor();
+  assert.deepEqual(await v3.locator('td.changes li').allTextContents(), ['limits.timeoutMs: default -> 5000'], 'the limits left alone stay defaults');
+  await v3.getByText('Config of v3').click();
+  await v3.locator('dl.config', { hasText: 'timeoutMs=5000' }).waitFor();
+  await shot('app-versions');
 });
 
 test('images page; readable at 390 px and in the dark theme', async () => {
@@ -153,6 +160,58 @@ test('images page; readable at 390 px and in the dark theme', async () => {
   await phone.waitForFunction(() => (globalThis as unknown as { document: { documentElement: { dataset: Record<string, string> } } }).document.documentElement.dataset['theme'] === 'dark');
   await shot('overview-390-dark', phone);
   await phone.close();
+});
+
+test('volumes: use against the quotas; take a snapshot (a bad name shown at the field), restore it into a new volume and over the volume, delete it', async () => {
+  const auth = { authorization: `Bearer ${token}` };
+  const made = await fetch(`${apiUrl}/v1/volumes`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'notes', quotaBytes: 1024 * 1024, quotaFiles: 100 }) });
+  assert.equal(made.status, 201, await made.text());
+  const dir = join(tmp.path, 'notes');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'hello.txt'), 'x'.repeat(1000));
+  const tar = join(tmp.path, 'notes.tar');
+  execFileSync('tar', ['--format=ustar', '-C', dir, '-cf', tar, 'hello.txt']);
+  const imported = await fetch(`${apiUrl}/v1/volumes/notes/import`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-tar' }, body: readFileSync(tar) });
+  assert.equal(imported.status, 200, await imported.text());
+
+  await page.getByRole('link', { name: 'Volumes' }).click();
+  const row = page.locator('#volumes tr[data-volume="notes"]');
+  await row.waitFor();
+  await row.locator('[id="notes-bytes"]', { hasText: '1,000 B of 1 MiB' }).waitFor();
+  await row.locator('[id="notes-files"]', { hasText: '1 of 100' }).waitFor();
+  assert.equal(await row.getByRole('meter', { name: 'notes: bytes used of the quota' }).getAttribute('value'), '1000');
+  await shot('volumes');
+
+  await row.getByRole('link', { name: 'notes' }).click();
+  await page.waitForURL(/\/ui\/volumes\/notes$/);
+  await page.locator('#volume-bytes', { hasText: '1,000 B of 1 MiB' }).waitFor();
+  const name = page.getByLabel(/Snapshot name/);
+  await name.fill('Not A Name');
+  await page.getByRole('button', { name: 'Take a snapshot' }).click();
+  await page.locator('#snapshot-name-error', { hasText: 'name:' }).waitFor();
+  assert.equal(await name.getAttribute('aria-invalid'), 'true');
+  await name.fill('before');
+  await page.getByRole('button', { name: 'Take a snapshot' }).click();
+  const snap = page.locator('#snapshots tr[data-snapshot="before"]');
+  await snap.waitFor();
+  await page.locator('#snapshot-status', { hasText: 'Snapshot before taken: 1,000 B, 1 entries.' }).waitFor();
+  assert.equal(await page.locator('#snapshot-name-error').count(), 0);
+
+  await snap.getByRole('button', { name: 'Restore into a new volume…' }).click();
+  await page.getByLabel('Name of the new volume').fill('notes-copy');
+  await page.getByRole('button', { name: 'Restore into it' }).click();
+  await page.locator('#snapshots-status', { hasText: 'restored into the new volume notes-copy' }).waitFor();
+  const copy = await (await fetch(`${apiUrl}/v1/volumes/notes-copy`, { headers: auth })).json() as { usedBytes: number; quotaBytes: number };
+  assert.deepEqual([copy.usedBytes, copy.quotaBytes], [1000, 1024 * 1024]);
+
+  await snap.getByRole('button', { name: 'Restore before…' }).click();
+  await page.getByRole('button', { name: 'Replace notes with before' }).click();
+  await page.locator('#snapshots-status', { hasText: 'notes holds snapshot before again.' }).waitFor();
+  await shot('volume');
+  await snap.getByRole('button', { name: 'Delete snapshot before' }).click();
+  await snap.waitFor({ state: 'detached' });
+  const left = await (await fetch(`${apiUrl}/v1/volumes/notes/snapshots`, { headers: auth })).json() as unknown[];
+  assert.equal(left.length, 0);
 });
 
 test('delete an app with confirmation', async () => {

@@ -42,7 +42,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 /** Pages of the single-page app; each is answered with index.html (the script routes). */
-const PAGES = /^\/ui\/(?:|images|token|apps\/[a-z0-9][a-z0-9-]{0,62})$/;
+const PAGES = /^\/ui\/(?:|images|token|volumes|(?:apps|volumes)\/[a-z0-9][a-z0-9-]{0,62})$/;
 const ASSET = /^\/ui\/assets\/([A-Za-z0-9._-]+)$/;
 const APP_API = /^\/ui\/api\/apps\/([a-z0-9][a-z0-9-]{0,62})\/(series|logs)$/;
 

@@ -126,6 +126,12 @@ export interface App {
   updated: string;
 }
 
+export interface VolumeMount {
+  volume: string;
+  guest: string;
+  readonly?: boolean;
+}
+
 export interface Version {
   app: string;
   version: number;
@@ -133,6 +139,10 @@ export interface Version {
   created: string;
   current: boolean;
   image: { name: string; version?: string };
+  /** The config this version serves with (secret names only). */
+  config: { routes: Route[]; env: Record<string, string>; secrets: string[]; limits: Record<string, number>; volumes: VolumeMount[] };
+  /** What changed from the version before, one line each (the API's words); [] for the first. */
+  changes: string[];
 }
 
 export interface Point {
@@ -183,4 +193,26 @@ export interface LogEntry {
   exitCode?: number;
   errorCode?: string;
   stderr?: string;
+}
+
+export interface Volume {
+  name: string;
+  access: 'shared' | 'exclusive';
+  quotaBytes: number;
+  quotaFiles: number;
+  location: 'data' | 'host';
+  hostPath?: string;
+  usedBytes: number;
+  usedFiles: number;
+  apps: string[];
+  created: string;
+  updated: string;
+}
+
+export interface Snapshot {
+  volume: string;
+  name: string;
+  bytes: number;
+  files: number;
+  created: string;
 }

@@ -11,6 +11,7 @@ import { ImagesPage } from './pages/images.tsx';
 import { LoginPage } from './pages/login.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { TokenPage } from './pages/token.tsx';
+import { VolumePage, VolumesPage } from './pages/volumes.tsx';
 import { onLinkClick, usePath } from './router.ts';
 import './styles.css';
 
@@ -37,6 +38,9 @@ function Page(props: { path: string }) {
   const { path } = props;
   const app = /^\/ui\/apps\/([a-z0-9-]+)$/.exec(path);
   if (app !== null) return <AppPage key={app[1]} name={app[1]!} />;
+  const volume = /^\/ui\/volumes\/([a-z0-9-]+)$/.exec(path);
+  if (volume !== null) return <VolumePage key={volume[1]} name={volume[1]!} />;
+  if (path === '/ui/volumes') return <VolumesPage />;
   if (path === '/ui/images') return <ImagesPage />;
   if (path === '/ui/token') return <TokenPage />;
   return <OverviewPage />;
@@ -58,7 +62,7 @@ function Shell() {
       <a class="skip" href="#main">Skip to content</a>
       <header>
         <span class="brand">nanovisor</span>
-        <nav aria-label="Main">{link('/ui/', 'Overview')}{link('/ui/images', 'Images')}{link('/ui/token', 'Token')}</nav>
+        <nav aria-label="Main">{link('/ui/', 'Overview')}{link('/ui/images', 'Images')}{link('/ui/volumes', 'Volumes')}{link('/ui/token', 'Token')}</nav>
         <span class="spacer" />
         <ThemeButton />
         <button type="button" id="logout" onClick={() => void logout().then(() => location.assign('/ui/login'))}>Log out</button>

@@ -48,7 +48,8 @@ function Settings(props: { app: App; onSaved: (a: App) => void }) {
   const { app } = props;
   const [routes, setRoutes] = useState(JSON.stringify(app.routes, null, 1));
   const [env, setEnv] = useState(Object.entries(app.env).map(([k, v]) => `${k}=${v}`).join('\n'));
-  const [limits, setLimits] = useState<Record<string, string>>(Object.fromEntries(LIMITS.map((l) => [l.key, app.limits[l.key] === undefined ? '' : String(app.limits[l.key])])));
+  const initialLimits: Record<string, string> = Object.fromEntries(LIMITS.map((l) => [l.key, app.limits[l.key] === undefined ? '' : String(app.limits[l.key])]));
+  const [limits, setLimits] = useState<Record<string, string>>(initialLimits);
   const [errors, setErrors] = useState<Errors>({});
   const [status, setStatus] = useState('');
 
@@ -70,6 +71,9 @@ function Settings(props: { app: App; onSaved: (a: App) => void }) {
     const parsedLimits: Record<string, unknown> = {};
     for (const l of LIMITS) {
       const text = limits[l.key]!.trim();
+      // Only the limits edited here: the API merges them by key, and an untouched one (shown
+      // with its default) must stay a default rather than become a pinned value.
+      if (text === initialLimits[l.key]) continue;
       // Sent as typed (a number when it is one): the API's validation is the one that counts.
       parsedLimits[l.key] = text === '' ? null : /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
     }
@@ -169,6 +173,21 @@ function Deploy(props: { app: string; onDeployed: () => void }) {
   );
 }
 
+/** What a version serves with, as the API records it (a rollback restores it). */
+function VersionConfig(props: { config: Version['config'] }) {
+  const { routes, env, secrets, limits, volumes } = props.config;
+  const list = (items: string[]) => (items.length === 0 ? <span class="muted">none</span> : items.map((t) => <code key={t}>{t} </code>));
+  return (
+    <dl class="config">
+      <dt>Routes</dt><dd>{list(routes.map((r) => `${r.host ?? ''}${r.path}${r.methods === undefined ? '' : ` [${r.methods.join(',')}]`}`))}</dd>
+      <dt>Env</dt><dd>{list(Object.entries(env).map(([k, v]) => `${k}=${v}`))}</dd>
+      <dt>Secrets</dt><dd>{list(secrets)}</dd>
+      <dt>Limits</dt><dd>{list(Object.entries(limits).map(([k, v]) => `${k}=${v}`))}</dd>
+      <dt>Volumes</dt><dd>{list(volumes.map((m) => `${m.volume}:${m.guest}${m.readonly === true ? ':ro' : ''}`))}</dd>
+    </dl>
+  );
+}
+
 function Versions(props: { app: App; versions: Version[]; onChanged: () => void }) {
   const [status, setStatus] = useState('');
   const rollback = async (version: number): Promise<void> => {
@@ -189,20 +208,24 @@ function Versions(props: { app: App; versions: Version[]; onChanged: () => void 
           <thead><tr><th scope="col">Version</th><th scope="col">Image</th><th scope="col">Digest</th><th scope="col">Deployed</th><th scope="col">Changed</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
           <tbody>
             {vs.length === 0 && <tr><td colSpan={6}>No version yet: deploy one.</td></tr>}
-            {vs.map((v, i) => {
-              const prev = vs[i + 1];
-              const changed = prev === undefined ? 'first version' : prev.digest === v.digest ? 'same image' : `image ${prev.image.version ?? short(prev.digest)} → ${v.image.version ?? short(v.digest)}`;
-              return (
-                <tr key={v.version} data-version={v.version} class={v.current ? 'current' : ''}>
-                  <th scope="row">v{v.version}{v.current && <span class="badge"> current</span>}</th>
-                  <td>{v.image.name}{v.image.version === undefined ? '' : ` ${v.image.version}`}</td>
-                  <td><code title={v.digest}>{short(v.digest)}</code></td>
-                  <td>{when(v.created)}</td>
-                  <td>{changed}</td>
-                  <td>{!v.current && <button type="button" onClick={() => void rollback(v.version)} aria-label={`Roll back to v${v.version}`}>Roll back to v{v.version}</button>}</td>
-                </tr>
-              );
-            })}
+            {vs.map((v, i) => (
+              <tr key={v.version} data-version={v.version} class={v.current ? 'current' : ''}>
+                <th scope="row">v{v.version}{v.current && <span class="badge"> current</span>}</th>
+                <td>{v.image.name}{v.image.version === undefined ? '' : ` ${v.image.version}`}</td>
+                <td><code title={v.digest}>{short(v.digest)}</code></td>
+                <td>{when(v.created)}</td>
+                <td class="changes">
+                  {i === vs.length - 1 && v.changes.length === 0 ? 'first version' : v.changes.length === 0 ? 'nothing' : (
+                    <ul>{v.changes.map((c) => <li key={c}><code>{c}</code></li>)}</ul>
+                  )}
+                  <details>
+                    <summary>Config of v{v.version}</summary>
+                    <VersionConfig config={v.config} />
+                  </details>
+                </td>
+                <td>{!v.current && <button type="button" onClick={() => void rollback(v.version)} aria-label={`Roll back to v${v.version}`}>Roll back to v{v.version}</button>}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
       </div>
