@@ -87,6 +87,12 @@ test('an idle server app is checkpointed (its sandbox is gone); the next request
     await until('the instance to sleep', () => events('server instance asleep') > slept);
     await until('its sandbox to be gone', () => sandboxes().length === 0);
     assert.ok(existsSync(join(data.path, 'linux', 'checkpoints')), 'a checkpoint image is kept on disk');
+    const asleep = await api('GET', '/v1/apps/counter');
+    assert.equal(asleep.json.instance.state, 'asleep', asleep.text);
+    assert.ok(asleep.json.instance.sleeps >= cycle + 1);
+    const m = await api('GET', '/metrics');
+    assert.match(m.text, /nanovisor_server_instance_state\{app="counter",state="asleep"\} 1\n/);
+    assert.match(m.text, /nanovisor_server_instance_state\{app="counter",state="awake"\} 0\n/);
 
     // Three requests arrive while it sleeps: they wait buffered, then each is served once.
     const answers = await Promise.all([1, 2, 3].map(async (i) => {
@@ -99,6 +105,11 @@ test('an idle server app is checkpointed (its sandbox is gone); the next request
     assert.deepEqual(counts, [before + 1, before + 2, before + 3]);
     for (const a of answers) assert.equal(/id=(\S+)/.exec(a.text)?.[1], a.id, 'each buffered request reached the app itself');
     assert.ok(events('server instance awake') >= cycle + 1);
+    const woken = (await api('GET', '/v1/apps/counter')).json.instance;
+    assert.ok(woken.wakes >= cycle + 1 && typeof woken.lastWakeMs === 'number' && woken.lastWakeMs > 0, JSON.stringify(woken));
+    const wm = await api('GET', '/metrics');
+    assert.match(wm.text, /nanovisor_server_wakes_total\{app="counter"\} [1-9]/);
+    assert.match(wm.text, /nanovisor_server_wake_seconds_count\{app="counter"\} [1-9]/);
   }
   assert.equal(events('server instance crashed: restarting it'), 0);
   assert.equal(logs.filter((l) => / failed$/.test(l.msg)).length, 0, JSON.stringify(logs.filter((l) => / failed$/.test(l.msg))));

@@ -123,6 +123,17 @@ export const OPENAPI = {
           volumes: appVolumes,
           status: { enum: ['serving', 'broken', 'undeployed'], description: 'broken: the current version\'s image was found missing or corrupt; its routes answer 503 NV_APP_BROKEN (see problem).' },
           problem: { type: 'string', description: 'Why a broken app cannot serve, and how to repair it.' },
+          instance: {
+            type: 'object', description: 'A server app\'s instance (manifest `server`); with `server.idleTimeoutMs` it sleeps when idle and wakes on the next request.',
+            required: ['state', 'sleeps', 'wakes', 'lastWakeMs', 'buffered', 'lastRequest'],
+            properties: {
+              state: { enum: ['awake', 'sleeping', 'asleep', 'waking'] },
+              sleeps: { type: 'integer' }, wakes: { type: 'integer' },
+              lastWakeMs: { type: ['number', 'null'], description: 'From the request that woke it to the instance accepting it.' },
+              buffered: { type: 'integer', description: 'Requests waiting for the wake now.' },
+              lastRequest: { type: ['string', 'null'], format: 'date-time' },
+            },
+          },
           currentVersion: { type: ['integer', 'null'] },
           currentDigest: { type: ['string', 'null'] },
           created: { type: 'string', format: 'date-time' },

@@ -11,6 +11,7 @@ import type { VolumeMount } from '../shared/volumes.ts';
 import type { AppLimits, CreateAppInput, CreateVolumeInput, UpdateAppInput, UpdateVolumeInput } from './schemas.ts';
 import type { DeletedVolume, SnapshotView, VolumeView } from './volumes.ts';
 import type { VersionConfigView } from './version-config.ts';
+import type { InstanceView } from '../gateway/scale-to-zero.ts';
 
 export type Action =
   | { kind: 'CreateApp'; input: CreateAppInput }
@@ -64,6 +65,8 @@ export interface AppView {
    */
   status: 'serving' | 'broken' | 'undeployed';
   problem?: string;
+  /** A server app's instance: `awake`, `sleeping`, `asleep` (scaled to zero) or `waking`, with its sleeps and wakes. */
+  instance?: InstanceView;
   /** The version serving requests; null before the first deploy. */
   currentVersion: number | null;
   /** The image digest of the current version. */

@@ -36,6 +36,7 @@ import { generateToken, hashToken, readTokenFile, tokenMatches, writeTokenFile }
 import { checkTokenFileMode } from './permissions.ts';
 import { extractAppTar } from './upload-tar.ts';
 import { configChanges, configView, parseConfig, sameConfig, type VersionConfig } from './version-config.ts';
+import type { InstanceView } from '../gateway/scale-to-zero.ts';
 
 /** Default concurrency of an app that sets none: requests whose VMs run at once. */
 export const DEFAULT_CONCURRENCY = 64;
@@ -73,6 +74,8 @@ export interface ControlPlaneOptions {
   checkSpec?: (spec: AppSpec) => Promise<void>;
   /** Where the gateway listens, once it does (reported by `GET /healthz` so clients print right URLs). */
   gatewayUrl?: () => string | undefined;
+  /** The server instance of a served server app (its state, wakes, sleeps), for the app's view. */
+  instanceOf?: (app: string) => InstanceView | undefined;
   /** Where data-directory volumes live. Default `<dir of tokenFile>/volumes`. */
   volumesDir?: string;
   /** Roots an operator's volume `hostPath` must lie in (`serve --volume-root`). Default: none allowed. */
@@ -399,6 +402,10 @@ export class ControlPlane {
       volumes: row.volumes,
       status: row.currentVersion === null ? 'undeployed' : this.#broken.get(row.name)?.version === row.currentVersion ? 'broken' : 'serving',
       ...(this.#broken.get(row.name)?.version === row.currentVersion && row.currentVersion !== null ? { problem: this.#broken.get(row.name)!.reason } : {}),
+      ...(() => {
+        const instance = this.#o.instanceOf?.(row.name);
+        return instance === undefined ? {} : { instance };
+      })(),
       currentVersion: row.currentVersion,
       currentDigest: this.#digestOf(row.name, row.currentVersion),
       created: row.created,

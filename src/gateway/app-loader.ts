@@ -8,6 +8,7 @@
 import type { HostImage, HostRunOptions, VmHandle, VmHost } from '../host/index.ts';
 import type { Socket } from 'node:net';
 import { NanovisorError } from '../shared/errors.ts';
+import type { InstanceView } from './scale-to-zero.ts';
 import type { Gateway, GatewayApp, GatewayRoute } from './server.ts';
 
 /** What the gateway serves one app from: its current version, as data. */
@@ -47,6 +48,8 @@ export interface ServerConfig {
 export interface LoadedInstance {
   connect(): Promise<Socket>;
   stop(): Promise<void>;
+  /** Its state (awake, asleep, ...), wakes and sleeps, for the API and metrics. */
+  readonly view?: InstanceView;
 }
 
 export type LoaderLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -120,6 +123,13 @@ export class AppLoader {
   /** Stops every server instance (at shutdown; the gateway no longer takes requests). */
   async stopAll(): Promise<void> {
     await Promise.all([...this.#served.values()].map((s) => s.instance?.stop()));
+  }
+
+  /** The server instances served now, by app name. */
+  instances(): Record<string, InstanceView> {
+    const out: Record<string, InstanceView> = {};
+    for (const [name, s] of this.#served) if (s.instance?.view !== undefined) out[name] = s.instance.view;
+    return out;
   }
 
   /** The specs served now. */

@@ -6,6 +6,8 @@
  * its checkpoint, or booted), then goes to it. A wake that does not finish within
  * `wakeTimeoutMs`, or fails, gets NV_INSTANCE_UNAVAILABLE (the gateway's 503) for the
  * requests waiting on it; the instance stays asleep and the next request tries again.
+ * Every server instance is held through one, so the API and metrics see one view of each
+ * (an instance without an idle timeout just stays awake).
  */
 import type { Socket } from 'node:net';
 import { NanovisorError } from '../shared/errors.ts';
@@ -38,7 +40,8 @@ export interface InstanceView {
 }
 
 export interface ScaleToZeroOptions {
-  idleTimeoutMs: number;
+  /** Sleep after this long without an open connection; undefined: it stays awake (the view is still kept). */
+  idleTimeoutMs?: number | undefined;
   /** Longest a request waits for a wake. Default 10 s. */
   wakeTimeoutMs?: number;
   /** Told of each sleep and wake (and their failures). */
@@ -95,7 +98,7 @@ export class ScaleToZero {
   }
 
   #arm(): void {
-    if (this.#stopped || this.#open > 0 || this.#state !== 'awake') return;
+    if (this.#stopped || this.#open > 0 || this.#state !== 'awake' || this.#o.idleTimeoutMs === undefined) return;
     this.#disarm();
     this.#timer = setTimeout(() => this.#sleep(), this.#o.idleTimeoutMs);
     this.#timer.unref();

@@ -9,6 +9,7 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { RequestRecord } from '../gateway/server.ts';
+import type { InstanceState, InstanceView } from '../gateway/scale-to-zero.ts';
 
 /** Label values by label name. Missing labels render as empty strings. */
 export type Labels = Readonly<Record<string, string | number>>;
@@ -299,7 +300,11 @@ export interface MetricsSources {
   poolIdle?: () => number;
   /** Requests waiting for a concurrency slot, per app. */
   queueDepth?: () => Readonly<Record<string, number>>;
+  /** Server apps' instances (state, requests buffered for a wake), per app. */
+  instances?: () => Readonly<Record<string, InstanceView>>;
 }
+
+const INSTANCE_STATES: readonly InstanceState[] = ['awake', 'sleeping', 'asleep', 'waking'];
 
 /**
  * The nanovisor metrics. The daemon holds one, feeds it every gateway `RequestRecord`
@@ -320,6 +325,11 @@ export class NanovisorMetrics {
   readonly poolIdle = this.registry.gauge('nanovisor_pool_idle_instances', 'Idle, reset instances ready in the host pools.');
   readonly queueDepth = this.registry.gauge('nanovisor_queue_depth', 'Requests waiting for a concurrency slot, by app.', ['app']);
   readonly deploys = this.registry.counter('nanovisor_deploys_total', 'Versions deployed or rolled back to, by app.', ['app']);
+  readonly instanceState = this.registry.gauge('nanovisor_server_instance_state', 'Server apps\' instances: 1 for the state each is in (awake, sleeping, asleep, waking), by app.', ['app', 'state']);
+  readonly wakeBuffered = this.registry.gauge('nanovisor_server_wake_buffered_requests', 'Requests waiting for a server instance to wake, by app.', ['app']);
+  readonly sleeps = this.registry.counter('nanovisor_server_sleeps_total', 'Server instances put to sleep after their idle timeout (scale to zero), by app.', ['app']);
+  readonly wakes = this.registry.counter('nanovisor_server_wakes_total', 'Sleeping server instances woken by a request, by app.', ['app']);
+  readonly wakeDuration = this.registry.histogram('nanovisor_server_wake_seconds', 'From the request that woke a server instance to the instance accepting it, by app.', ['app'], REQUEST_DURATION_BUCKETS);
 
   constructor(sources: MetricsSources = {}) {
     this.setSources(sources);
@@ -327,10 +337,23 @@ export class NanovisorMetrics {
 
   /** Sets (or replaces) where the pull-based gauges read their values. */
   setSources(sources: MetricsSources): void {
-    const { vmsLive, poolIdle, queueDepth } = sources;
+    const { vmsLive, poolIdle, queueDepth, instances } = sources;
     if (vmsLive !== undefined) this.vmsLive.collect(vmsLive);
     if (poolIdle !== undefined) this.poolIdle.collect(poolIdle);
     if (queueDepth !== undefined) this.queueDepth.collect(() => Object.entries(queueDepth()).map(([app, n]) => [{ app }, n] as const));
+    if (instances !== undefined) {
+      this.instanceState.collect(() => Object.entries(instances()).flatMap(([app, v]) => INSTANCE_STATES.map((state) => [{ app, state }, v.state === state ? 1 : 0] as const)));
+      this.wakeBuffered.collect(() => Object.entries(instances()).map(([app, v]) => [{ app }, v.buffered] as const));
+    }
+  }
+
+  /** Counts a server instance's sleep, or its wake and how long it took. */
+  recordTransition(app: string, event: 'sleep' | 'wake', ms: number): void {
+    if (event === 'sleep') this.sleeps.inc({ app });
+    else {
+      this.wakes.inc({ app });
+      this.wakeDuration.observe({ app }, ms / 1000);
+    }
   }
 
   /** Counts one finished gateway request: status, latency, and a VM boot when a VM ran. */

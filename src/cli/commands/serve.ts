@@ -434,12 +434,13 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
       const supervised = supervise(await start(), start, {
         onCrash: (c) => log('error', c.error === undefined ? 'server instance crashed: restarting it' : 'server instance restart failed', { app: spec.name, version: spec.version, exitCode: c.exitCode, restarts: c.restarts, backoffMs: c.backoffMs, ...(c.error === undefined ? {} : { error: c.error }) }),
       });
-      const idleTimeoutMs = spec.server!.idleTimeoutMs;
-      if (idleTimeoutMs === undefined) return supervised;
-      // Scale to zero: checkpointed when idle, restored by the next request.
+      // Scale to zero (with server.idleTimeoutMs): checkpointed when idle, restored by the next request.
       return new ScaleToZero(supervised, {
-        idleTimeoutMs, wakeTimeoutMs: spec.server!.readyTimeoutMs,
-        onEvent: (e) => log(e.error === undefined ? 'info' : 'error', e.error === undefined ? `server instance ${e.event === 'sleep' ? 'asleep' : 'awake'}` : `server instance ${e.event} failed`, { app: spec.name, version: spec.version, ms: Math.round(e.ms * 10) / 10, ...(e.error === undefined ? {} : { error: e.error }) }),
+        idleTimeoutMs: spec.server!.idleTimeoutMs, wakeTimeoutMs: spec.server!.readyTimeoutMs,
+        onEvent: (e) => {
+          if (e.error === undefined) metrics.recordTransition(spec.name, e.event, e.ms);
+          log(e.error === undefined ? 'info' : 'error', e.error === undefined ? `server instance ${e.event === 'sleep' ? 'asleep' : 'awake'}` : `server instance ${e.event} failed`, { app: spec.name, version: spec.version, ms: Math.round(e.ms * 10) / 10, ...(e.error === undefined ? {} : { error: e.error }) });
+        },
       });
     },
     host: drivers,
@@ -459,6 +460,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
       db, store, tokenFile, tmpDir: join(dataDir, 'tmp'), version: VERSION, requestLog, metrics, log, volumesDir, volumeRoots,
       lockVolume: (name) => gateway.holdVolume(name),
       gatewayUrl: () => servedGatewayUrl,
+      instanceOf: (app) => loader.instances()[app],
       onAppsChanged: (specs) => {
         // A deleted app's series go with it (only served apps have traffic).
         series.retain(new Set(specs.map((a) => a.name)));
@@ -484,6 +486,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
     queueDepth: () => gw.queueDepth(),
     vmsLive: () => gw.liveVms(),
     poolIdle: () => poolIdle,
+    instances: () => loader.instances(),
   });
 
   let examples: string[] = [];
