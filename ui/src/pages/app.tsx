@@ -6,10 +6,10 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, call, upload, type App, type LogEntry, type Point, type Version } from '../api.ts';
-import { ms, short, when } from '../format.ts';
+import { bytes, ms, short, when } from '../format.ts';
 import { usePoll } from '../poll.ts';
 import { navigate } from '../router.ts';
-import { tarKind } from '../tar.ts';
+import { filesOfEntry, filesOfInput, tarKind, writeTar, type DirFile } from '../tar.ts';
 import { Charts } from './overview.tsx';
 
 const LIMITS = [
@@ -129,46 +129,87 @@ function Deploy(props: { app: string; onDeployed: () => void }) {
   const [status, setStatus] = useState('');
   const [dragging, setDragging] = useState(false);
 
-  const deploy = async (file: File): Promise<void> => {
+  /** Uploads `body` (an app directory's tar, built by the daemon, or an image export), then deploys it. */
+  const send = async (body: Blob, kind: 'app' | 'image', label: string): Promise<void> => {
+    setProgress(0);
+    setStatus(`Uploading ${label} (${kind === 'app' ? 'app directory: the daemon builds it' : 'image export'})…`);
+    const res = await upload<{ digest: string }>(kind === 'app' ? '/v1/images/build' : '/v1/images', body, setProgress);
+    setStatus(`Uploaded ${short(res.digest)}; deploying…`);
+    const v = await call<{ version: number }>('POST', `/v1/apps/${props.app}/versions`, { image: res.digest });
+    setStatus(`Deployed: v${v.version} is current.`);
+    props.onDeployed();
+  };
+
+  const attempt = async (what: () => Promise<void>): Promise<void> => {
     try {
-      setStatus(`Reading ${file.name}…`);
-      const kind = await tarKind(file);
-      if (kind === undefined) {
-        setStatus(`${file.name} is neither an app directory tar (nanovisor.json at the top) nor an image export (nanovisor image export).`);
-        return;
-      }
-      setProgress(0);
-      setStatus(`Uploading ${file.name} (${kind === 'app' ? 'app directory: the daemon builds it' : 'image export'})…`);
-      const res = await upload<{ digest: string }>(kind === 'app' ? '/v1/images/build' : '/v1/images', file, setProgress);
-      setStatus(`Uploaded ${short(res.digest)}; deploying…`);
-      const v = await call<{ version: number }>('POST', `/v1/apps/${props.app}/versions`, { image: res.digest });
-      setStatus(`Deployed: v${v.version} is current.`);
-      props.onDeployed();
+      await what();
     } catch (e) {
       setStatus(`Deploy failed: ${(e as Error).message}`);
     } finally {
       setProgress(undefined);
-      const input = document.getElementById('deploy-file') as HTMLInputElement | null;
-      if (input !== null) input.value = '';
+      for (const id of ['deploy-file', 'deploy-dir']) {
+        const input = document.getElementById(id) as HTMLInputElement | null;
+        if (input !== null) input.value = '';
+      }
     }
+  };
+
+  const deployFile = (file: File): Promise<void> => attempt(async () => {
+    setStatus(`Reading ${file.name}…`);
+    const kind = await tarKind(file);
+    if (kind === undefined) {
+      setStatus(`${file.name} is neither an app directory tar (nanovisor.json at the top) nor an image export (nanovisor image export).`);
+      return;
+    }
+    await send(file, kind, file.name);
+  });
+
+  const deployDir = (name: string, files: DirFile[]): Promise<void> => attempt(async () => {
+    if (!files.some((f) => f.path === 'nanovisor.json')) {
+      setStatus(`${name} has no nanovisor.json at its top: choose the app's own directory.`);
+      return;
+    }
+    const size = files.reduce((n, f) => n + f.file.size, 0);
+    await send(writeTar(files), 'app', `${name}/ (${files.length} files, ${bytes(size)})`);
+  });
+
+  const onDrop = (e: DragEvent): void => {
+    e.preventDefault();
+    setDragging(false);
+    // Entries must be taken while the drop event runs: the list is emptied after it.
+    const entry = e.dataTransfer?.items[0]?.webkitGetAsEntry?.() ?? null;
+    const file = e.dataTransfer?.files[0];
+    if (entry !== null && entry.isDirectory) void attempt(async () => {
+      setStatus(`Reading ${entry.name}/…`);
+      await deployDir(entry.name, await filesOfEntry(entry as FileSystemDirectoryEntry));
+    });
+    else if (file !== undefined) void deployFile(file);
   };
 
   return (
     <div
       class={`drop${dragging ? ' dragging' : ''}`}
+      id="deploy-drop"
       onDragOver={(e) => { e.preventDefault(); setDragging(true); }}
       onDragLeave={() => setDragging(false)}
-      onDrop={(e) => {
-        e.preventDefault();
-        setDragging(false);
-        const f = e.dataTransfer?.files[0];
-        if (f !== undefined) void deploy(f);
-      }}
+      onDrop={onDrop}
     >
-      <label for="deploy-file">Deploy a new version: drop a tar of the app directory or an image export here, or choose the file</label>
-      <input id="deploy-file" type="file" accept=".tar,application/x-tar" onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f !== undefined) void deploy(f); }} />
+      <p><strong>Deploy a new version:</strong> drop the app's directory, a tar of it or an image export here, or choose one.</p>
+      <div class="pickers">
+        <div>
+          <label for="deploy-dir">Choose the app directory</label>
+          <input id="deploy-dir" type="file" {...{ webkitdirectory: true }} onChange={(e) => {
+            const list = e.currentTarget.files;
+            if (list !== null && list.length > 0) void deployDir(list[0]!.webkitRelativePath.split('/')[0]!, filesOfInput(list));
+          }} />
+        </div>
+        <div>
+          <label for="deploy-file">Choose a tar (app directory or image export)</label>
+          <input id="deploy-file" type="file" accept=".tar,application/x-tar" onChange={(e) => { const f = e.currentTarget.files?.[0]; if (f !== undefined) void deployFile(f); }} />
+        </div>
+      </div>
       {progress !== undefined && <progress id="deploy-progress" max={1} value={progress} aria-label="Upload progress">{Math.round(progress * 100)} %</progress>}
-      <p role="status" id="deploy-status">{status}</p>
+      <p role="status" id="deploy-status">{status}{progress !== undefined && progress < 1 ? ` ${Math.round(progress * 100)} %` : ''}</p>
     </div>
   );
 }
