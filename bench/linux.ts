@@ -2,13 +2,15 @@
  * The linux driver (gVisor, ptrace platform) against its peers in the same run: a CGI
  * request in a fresh sandbox (`runsc run` per request), the cold start of a server sandbox
  * until ready, and requests through an awake server instance (relay + proxy) against the
- * same static server run natively on the host. Wake from zero is not measured: scale to
- * zero is not built yet. Needs root, runsc, gcc and busybox-static.
+ * same static server run natively on the host, and wake from zero: an idle instance
+ * checkpointed (`runsc checkpoint`), then restored (`runsc restore`) by a request, timed to
+ * that request's full response, against the cold start. Needs root, runsc, gcc and
+ * busybox-static.
  *
  * `node bench/linux.ts [--rounds N] [--json FILE]` (default bench/results/linux.json).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -73,10 +75,42 @@ try {
     return samples;
   };
   const inst = instance!;
+  const get = () => proxy(inst, { method: 'GET', url: '/', headers: {}, body: new Uint8Array(0), requestId: 'b', remoteAddress: '127.0.0.1', timeoutMs: 5000, maxResponseBytes: 1 << 20 });
   const awake = await through(requests, async () => {
-    await proxy(inst, { method: 'GET', url: '/', headers: {}, body: new Uint8Array(0), requestId: 'b', remoteAddress: '127.0.0.1', timeoutMs: 5000, maxResponseBytes: 1 << 20 });
+    await get();
   });
+
+  // Scale to zero: checkpoint, then a request wakes it (restore) and is answered.
+  const sleeps: number[] = [];
+  const restores: number[] = [];
+  const wakes: number[] = [];
+  const runscStart: number[] = [];
+  let imageBytes = 0;
+  for (let i = 0; i < rounds; i++) {
+    let t = performance.now();
+    await inst.sleep();
+    sleeps.push(performance.now() - t);
+    const dir = join(work, 'linux', 'checkpoints', inst.id);
+    imageBytes = readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+    await new Promise((r) => setTimeout(r, 100));
+    t = performance.now();
+    await inst.wake();
+    restores.push(performance.now() - t);
+    const res = await get();
+    wakes.push(performance.now() - t);
+    if (res.status !== 200) throw new Error(`woken instance answered ${res.status}`);
+    // What a runsc command costs before it does anything (Go runtime start, flags, state dir).
+    t = performance.now();
+    execFileSync('runsc', ['--root', join(work, 'state'), 'list'], { stdio: 'ignore' });
+    runscStart.push(performance.now() - t);
+  }
   await inst.stop();
+  const coldS = summarize(cold);
+  const wakeS = summarize(wakes);
+  rows.push({ group: 'linux wake', name: 'sleep: relay closes its socket + runsc checkpoint', unit: 'ms', summary: summarize(sleeps), note: `image ${(imageBytes / 1024).toFixed(0)} KiB` });
+  rows.push({ group: 'linux wake', name: 'runsc restore until the relay listens again', unit: 'ms', summary: summarize(restores) });
+  rows.push({ group: 'linux wake', name: 'wake from zero to the first full response', unit: 'ms', summary: wakeS, ratio: coldS.median / wakeS.median, note: `vs cold start ${coldS.median.toFixed(0)} ms` });
+  rows.push({ group: 'linux wake', name: 'runsc list (a runsc command\'s own start)', unit: 'ms', summary: summarize(runscStart) });
   const native = spawn(join(work, 'counter'), ['9123'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 200));
   const nativeSamples = await through(requests, () => new Promise<void>((resolve, reject) => {
