@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { tempDir } from '../src/image/testing.ts';
 import { exampleDir, root } from './helpers.ts';
+import { wat } from './support/wat.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const shots = join(root, 'build', 'screenshots');
@@ -265,6 +266,45 @@ test('volumes: use against the quotas; take a snapshot (a bad name shown at the 
   await snap.waitFor({ state: 'detached' });
   const left = await (await fetch(`${apiUrl}/v1/volumes/notes/snapshots`, { headers: auth })).json() as unknown[];
   assert.equal(left.length, 0);
+});
+
+test("the live log tails the guest's stderr as requests finish", async () => {
+  // A CGI guest that answers "ok" and writes a line to its stderr.
+  const WASI = '"wasi_snapshot_preview1"';
+  const out = 'Status: 200 OK\nContent-Type: text/plain\n\nok\n';
+  const err = 'disk almost full (said the guest)\n';
+  const dir = join(tmp.path, 'noisy');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'noisy.wasm'), wat(`(module
+    (import ${WASI} "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 64) ${JSON.stringify(out)})
+    (data (i32.const 256) ${JSON.stringify(err)})
+    (func (export "_start")
+      (i32.store (i32.const 0) (i32.const 64)) (i32.store (i32.const 4) (i32.const ${out.length}))
+      (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 16)))
+      (i32.store (i32.const 0) (i32.const 256)) (i32.store (i32.const 4) (i32.const ${err.length}))
+      (drop (call $write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 16)))))`));
+  writeFileSync(join(dir, 'nanovisor.json'), JSON.stringify({ name: 'noisy', version: '1', module: 'noisy.wasm' }));
+  const tar = join(tmp.path, 'noisy.tar');
+  execFileSync('tar', ['-C', dir, '-cf', tar, '.']);
+  const auth = { authorization: `Bearer ${token}` };
+  const built = await (await fetch(`${apiUrl}/v1/images/build`, { method: 'POST', headers: { ...auth, 'content-type': 'application/x-tar' }, body: readFileSync(tar) })).json() as { digest: string };
+  const app = await fetch(`${apiUrl}/v1/apps`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'noisy', routes: [{ path: '/noisy' }] }) });
+  assert.equal(app.status, 201, await app.text());
+  const deployed = await fetch(`${apiUrl}/v1/apps/noisy/versions`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ image: built.digest }) });
+  assert.equal(deployed.status, 201, await deployed.text());
+
+  await page.goto(`${apiUrl}/ui/apps/noisy`);
+  await page.locator('#log-state', { hasText: 'live' }).waitFor();
+  await page.locator('#log-tail', { hasText: 'Nothing written to stderr yet.' }).waitFor();
+  const res = await fetch(`${gatewayUrl}/noisy/please`);
+  assert.equal(await res.text(), 'ok\n');
+  const requestId = res.headers.get('x-request-id')!;
+  await page.locator('#log-tail', { hasText: `${requestId} 200` }).waitFor();
+  await page.locator('#log-tail', { hasText: 'disk almost full (said the guest)' }).waitFor();
+  await page.locator(`#requests tr[data-request-id="${requestId}"]`).waitFor();
+  await shot('app-live-log');
 });
 
 test('delete an app with confirmation', async () => {
