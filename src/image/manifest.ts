@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, LIMIT_MAXIMA } from '../host/options.ts';
 import { NanovisorError } from '../shared/errors.ts';
+import { outboundSchema } from '../shared/outbound.ts';
 import { routeSchema } from '../shared/routes.ts';
 import { describeIssue, fieldPath } from '../shared/schema-problems.ts';
 import { volumeName } from '../shared/volumes.ts';
@@ -146,6 +147,8 @@ export const ManifestSchema = z.strictObject({
   mounts: z.array(mount).default([]),
   limits: limits.default({ ...DEFAULT_LIMITS }),
   routes: z.array(route).default([]),
+  /** Who the app may call over HTTP (docs/components.md "Outbound HTTP"); absent: no one. */
+  outbound: outboundSchema.optional(),
   snapshot: z.strictObject({ initialize: z.boolean().optional() }).optional(),
   build: buildStep.optional(),
 });
@@ -214,6 +217,7 @@ function driverProblems(json: unknown): ManifestProblem[] {
     if (r !== null && typeof r === 'object' && (r as Record<string, unknown>)['oci'] !== undefined) refuse('rootfs.oci', 'OCI image roots are not implemented yet: unpack the image into a directory and use rootfs.dir');
     if (r === undefined) refuse('rootfs', 'is required for the linux driver ({ "dir": ... }, { "binary": ... } or { "oci": ... })');
     if (srv !== undefined && srv['port'] === undefined) refuse('server.port', 'is required for a linux server (the TCP port it listens on in its sandbox)');
+    if (m['outbound'] !== undefined) refuse('outbound', 'not implemented for the linux driver (its sandbox has no network)');
   } else if (m['driver'] === undefined || m['driver'] === 'wasi') {
     if (m['module'] === undefined) refuse('module', 'is required');
     if (m['rootfs'] !== undefined) refuse('rootfs', 'only a linux app has a rootfs (set "driver": "linux")');
