@@ -18,6 +18,7 @@
  * at start.
  */
 import { loadComponentTools } from '../host/component/index.ts';
+import { loadServerTools } from '../host/server/asyncify.ts';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { scriptName, type AppSpec } from '../gateway/index.ts';
@@ -598,6 +599,8 @@ export class ControlPlane {
     // An upload may hold a WASI 0.2 component: its build checks it with the transpiler,
     // loaded once per process (~0.1 s) on the first build through the API.
     if (action.kind === 'BuildImage' || action.kind === 'UploadImage') await loadComponentTools();
+    // A build of a wasi server rewrites its module with Binaryen (~0.6 s to load, once).
+    if (action.kind === 'BuildImage') await loadServerTools();
     const spec = this.#o.checkSpec === undefined ? undefined : this.#candidate(action);
     if (spec !== undefined) await this.#o.checkSpec!(spec);
     // Between two VMs of an exclusive volume: a snapshot, restore or import of it.

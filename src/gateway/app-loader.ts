@@ -6,8 +6,8 @@
  * requests in flight have finished on it.
  */
 import type { HostImage, HostRunOptions, VmHandle, VmHost } from '../host/index.ts';
-import type { Socket } from 'node:net';
 import { NanovisorError } from '../shared/errors.ts';
+import type { Upstream } from './proxy.ts';
 import type { InstanceView } from './scale-to-zero.ts';
 import type { Gateway, GatewayApp, GatewayRoute } from './server.ts';
 
@@ -44,13 +44,15 @@ export interface ServerConfig {
   idleTimeoutMs?: number | undefined;
 }
 
-/** A running server instance, as the loader holds it. */
-export interface LoadedInstance {
-  connect(): Promise<Socket>;
+/**
+ * A running server instance, as the loader holds it: where its requests go (connections to a
+ * linux sandbox's port, or exchanges with a wasi instance), how to stop it, and its view.
+ */
+export type LoadedInstance = Upstream & {
   stop(): Promise<void>;
   /** Its state (awake, asleep, ...), wakes and sleeps, for the API and metrics. */
   readonly view?: InstanceView;
-}
+};
 
 export type LoaderLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
@@ -83,7 +85,7 @@ const loadKey = (s: AppSpec) => `${s.digest}@m${s.memoryLimitBytes}`;
 /** The gateway app of a spec on a loaded handle. */
 export function gatewayApp(spec: AppSpec, handle: VmHandle, instance?: LoadedInstance): GatewayApp {
   return {
-    ...(instance === undefined ? {} : { upstream: { connect: () => instance.connect() } }),
+    ...(instance === undefined ? {} : { upstream: instance.exchange === undefined ? { connect: () => instance.connect!() } : { exchange: (r, o) => instance.exchange!(r, o) } }),
     name: spec.name,
     routes: spec.routes,
     handle,

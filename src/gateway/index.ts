@@ -12,4 +12,5 @@ export { AppSlots } from './concurrency.ts';
 export { DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT_MS, compileRoutes, createGateway, matchRoute } from './server.ts';
 export type { Gateway, GatewayApp, GatewayOptions, GatewayRoute, RequestRecord } from './server.ts';
 export { AppLoader, gatewayApp } from './app-loader.ts';
-export type { AppLoaderOptions, AppSpec } from './app-loader.ts';
+export type { AppLoaderOptions, AppSpec, LoadedInstance, ServerConfig } from './app-loader.ts';
+export type { Upstream } from './proxy.ts';

@@ -11,16 +11,22 @@
  */
 import type { Socket } from 'node:net';
 import { NanovisorError } from '../shared/errors.ts';
+import type { Upstream } from './proxy.ts';
 
-/** An instance that can sleep and wake (the driver's part). */
-export interface SleepableInstance {
-  connect(): Promise<Socket>;
-  /** Puts the instance to sleep (no connection is open). */
+/**
+ * An instance that can sleep and wake (the driver's part): reached by connections (linux)
+ * or by exchanges of whole requests (wasi, src/host/server).
+ */
+export type SleepableInstance = Upstream & {
+  /** Puts the instance to sleep (no connection is open); rejects when it cannot (it serves on). */
   sleep(): Promise<void>;
   /** Brings it back; resolves once it accepts connections again. */
   wake(): Promise<void>;
   stop(): Promise<void>;
-}
+};
+
+type Exchange = NonNullable<Upstream['exchange']>;
+
 
 /** `awake` serves; `sleeping` is being put to sleep; `asleep` holds no sandbox or VM; `waking` is coming back. */
 export type InstanceState = 'awake' | 'sleeping' | 'asleep' | 'waking';
@@ -59,10 +65,27 @@ export class ScaleToZero {
   #stopped = false;
   #view = { sleeps: 0, wakes: 0, lastWakeMs: null as number | null, buffered: 0, lastRequest: null as string | null };
 
+  /** Set when the instance takes exchanges (wasi): one request in, its response out. */
+  readonly exchange: Exchange | undefined;
+
   constructor(inner: SleepableInstance, options: ScaleToZeroOptions) {
     this.#inner = inner;
     this.#o = options;
+    const exchange = inner.exchange;
+    this.exchange = exchange === undefined ? undefined : (request, o) => this.#exchange(exchange, request, o);
     this.#arm();
+  }
+
+  async #exchange(exchange: Exchange, request: Uint8Array, o: Parameters<Exchange>[1]): Promise<Uint8Array> {
+    this.#view.lastRequest = new Date().toISOString();
+    this.#open++;
+    this.#disarm();
+    try {
+      if (this.#state !== 'awake') await this.#awaitAwake();
+      return await exchange(request, o);
+    } finally {
+      this.#closed();
+    }
   }
 
   get view(): InstanceView {
@@ -70,13 +93,15 @@ export class ScaleToZero {
   }
 
   async connect(): Promise<Socket> {
+    const inner = this.#inner;
+    if (inner.connect === undefined) throw new NanovisorError('NV_HOST_FAULT', 'this server instance takes exchanges, not connections');
     this.#view.lastRequest = new Date().toISOString();
     this.#open++;
     this.#disarm();
     let socket: Socket;
     try {
       if (this.#state !== 'awake') await this.#awaitAwake();
-      socket = await this.#inner.connect();
+      socket = await inner.connect();
     } catch (e) {
       this.#closed();
       throw e;

@@ -397,7 +397,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       record.errorMessage = err.message;
       record.vmMs = performance.now() - started;
       const cause = (err.cause as { code?: string } | undefined)?.code;
-      const status = err.code === 'NV_GUEST_TIMEOUT' ? 504 : cause === 'NV_LINUX_UNAVAILABLE' || cause === 'NV_INSTANCE_UNAVAILABLE' ? 503 : 502;
+      const status = err.code === 'NV_GUEST_TIMEOUT' ? 504 : err.code === 'NV_GUEST_OUTPUT_LIMIT' ? 502
+        : cause === 'NV_LINUX_UNAVAILABLE' || cause === 'NV_INSTANCE_UNAVAILABLE' || cause === 'NV_HOST_SHARD_CRASHED' || cause === 'NV_HOST_CLOSED' ? 503 : 502;
       if (cause !== undefined && status === 503) record.errorCode = cause;
       answer(res, status, id, `the app "${app.name}" ${status === 504 ? 'did not answer in time' : status === 503 ? `is not available: ${err.message}` : 'could not be reached'} (${record.errorCode})`, false, status === 503 ? ['retry-after', '1'] : []);
       return done(status);

@@ -10,7 +10,11 @@ import { prepareModule, prepareSnapshot, type PreparedModule } from './prepare.t
 import { componentToolsLoaded, isComponent, loadComponentTools } from './component/index.ts';
 import { decodeSnapshot } from './snapshot/format.ts';
 import type { RunResult, VmOptions } from './options.ts';
-import { imageKey, type HostImage, type HostRunOptions, type HostStats, type VmHandle, type VmHost } from './vm-host.ts';
+import {
+  imageKey, type ExchangeOptions, type HostImage, type HostRunOptions, type HostStats, type ServerEndInfo, type ServerHost, type ServerInfo,
+  type ServerStartOptions, type VmHandle, type VmHost,
+} from './vm-host.ts';
+import { ServerTable } from './server/server-table.ts';
 import { NanoVm } from './vm.ts';
 import { watchdog } from './interrupt/watchdog.ts';
 
@@ -38,13 +42,14 @@ function prepareImage(image: HostImage): { prepared: PreparedModule; tree: Image
  * const r = await host.run(h, { args: ['hello'], timeoutMs: 1000 });
  * await host.close();
  */
-export class InProcessHost implements VmHost {
+export class InProcessHost implements VmHost, ServerHost {
   readonly #loaded = new Map<string, Loaded>();
   readonly #inflight = new Set<Promise<RunResult>>();
   #live = 0;
   #runs = 0;
   #closed = false;
   #adopted = 0;
+  readonly #servers = new ServerTable();
 
   load(image: HostImage): Promise<VmHandle> {
     if (isComponent(image.module) && !componentToolsLoaded()) {
@@ -117,6 +122,36 @@ export class InProcessHost implements VmHost {
     return p;
   }
 
+  async startServer(handle: VmHandle, id: string, options: ServerStartOptions): Promise<void> {
+    this.#checkOpen();
+    const loaded = this.#get(handle);
+    await this.#servers.start(loaded.prepared, loaded.tree, id, options);
+  }
+
+  exchange(id: string, request: Uint8Array, options: ExchangeOptions): Promise<Uint8Array> {
+    return this.#servers.exchange(id, request, options);
+  }
+
+  async sleepServer(id: string): Promise<ServerInfo | false> {
+    return this.#servers.sleep(id);
+  }
+
+  async wakeServer(id: string): Promise<boolean> {
+    return this.#servers.wake(id);
+  }
+
+  serverEnded(id: string): Promise<ServerEndInfo> {
+    return this.#servers.ended(id);
+  }
+
+  async stopServer(id: string): Promise<void> {
+    this.#servers.stop(id);
+  }
+
+  async serverInfo(id: string): Promise<ServerInfo | undefined> {
+    return this.#servers.info(id);
+  }
+
   unload(handle: VmHandle): Promise<void> {
     const loaded = this.#loaded.get(handle.key);
     if (loaded !== undefined && --loaded.refs <= 0) this.#loaded.delete(handle.key);
@@ -127,7 +162,7 @@ export class InProcessHost implements VmHost {
   statsSync(): HostStats {
     let poolIdle = 0;
     for (const l of this.#loaded.values()) poolIdle += l.prepared.pool?.stats.idle ?? 0;
-    return { liveVms: this.#live, poolIdle, loaded: this.#loaded.size, runs: this.#runs, processes: 1 };
+    return { liveVms: this.#live + this.#servers.size, poolIdle, loaded: this.#loaded.size, runs: this.#runs, processes: 1 };
   }
 
   stats(): Promise<HostStats> {
@@ -136,6 +171,7 @@ export class InProcessHost implements VmHost {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#servers.stopAll();
     await Promise.allSettled([...this.#inflight]);
     this.#loaded.clear();
   }

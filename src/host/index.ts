@@ -41,5 +41,7 @@ export async function runWasmAsync(module: Uint8Array | PreparedModule, options:
 }
 export { ShardedHost, Supervisor } from './shards/index.ts';
 export { InProcessHost } from './in-process-host.ts';
-export { imageKey } from './vm-host.ts';
-export type { HostImage, HostRunOptions, HostStats, VmHandle, VmHost } from './vm-host.ts';
+export { imageKey, isServerHost } from './vm-host.ts';
+export { ServerInstance } from './server/index.ts';
+export type { InstanceEvent } from './server/index.ts';
+export type { ExchangeOptions, HostImage, HostRunOptions, HostStats, ServerEndInfo, ServerHost, ServerInfo, ServerStartOptions, VmHandle, VmHost } from './vm-host.ts';

@@ -85,6 +85,68 @@ export interface VmHost {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
+/** How a wasi server instance is started (docs/server-apps.md); secure defaults as for runs. */
+export interface ServerStartOptions {
+  /** Full argv, argv[0] included. */
+  args: readonly string[];
+  env?: Readonly<Record<string, string>>;
+  mounts?: readonly Mount[];
+  writableLayerBytes?: number;
+  /** Longest time from boot to the first wait in sock_accept (ready). */
+  readyTimeoutMs: number;
+}
+
+/** One request's exchange with a server instance: its limits. */
+export interface ExchangeOptions {
+  timeoutMs: number;
+  maxResponseBytes: number;
+}
+
+/** How a server instance ended (src/host/server/server-vm.ts). */
+export interface ServerEndInfo {
+  reason: 'exit' | 'trap' | 'timeout' | 'stopped';
+  exitCode?: number;
+  message: string;
+}
+
+/** What a server instance reports: its state, memory, and counters. */
+export interface ServerInfo {
+  state: 'starting' | 'parked' | 'running' | 'sleeping' | 'ended';
+  /** Bytes of linear memory held now (0 while asleep). */
+  memoryBytes: number;
+  /** Bytes of the last checkpoint (what a sleeping instance holds). */
+  checkpointBytes: number;
+  wakes: number;
+  sleeps: number;
+  exchanges: number;
+}
+
+/**
+ * Long-running wasi server instances on a host (both implementations): started from a loaded
+ * image built with a `server` manifest, each request one exchange over the instance's
+ * preopened listening socket, put to sleep (checkpointed) and woken by the next exchange.
+ * Ids are the caller's. Everything crossing is plain data, so it crosses a process boundary.
+ */
+export interface ServerHost {
+  /** Boots an instance; resolves once it first waits in sock_accept (ready). */
+  startServer(handle: VmHandle, id: string, options: ServerStartOptions): Promise<void>;
+  /** One connection carrying `request`; resolves with the bytes the guest answered. A sleeping instance is woken first. */
+  exchange(id: string, request: Uint8Array, options: ExchangeOptions): Promise<Uint8Array>;
+  /** Checkpoints an instance parked in sock_accept with nothing waiting and drops its VM; false when it was not idle. */
+  sleepServer(id: string): Promise<ServerInfo | false>;
+  /** Restores a sleeping instance from its checkpoint (parked in sock_accept again); false when it was not asleep. */
+  wakeServer(id: string): Promise<boolean>;
+  /** Resolves when the instance ends (it exited, trapped, ran past a limit, was stopped, or its shard died: rejects). */
+  serverEnded(id: string): Promise<ServerEndInfo>;
+  stopServer(id: string): Promise<void>;
+  serverInfo(id: string): Promise<ServerInfo | undefined>;
+}
+
+/** Whether a host runs wasi server instances. */
+export function isServerHost(h: VmHost): h is VmHost & ServerHost {
+  return typeof (h as Partial<ServerHost>).startServer === 'function';
+}
+
 /** The key of an image: its digest (or the module's sha256) and its memory limit. */
 export function imageKey(image: HostImage): string {
   const id = image.digest ?? `sha256:${createHash('sha256').update(image.module).digest('hex')}`;

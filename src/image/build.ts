@@ -13,6 +13,7 @@ import { checkModule } from './module-check.ts';
 import { checkInitialMemory } from '../host/memory-limit.ts';
 import { encodeSnapshot } from '../host/snapshot/format.ts';
 import { preinitialize } from '../host/snapshot/preinit.ts';
+import { asyncifyServer, loadServerTools, serverToolsLoaded } from '../host/server/asyncify.ts';
 import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from '../host/snapshot/transform.ts';
 import { normalizeTag } from './oci.ts';
 import { componentToolsLoaded, isComponent, loadComponentTools, prepareComponent } from '../host/component/index.ts';
@@ -155,6 +156,8 @@ function sealBoot(module: Uint8Array, manifest: Manifest): { module: Uint8Array;
     sealed = extractSnapshot(module);
   } catch (e) {
     if (e instanceof SnapshotUnsupported) {
+      // A server sleeps as a checkpoint of its memory and globals: the snapshot form is what exposes them.
+      if (manifest.server !== undefined) throw new NanovisorError('NV_MANIFEST_INVALID', `server: this module cannot be checkpointed (${e.message})`);
       if (manifest.snapshot?.initialize === true) {
         throw new NanovisorError('NV_MANIFEST_INVALID', `snapshot.initialize: this module cannot be snapshotted (${e.message})`);
       }
@@ -211,7 +214,14 @@ export function buildImage(options: BuildOptions): BuildResult {
   // Before the snapshot transform: a few bytes of module can declare gigabytes of memory.
   checkInitialMemory(info.memory.minPages, manifest.limits.memoryBytes, 'limits.memoryBytes');
   const files = collectFiles(root, manifest.files);
-  const sealed = sealBoot(module, manifest);
+  let runnable: Uint8Array = module;
+  if (manifest.server !== undefined) {
+    // A server's sock_accept must be able to unwind its stack (it sleeps there): docs/server-apps.md.
+    if (!serverToolsLoaded()) throw new ServerToolsNeeded();
+    if (manifest.snapshot?.initialize === true) throw new NanovisorError('NV_MANIFEST_INVALID', 'snapshot.initialize: not for a server (its own start-up runs once at deploy and is checkpointed then)');
+    runnable = asyncifyServer(module);
+  }
+  const sealed = sealBoot(runnable, manifest);
   // The build step is how the module was made here, not part of what the image runs.
   const { build: _build, ...kept } = manifest;
   const put = options.store.put({ manifest: kept, files, ...sealed }, [tag]);
@@ -221,6 +231,9 @@ export function buildImage(options: BuildOptions): BuildResult {
 /** Thrown by buildImage for a component while the component tools are not loaded yet. */
 class ComponentToolsNeeded extends Error {}
 
+/** Thrown by buildImage for a wasi server while Binaryen (its sleep rewrite) is not loaded yet. */
+class ServerToolsNeeded extends Error {}
+
 /**
  * `buildImage` for callers that may build a WASI 0.2 component: loads the component tools
  * (src/host/component) when the module turns out to be one, and builds again.
@@ -229,10 +242,11 @@ export async function buildImageAsync(options: BuildOptions): Promise<BuildResul
   try {
     return buildImage(options);
   } catch (e) {
-    if (!(e instanceof ComponentToolsNeeded)) throw e;
+    if (!(e instanceof ComponentToolsNeeded) && !(e instanceof ServerToolsNeeded)) throw e;
+    if (e instanceof ServerToolsNeeded) await loadServerTools();
+    else await loadComponentTools();
   }
-  await loadComponentTools();
-  return buildImage(options);
+  return buildImageAsync(options);
 }
 
 /**

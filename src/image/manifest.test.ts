@@ -124,7 +124,9 @@ test('driver fields are refused by name on the wrong driver, and what is not imp
   assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, mounts: [{ guest: '/data' }] }), /mounts: not implemented yet for the linux driver/);
   assert.match(invalid({ name: 'x', driver: 'vm', module: 'x.wasm' }), /driver: must be "wasi" or "linux"/);
   assert.match(invalid({ name: 'x', module: 'x.wasm', rootfs: { dir: 'r' } }), /rootfs: only a linux app has a rootfs/);
-  assert.match(invalid({ name: 'x', module: 'x.wasm', server: { port: 1 } }), /server: long-running servers are not implemented yet for the wasi driver/);
+  assert.match(invalid({ name: 'x', module: 'x.wasm', server: { port: 1 } }), /server\.port: a wasi server has no port: it accepts on the listening socket preopened as fd 3/);
+  assert.match(invalid({ name: 'x', module: 'x.wasm', server: { ready: { http: '/' } } }), /server\.ready\.http: not implemented for the wasi driver/);
+  assert.match(invalid({ name: 'x', module: 'x.wasm', entry: 'run', server: {} }), /entry: a wasi server runs from "_start"/);
   assert.match(invalid({ name: 'x', module: 'x.wasm', limits: { processes: 2 } }), /limits\.processes: only the linux driver runs processes/);
   assert.match(invalid({ name: 'x' }), /module: is required/);
   assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: { port: 0 } }), /server\.port: must be 1\.\.65535/);
@@ -132,6 +134,11 @@ test('driver fields are refused by name on the wrong driver, and what is not imp
   assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: { port: 80, redy: {} } }), /unknown field "server\.redy"/);
   assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, limits: { processes: 5000 } }), /limits\.processes: must be at most 4096/);
   assert.match(invalid({ name: 'x', driver: 'linux', rootfs: { dir: 'r' }, server: {} }), /server\.port: is required for a linux server/);
+});
+
+test('a wasi server: no port, ready when it waits in sock_accept, an optional idle timeout', () => {
+  assert.deepEqual(parseManifest({ name: 'w', module: 'w.wasm', server: { idleTimeoutMs: 5000 } }, 'm').server, { ready: { tcp: true }, readyTimeoutMs: 10_000, idleTimeoutMs: 5000 });
+  assert.deepEqual(parseManifest({ name: 'w', module: 'w.wasm', server: {} }, 'm').server, { ready: { tcp: true }, readyTimeoutMs: 10_000 });
 });
 
 test('server.idleTimeoutMs: a positive number of ms up to a day; refused where scale to zero is not implemented', () => {

@@ -221,7 +221,6 @@ function driverProblems(json: unknown): ManifestProblem[] {
   } else if (m['driver'] === undefined || m['driver'] === 'wasi') {
     if (m['module'] === undefined) refuse('module', 'is required');
     if (m['rootfs'] !== undefined) refuse('rootfs', 'only a linux app has a rootfs (set "driver": "linux")');
-    if (srv !== undefined) refuse('server', 'long-running servers are not implemented yet for the wasi driver');
     if (srv !== undefined && srv['port'] !== undefined) refuse('server.port', 'a wasi server has no port: it accepts on the listening socket preopened as fd 3');
     const ready = srv?.['ready'];
     if (ready !== null && typeof ready === 'object' && (ready as Record<string, unknown>)['http'] !== undefined) refuse('server.ready.http', 'not implemented for the wasi driver: a wasi server is ready when it first waits in sock_accept (ready: { "tcp": true })');

@@ -27,7 +27,8 @@ import { DriverHost } from '../../drivers/driver-host.ts';
 import { ScaleToZero } from '../../gateway/scale-to-zero.ts';
 import { LinuxHost, probeRunsc, startServer, supervise, type RunscStatus } from '../../drivers/linux/index.ts';
 import { DEFAULT_PROCESSES } from '../../image/manifest.ts';
-import { InProcessHost, ShardedHost, enableEagerCompilation, type HostImage, type VmHost } from '../../host/index.ts';
+import { InProcessHost, ShardedHost, enableEagerCompilation, isServerHost, type HostImage, type VmHost } from '../../host/index.ts';
+import { startWasiServer } from './serve-instances.ts';
 import type { JailLayer, ShardExitEvent, ShardStartEvent } from '../../host/shards/index.ts';
 import { NanovisorMetrics, RequestLog, TrafficSeries, createLogger } from '../../observability/index.ts';
 import { createDashboard, type Dashboard, type ShardRow } from '../../dashboard/index.ts';
@@ -424,7 +425,10 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
   const loader = new AppLoader({
     startServer: async (spec, handle) => {
       const r = drivers.resolve(handle);
-      if (r.host !== linux) throw new NanovisorError('NV_MANIFEST_INVALID', 'server apps run on the linux driver only');
+      if (r.host !== linux) {
+        if (!isServerHost(r.host)) throw new NanovisorError('NV_HOST_FAULT', 'this host runs no wasi server instances');
+        return startWasiServer(spec, r.host, r.handle, log, metrics);
+      }
       const start = () => startServer(linux, r.handle, {
         args: spec.options.args ?? [], env: spec.options.env ?? {}, server: { ...spec.server!, port: spec.server!.port! },
         ...(spec.options.writableLayerBytes === undefined ? {} : { writableLayerBytes: spec.options.writableLayerBytes }),

@@ -5,7 +5,7 @@
  * one exactly once, in the order it received them.
  */
 import type { RunResult, VmOptions } from '../options.ts';
-import type { HostImage } from '../vm-host.ts';
+import type { ExchangeOptions, HostImage, ServerStartOptions } from '../vm-host.ts';
 
 /**
  * What a run on a shard may be given: the VmOptions that can cross a process boundary.
@@ -38,7 +38,18 @@ export type ShardRequest =
   | { id: number; op: 'run'; key: string; options: ShardRunOptions }
   | { id: number; op: 'hold'; key: string; count: number; options: ShardRunOptions }
   | { id: number; op: 'release'; key?: string }
-  | { id: number; op: 'stats' };
+  | { id: number; op: 'stats' }
+  | (ServerShardRequest & { id: number });
+
+/** Requests about a wasi server instance (by the caller's id, `server`), sent to the shard holding it. */
+export type ServerShardRequest =
+  | { op: 'server-start'; key: string; server: string; options: ServerStartOptions }
+  | { op: 'server-exchange'; server: string; request: Uint8Array; options: ExchangeOptions }
+  | { op: 'server-sleep'; server: string }
+  | { op: 'server-wake'; server: string }
+  | { op: 'server-ended'; server: string }
+  | { op: 'server-stop'; server: string }
+  | { op: 'server-info'; server: string };
 
 export type ShardOp = ShardRequest['op'];
 

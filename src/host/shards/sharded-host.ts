@@ -7,7 +7,9 @@
  */
 import { NanovisorError } from '../../shared/errors.ts';
 import type { RunResult } from '../options.ts';
-import type { HostImage, HostRunOptions, HostStats, VmHandle, VmHost } from '../vm-host.ts';
+import type {
+  ExchangeOptions, HostImage, HostRunOptions, HostStats, ServerEndInfo, ServerHost, ServerInfo, ServerStartOptions, VmHandle, VmHost,
+} from '../vm-host.ts';
 import { Supervisor, type SupervisorOptions } from './supervisor.ts';
 
 /**
@@ -19,7 +21,7 @@ import { Supervisor, type SupervisorOptions } from './supervisor.ts';
  * const r = await host.run(h, { args: ['hello'], timeoutMs: 1000 });
  * await host.close();
  */
-export class ShardedHost implements VmHost {
+export class ShardedHost implements VmHost, ServerHost {
   readonly supervisor: Supervisor;
   readonly #refs = new Map<string, number>();
   #live = 0;
@@ -49,6 +51,35 @@ export class ShardedHost implements VmHost {
       this.#live--;
       this.#runs++;
     });
+  }
+
+  async startServer(handle: VmHandle, id: string, options: ServerStartOptions): Promise<void> {
+    if (!this.#refs.has(handle.key)) throw new NanovisorError('NV_HOST_FAULT', `image ${handle.key} is not loaded on this host (load it first)`);
+    await this.supervisor.server({ op: 'server-start', key: handle.key, server: id, options });
+  }
+
+  async exchange(id: string, request: Uint8Array, options: ExchangeOptions): Promise<Uint8Array> {
+    return await this.supervisor.server({ op: 'server-exchange', server: id, request, options }) as Uint8Array;
+  }
+
+  async sleepServer(id: string): Promise<ServerInfo | false> {
+    return await this.supervisor.server({ op: 'server-sleep', server: id }) as ServerInfo | false;
+  }
+
+  async wakeServer(id: string): Promise<boolean> {
+    return await this.supervisor.server({ op: 'server-wake', server: id }) as boolean;
+  }
+
+  async serverEnded(id: string): Promise<ServerEndInfo> {
+    return await this.supervisor.server({ op: 'server-ended', server: id }) as ServerEndInfo;
+  }
+
+  async stopServer(id: string): Promise<void> {
+    await this.supervisor.server({ op: 'server-stop', server: id }).catch(() => {});
+  }
+
+  async serverInfo(id: string): Promise<ServerInfo | undefined> {
+    return (await this.supervisor.server({ op: 'server-info', server: id }).catch(() => null) as ServerInfo | null) ?? undefined;
   }
 
   async unload(handle: VmHandle): Promise<void> {

@@ -21,7 +21,7 @@ import type { RunResult } from '../options.ts';
 import { imageKey, type HostImage } from '../vm-host.ts';
 import { JAIL_LAYERS, Jail, type JailLayer, type JailOptions } from './jail.ts';
 import type {
-  HoldReply, ReleaseReply, ShardReady, ShardReply, ShardRequest, ShardRunOptions, ShardStats, WireError, WireRunResult,
+  HoldReply, ReleaseReply, ShardReady, ShardReply, ServerShardRequest, ShardRequest, ShardRunOptions, ShardStats, WireError, WireRunResult,
 } from './protocol.ts';
 
 export type { ShardRunOptions, ShardStats } from './protocol.ts';
@@ -179,6 +179,8 @@ export class Supervisor {
   readonly #execArgv: string[];
   readonly #restartDelayMs: number;
   readonly #modules = new Map<string, HostImage>();
+  /** The shard of each wasi server instance, by its id. */
+  readonly #servers = new Map<string, Shard>();
   readonly #inflight = new Set<Promise<unknown>>();
   #jail: Jail | undefined;
   #nextId = 1;
@@ -422,6 +424,29 @@ export class Supervisor {
 
   #checkKey(key: string): void {
     if (!this.#modules.has(key)) throw new NanovisorError('NV_USAGE', `module ${key} is not loaded: call load(bytes) first`);
+  }
+
+  /**
+   * Sends a request about a wasi server instance to the shard that holds it; `server-start`
+   * places a new instance on the least busy shard. A shard that dies takes its instances with
+   * it: their requests reject with NV_HOST_SHARD_CRASHED (and `server-ended` with it).
+   */
+  server(req: ServerShardRequest): Promise<unknown> {
+    try {
+      this.#checkOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    let shard = this.#servers.get(req.server);
+    if (req.op === 'server-start') {
+      this.#checkKey(req.key);
+      shard = this.#pick();
+      this.#servers.set(req.server, shard);
+    }
+    if (shard === undefined) return Promise.reject(new NanovisorError('NV_INSTANCE_UNAVAILABLE', `no server instance "${req.server}" on the shards`));
+    const p = this.#send(shard, { ...req, id: this.#nextId++ } as ShardRequest);
+    if (req.op === 'server-ended') void p.catch(() => {}).finally(() => this.#servers.delete(req.server));
+    return p;
   }
 
   /** The shard with the fewest outstanding requests, preferring ready ones; ties rotate. */

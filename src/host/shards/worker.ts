@@ -172,6 +172,20 @@ function handle(req: ShardRequest): unknown {
       return release(req.key);
     case 'stats':
       return stats();
+    case 'server-start':
+      return host.startServer(handleOf(req.key), req.server, req.options).then(() => null);
+    case 'server-exchange':
+      return host.exchange(req.server, req.request, req.options);
+    case 'server-sleep':
+      return host.sleepServer(req.server);
+    case 'server-wake':
+      return host.wakeServer(req.server);
+    case 'server-ended':
+      return host.serverEnded(req.server);
+    case 'server-stop':
+      return host.stopServer(req.server).then(() => null);
+    case 'server-info':
+      return host.serverInfo(req.server).then((i) => i ?? null);
   }
 }
 
