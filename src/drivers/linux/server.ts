@@ -176,7 +176,8 @@ export async function startServer(host: LinuxHost, handle: VmHandle, o: ServerSt
     }
     rmSync(slept);
     rmSync(imagePath, { recursive: true, force: true });
-    mkdirSync(imagePath, { recursive: true });
+    // The image holds the app's memory (its secrets too): only root reads it.
+    mkdirSync(imagePath, { recursive: true, mode: 0o700 });
     checkpointing = true;
     const c = await runCommand(bin, [...flags, 'checkpoint', '--image-path', imagePath, id], 60_000);
     if (c.code !== 0) {
