@@ -268,6 +268,82 @@ test('volumes: use against the quotas; take a snapshot (a bad name shown at the 
   assert.equal(left.length, 0);
 });
 
+/** The page's form controls, buttons and links that have no accessible name (label, aria-label, text). */
+function unlabelled(p: Page): Promise<string[]> {
+  return p.evaluate(() => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const d = (globalThis as any).document;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const named = (el: any): boolean => (el.getAttribute('aria-label') ?? '').trim() !== '' || el.getAttribute('aria-labelledby') !== null
+      || (el.id !== '' && d.querySelector(`label[for="${el.id.replace(/"/g, '\\"')}"]`) !== null) || el.closest('label') !== null;
+    const bad: string[] = [];
+    for (const el of d.querySelectorAll('input, textarea, select')) if (!named(el)) bad.push(el.outerHTML.slice(0, 120));
+    for (const el of d.querySelectorAll('button, a[href]')) if ((el.textContent ?? '').trim() === '' && !named(el)) bad.push(el.outerHTML.slice(0, 120));
+    return bad;
+  });
+}
+
+test('every control of every page is labelled; an app is reached and a limit saved with the keyboard only; every page reads at 390 px', async () => {
+  const pages: Array<[string, string]> = [['/ui/', '#apps tr[data-app="cgi-echo-c"]'], ['/ui/apps/cgi-echo-c', '#versions tbody tr'], ['/ui/images', '#images tbody tr'], ['/ui/volumes', '#volumes tbody tr'], ['/ui/volumes/notes', '#take-snapshot'], ['/ui/token', '#rotate']];
+  for (const [path, ready] of pages) {
+    await page.goto(`${apiUrl}${path}`);
+    await page.locator(ready).first().waitFor();
+    assert.deepEqual(await unlabelled(page), [], path);
+  }
+
+  await page.goto(`${apiUrl}/ui/`);
+  await page.locator('#apps tr[data-app="cgi-echo-c"]').waitFor();
+  const focused = (): Promise<string> => page.evaluate(() => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const el = (globalThis as any).document.activeElement;
+    return `${el?.tagName ?? ''}|${el?.id ?? ''}|${(el?.textContent ?? '').trim().slice(0, 40)}`;
+  });
+  const tabTo = async (want: (f: string) => boolean): Promise<void> => {
+    for (let i = 0; i < 80; i++) {
+      if (want(await focused())) return;
+      await page.keyboard.press('Tab');
+    }
+    assert.fail(`never focused; last: ${await focused()}`);
+  };
+  await tabTo((f) => f === 'A||cgi-echo-c');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/ui\/apps\/cgi-echo-c$/);
+  await page.waitForFunction(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === 'main');
+  await page.locator('#versions tbody tr').first().waitFor();
+  await tabTo((f) => f === 'INPUT|f-limits.timeoutMs|');
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.type('4000');
+  await page.keyboard.press('Enter');
+  await page.locator('#settings-status', { hasText: 'Saved.' }).waitFor();
+  for (;;) {
+    const app = await (await fetch(`${apiUrl}/v1/apps/cgi-echo-c`, { headers: { authorization: `Bearer ${token}` } })).json() as { limits: { timeoutMs?: number } };
+    if (app.limits.timeoutMs === 4000) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, storageState: await page.context().storageState() });
+  for (const [path, ready] of pages) {
+    await phone.goto(`${apiUrl}${path}`);
+    await phone.locator(ready).first().waitFor();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const wide = await phone.evaluate(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const g = globalThis as any;
+      if (g.document.documentElement.scrollWidth <= 391) return [];
+      // What sticks out, for the message: elements past the edge that no scrolling or clipping box holds.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const clipped = (e: any): boolean => { for (let p = e.parentElement; p !== null; p = p.parentElement) if (g.getComputedStyle(p).overflowX !== 'visible') return true; return false; };
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      return [...g.document.querySelectorAll('body *')].filter((e: any) => e.getBoundingClientRect().right > 391 && !clipped(e)).map((e: any) => `${e.tagName}.${e.className}#${e.id} ${Math.round(e.getBoundingClientRect().right)}`).slice(0, 8);
+    });
+    assert.deepEqual(wide, [], `no page-wide horizontal scroll at 390 px: ${path}`);
+  }
+  await phone.goto(`${apiUrl}/ui/apps/cgi-echo-c`);
+  await phone.locator('#versions tbody tr').first().waitFor();
+  await shot('app-390', phone);
+  await phone.close();
+});
+
 test("the live log tails the guest's stderr as requests finish", async () => {
   // A CGI guest that answers "ok" and writes a line to its stderr.
   const WASI = '"wasi_snapshot_preview1"';

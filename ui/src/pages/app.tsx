@@ -44,14 +44,18 @@ function Field(props: { id: string; label: string; error: string | undefined; ch
   );
 }
 
-function Settings(props: { app: App; onSaved: (a: App) => void }) {
+/**
+ * The form is keyed by the app's `updated` (a save shows the saved values); its status line
+ * lives in the page (`status`, `setStatus`), so "Saved." outlives that remount.
+ */
+function Settings(props: { app: App; onSaved: (a: App) => void; status: string; setStatus: (s: string) => void }) {
   const { app } = props;
   const [routes, setRoutes] = useState(JSON.stringify(app.routes, null, 1));
   const [env, setEnv] = useState(Object.entries(app.env).map(([k, v]) => `${k}=${v}`).join('\n'));
   const initialLimits: Record<string, string> = Object.fromEntries(LIMITS.map((l) => [l.key, app.limits[l.key] === undefined ? '' : String(app.limits[l.key])]));
   const [limits, setLimits] = useState<Record<string, string>>(initialLimits);
   const [errors, setErrors] = useState<Errors>({});
-  const [status, setStatus] = useState('');
+  const { status, setStatus } = props;
 
   const save = async (e: Event): Promise<void> => {
     e.preventDefault();
@@ -351,6 +355,7 @@ export function AppPage(props: { name: string }) {
     return { app, versions };
   }, 5000, [name, n]);
   const series = usePoll(() => call<{ intervalMs: number; points: Point[] }>('GET', `/ui/api/apps/${name}/series`), 2000, [name]);
+  const [settingsStatus, setSettingsStatus] = useState('');
   const reload = (): void => setN((x) => x + 1);
   if (data.value === undefined) {
     return <p role="status">{data.error === undefined ? 'Loading…' : data.error instanceof ApiError && data.error.status === 404 ? `No app named ${name}.` : data.error.message}</p>;
@@ -365,7 +370,7 @@ export function AppPage(props: { name: string }) {
       <Deploy app={app.name} onDeployed={reload} />
       <Versions app={app} versions={versions} onChanged={reload} />
       <h2>Settings</h2>
-      <Settings key={app.updated} app={app} onSaved={reload} />
+      <Settings key={app.updated} app={app} onSaved={reload} status={settingsStatus} setStatus={setSettingsStatus} />
       <h3>Secrets</h3>
       <p id="secrets">{app.secrets.length === 0 ? 'None.' : app.secrets.map((s) => <code key={s}>{s} </code>)} <span class="muted">Names only: values are write-only (set them with the API or <code>nanovisor deploy</code>).</span></p>
       <Requests app={app.name} />
