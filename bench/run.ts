@@ -15,6 +15,7 @@ import { bootBench, firstBootBench } from './boot.ts';
 import { concurrencyBench } from './concurrency.ts';
 import { densityBench } from './density.ts';
 import { httpBench, httpConfigFromEnv } from './http.ts';
+import { jsHttpBench } from './js-http.ts';
 import { preemptBench } from './preempt.ts';
 import { startupBench } from './startup.ts';
 import { formatTable, type Row } from './stats.ts';
@@ -45,6 +46,7 @@ const rows: Row[] = [
   ...(process.env['BENCH_STARTUP'] === '0' ? [] : await startupBench()),
   ...(process.env['BENCH_PREEMPT'] === '0' ? [] : await preemptBench()),
   ...(process.env['BENCH_HTTP'] === '0' ? [] : await httpBench()),
+  ...(process.env['BENCH_JS'] === '0' ? [] : await jsHttpBench()),
   ...(process.env['BENCH_CONCURRENCY'] === '0' ? [] : await concurrencyBench()),
   ...(process.env['BENCH_DENSITY'] === '0' ? [] : (await densityBench({ wasm: readFileSync(hello), target: Number(process.env['BENCH_DENSITY_TARGET'] ?? 50_000) })).rows),
 ];

@@ -4,7 +4,7 @@
  * `/echo` through its control plane, its gateway's handler served on the listening socket
  * inherited as fd 3 (as the other peers).
  *
- * Usage: node bench/peers/serve-server.ts MODULE.wasm
+ * Usage: node bench/peers/serve-server.ts MODULE.wasm (a preview1 module or a wasi:http component)
  * Environment: NV_BENCH_SHARDS host shards (default: one per core; 0: guests in the daemon's
  * process), NV_BENCH_TIMEOUT_MS the app's time limit (default 10 s). With an IPC channel it
  * sends `{ api: URL }` once the app is served.
@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from '../../src/cli/commands/serve.ts';
-import { ImageStore, buildImage } from '../../src/image/index.ts';
+import { ImageStore, buildImageAsync } from '../../src/image/index.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'nv-bench-serve-'));
 const appDir = join(dataDir, 'app');
@@ -23,7 +23,8 @@ mkdirSync(appDir);
 copyFileSync(process.argv[2]!, join(appDir, 'echo.wasm'));
 const timeoutMs = Number(process.env['NV_BENCH_TIMEOUT_MS'] ?? 10_000);
 writeFileSync(join(appDir, 'nanovisor.json'), JSON.stringify({ name: 'echo', module: 'echo.wasm', limits: { timeoutMs } }));
-const { tag } = buildImage({ dir: appDir, store });
+// Async: the module may be a WASI 0.2 component (the JS hello), which needs the component tools.
+const { tag } = await buildImageAsync({ dir: appDir, store });
 const shardsEnv = process.env['NV_BENCH_SHARDS'];
 const daemon = await startDaemon({
   dataDir, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 }, examples: false,

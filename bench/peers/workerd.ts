@@ -9,12 +9,12 @@ import { buildDir, peersDir, root } from './common.ts';
 
 export const workerdBin = join(root, 'node_modules', '.bin', 'workerd');
 
-/** Writes the workerd config next to a copy of the worker; returns the config path. */
-export function workerdConfig(): string {
+/** Writes the workerd config next to a copy of the worker (a file of bench/peers); returns the config path. */
+export function workerdConfig(worker = 'echo-worker.js'): string {
   const dir = join(buildDir, 'workerd');
   mkdirSync(dir, { recursive: true });
-  copyFileSync(join(peersDir, 'echo-worker.js'), join(dir, 'echo-worker.js'));
-  const config = join(dir, 'echo.capnp');
+  copyFileSync(join(peersDir, worker), join(dir, worker));
+  const config = join(dir, `${worker.replace(/\.js$/, '')}.capnp`);
   writeFileSync(config, `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -23,7 +23,7 @@ const config :Workerd.Config = (
 );
 
 const echoWorker :Workerd.Worker = (
-  modules = [ (name = "worker", esModule = embed "echo-worker.js") ],
+  modules = [ (name = "worker", esModule = embed "${worker}") ],
   compatibilityDate = "2024-09-23",
 );
 `);

@@ -100,6 +100,8 @@ export class NanoVm {
   #start: Function | undefined;
   /** A component's exports (its instance is the glue's, not one WebAssembly.Instance). */
   #component: Record<string, Record<string, (...args: never[]) => unknown>> | undefined;
+  /** Gives the component's pooled core instance back (a no-op when it has none). */
+  #releaseComponent: ((reusable: boolean) => void) | undefined;
   #componentWorld: 'command' | 'http' | undefined;
 
   private constructor(booted: Booted, options: VmOptions, startedAt: number, mode: PoolMode, interruptible: boolean) {
@@ -143,7 +145,8 @@ export class NanoVm {
       ? () => new RealmWaiter((fn) => vm!.#runSlice(fn, true, true), (e) => { if (vm !== undefined) vm.#failAsync(e); })
       : undefined;
     const booted = bootKernel(options, makeWaiter);
-    vm = new NanoVm(booted, options, startedAt, mode, prepared.pool !== undefined && prepared.interruptible === true);
+    const interruptible = prepared.component !== undefined ? prepared.component.interruptible : prepared.pool !== undefined && prepared.interruptible === true;
+    vm = new NanoVm(booted, options, startedAt, mode, interruptible);
     const created = vm;
     try {
       if (prepared.hasStart === false) created.#instantiate(prepared);
@@ -159,7 +162,9 @@ export class NanoVm {
   #instantiate(prepared: PreparedModule): void {
     const { kernel } = this;
     if (prepared.component !== undefined) {
-      this.#component = prepared.component.instantiate(kernel, prepared.component.world === 'http' ? httpInterfaces() : undefined);
+      const instance = prepared.component.instantiate(kernel, prepared.component.world === 'http' ? httpInterfaces() : undefined, () => this.#onInterrupt());
+      this.#component = instance.exports;
+      this.#releaseComponent = instance.release;
       this.#componentWorld = prepared.component.world;
       return;
     }
@@ -229,6 +234,7 @@ export class NanoVm {
   #teardown(reusable: boolean): void {
     this.#waiter?.stop();
     this.kernel.shutdown();
+    this.#releaseComponent?.(reusable);
     if (this.#pooled === undefined) return;
     if (reusable) this.#pooled.pool.release(this.#pooled.instance);
     else this.#pooled.pool.discard(this.#pooled.instance);

@@ -205,7 +205,7 @@ export function buildImage(options: BuildOptions): BuildResult {
   if (isComponent(module)) {
     if (!componentToolsLoaded()) throw new ComponentToolsNeeded();
     // Every check of `run` and the host, once: its world, its imports, its memory limit.
-    prepareComponent(module, manifest.limits.memoryBytes);
+    prepareComponent(module, manifest.limits.memoryBytes, { pool: false });
     const files = collectFiles(root, manifest.files);
     const put = options.store.put({ manifest, files, module }, [tag]);
     return { digest: put.digest, name: manifest.name, tag, size: put.size };

@@ -8,7 +8,13 @@
 import type { Kernel } from '../../kernel/kernel.ts';
 import { PROVIDED_INTERFACES, componentImports, interfaceName } from '../../kernel/p2/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
-import { applyMemoryLimit } from '../memory-limit.ts';
+import { MAX_PAGES, WASM_PAGE, applyMemoryLimit, checkInitialMemory } from '../memory-limit.ts';
+import { NotInstrumentable, instrumentInterrupts } from '../interrupt/instrument.ts';
+import { instrumentDirtyPages } from '../snapshot/dirty.ts';
+import { SnapshotUnsupported, extractSnapshot } from '../snapshot/transform.ts';
+import { SectionId, WasmBinaryError, readSections } from '../../shared/wasm-binary.ts';
+import { CorePool, markingExports, type PooledCore } from './core-pool.ts';
+import { TrackedDataView, TrackedUint8Array } from './host-writes.ts';
 import { transpileComponent } from './transpile.ts';
 
 /** Which world a component serves: a command (`wasi:cli/run`) or an HTTP handler. */
@@ -20,6 +26,15 @@ type Instantiate = (
   instantiateCore?: (m: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
 ) => Record<string, Record<string, (...args: never[]) => unknown>>;
 
+export type ComponentExports = Record<string, Record<string, (...args: never[]) => unknown>>;
+
+/** One VM's instance of a component: its exports, and how to give back what it borrowed from the pool. */
+export interface ComponentInstance {
+  readonly exports: ComponentExports;
+  /** Ends the instance; `reusable` false when its guest may have been stopped mid-flight. */
+  release(reusable: boolean): void;
+}
+
 export interface PreparedComponent {
   readonly world: ComponentWorld;
   /** Interfaces it imports, without versions. */
@@ -27,8 +42,19 @@ export interface PreparedComponent {
   readonly exports: readonly string[];
   /** Core modules by glue name, compiled with the memory limit. */
   readonly cores: ReadonlyMap<string, WebAssembly.Module>;
-  /** A fresh instance of the whole component against `kernel`; returns its exports. */
-  instantiate(kernel: Kernel, extra?: Record<string, object>): Record<string, Record<string, (...args: never[]) => unknown>>;
+  /**
+   * The pool of the main core module's instances (snapshot + dirty-page reset), when the
+   * component allows it; undefined: every VM instantiates the whole component afresh.
+   */
+  readonly pool: CorePool | undefined;
+  /** True when the pooled core module carries interrupt checks (time limits without node:vm). */
+  readonly interruptible: boolean;
+  /**
+   * An instance of the whole component against `kernel`: fresh glue (resource tables,
+   * trampolines) and small core modules, the main core module from the pool when there is one.
+   * `onInterrupt` is what the pooled module's interrupt checks call.
+   */
+  instantiate(kernel: Kernel, extra?: Record<string, object>, onInterrupt?: () => number | Promise<number>): ComponentInstance;
 }
 
 /** Interfaces the kernel provides, plus those a world adds (wasi:http for serve). */
@@ -51,7 +77,11 @@ function evaluateGlue(glue: string): Instantiate {
   if (/^\s*(export|import)\s/m.test(body) || !body.includes('function instantiate(')) {
     throw new NanovisorError('NV_HOST_FAULT', 'unexpected shape of the jco glue (one exported instantiate function expected)');
   }
-  return new Function(`${body}\nreturn instantiate;`)() as Instantiate;
+  // DataView and Uint8Array are the tracked ones, so what the glue writes into a pooled memory
+  // is marked (host-writes.ts). Its globalThis has no `process`: the glue's debug log reads
+  // process.env.JCO_DEBUG (a getenv) on every call it traces.
+  const glueGlobal = Object.freeze({ WebAssembly });
+  return new Function('DataView', 'Uint8Array', 'globalThis', `${body}\nreturn instantiate;`)(TrackedDataView, TrackedUint8Array, glueGlobal) as Instantiate;
 }
 
 /** Interfaces beyond the kernel's own that some entry point adds (the gateway's wasi:http). */
@@ -60,9 +90,10 @@ export const HTTP_INTERFACES: readonly string[] = ['wasi:http/types', 'wasi:http
 /**
  * Prepares component bytes for many VMs. NV_COMPONENT_UNKNOWN_IMPORTS names every interface
  * the kernel does not provide; NV_COMPONENT_NO_WORLD when it is neither a command nor an
- * HTTP handler.
+ * HTTP handler. Unless `pool` is false, the main core module is instrumented and pooled
+ * (core-pool.ts) when the component allows it.
  */
-export function prepareComponent(bytes: Uint8Array, memoryLimitBytes: number): PreparedComponent {
+export function prepareComponent(bytes: Uint8Array, memoryLimitBytes: number, options: { pool?: boolean } = {}): PreparedComponent {
   const t = transpileComponent(bytes);
   // Imports first: a component for another world is also told what it lacks here.
   const isHttp = t.exports.some((e) => interfaceName(e) === 'wasi:http/incoming-handler');
@@ -71,28 +102,112 @@ export function prepareComponent(bytes: Uint8Array, memoryLimitBytes: number): P
     throw new NanovisorError('NV_COMPONENT_UNKNOWN_IMPORTS', `component imports what the nanovisor kernel does not provide: ${missing.join(', ')}`, { details: { imports: missing } });
   }
   const world = worldOf(t.exports);
+  // `pool: false` (a build's check) skips the instrumentation, seconds for a JS engine.
+  const pooled = process.env['NANOVISOR_SNAPSHOT'] === 'off' || options.pool === false ? undefined : poolable(t.cores, memoryLimitBytes);
   const cores = new Map<string, WebAssembly.Module>();
   for (const [name, core] of t.cores) {
+    if (pooled?.main.name === name) { cores.set(name, pooled.main.module); continue; }
+    const tracked = pooled?.tracked.get(name);
     try {
-      cores.set(name, new WebAssembly.Module(applyMemoryLimit(core, memoryLimitBytes)));
+      cores.set(name, new WebAssembly.Module(tracked ?? applyMemoryLimit(core, memoryLimitBytes)));
     } catch (e) {
       if ((e as { code?: unknown }).code === 'NV_GUEST_MEMORY_LIMIT') throw e;
       throw new NanovisorError('NV_COMPONENT_MALFORMED', `invalid core module ${name} in the component: ${(e as Error).message}`, { cause: e });
     }
   }
   const instantiate = evaluateGlue(t.glue);
+  const getCore = (name: string): WebAssembly.Module => {
+    const m = cores.get(name);
+    if (m === undefined) throw new NanovisorError('NV_HOST_FAULT', `component glue asked for an unknown core module ${name}`);
+    return m;
+  };
+  const pool = pooled?.pool;
+  const mainModule = pooled === undefined ? undefined : cores.get(pooled.main.name);
+  const trackedModules = new Set([...(pooled?.tracked.keys() ?? [])].map((n) => cores.get(n)!));
   return {
     world,
     imports: t.imports.map(interfaceName),
     exports: t.exports,
     cores,
-    instantiate: (kernel, extra) => instantiate(
-      (name) => {
-        const m = cores.get(name);
-        if (m === undefined) throw new NanovisorError('NV_HOST_FAULT', `component glue asked for an unknown core module ${name}`);
-        return m;
-      },
-      { ...componentImports(kernel), ...extra },
-    ),
+    pool,
+    interruptible: pool !== undefined,
+    instantiate: (kernel, extra, onInterrupt) => {
+      const imports = { ...componentImports(kernel), ...extra };
+      if (pool === undefined) return { exports: instantiate(getCore, imports), release: () => {} };
+      const core = pool.acquire(onInterrupt);
+      let exports: ComponentExports;
+      try {
+        exports = instantiate(getCore, imports, (m, coreImports) => instantiateCore(m, coreImports, core, pool, mainModule!, trackedModules));
+      } catch (e) {
+        pool.release(core, true);
+        throw e;
+      }
+      let released = false;
+      return {
+        exports,
+        release: (reusable) => {
+          if (released) return;
+          released = true;
+          pool.release(core, reusable);
+        },
+      };
+    },
   };
+}
+
+/**
+ * How the glue's instances are made when the main module is pooled: the main module is the
+ * pooled instance with its imports pointed at this VM's glue; the modules that write its
+ * memory get its dirty map and their `realloc`s marked; the rest are instantiated as usual.
+ */
+function instantiateCore(
+  m: WebAssembly.Module, imports: WebAssembly.Imports | undefined, core: PooledCore, pool: CorePool,
+  main: WebAssembly.Module, tracked: ReadonlySet<WebAssembly.Module>,
+): WebAssembly.Instance {
+  if (m === main) {
+    pool.bind(core, imports as Record<string, Record<string, unknown>> | undefined);
+    return { exports: core.exports } as unknown as WebAssembly.Instance;
+  }
+  if (!tracked.has(m)) return new WebAssembly.Instance(m, imports);
+  const instance = new WebAssembly.Instance(m, { ...imports, nv: { dirty: core.mapMemory } });
+  return { exports: markingExports(instance.exports, core.map) } as unknown as WebAssembly.Instance;
+}
+
+interface Poolable {
+  readonly main: { name: string; module: WebAssembly.Module };
+  /** The other core modules that import a memory, instrumented to mark what they write. */
+  readonly tracked: Map<string, Uint8Array>;
+  readonly pool: CorePool;
+}
+
+/**
+ * Whether the component's main core module can be pooled, and its pool: exactly one core
+ * module defines a memory, its state is all in that memory, its globals and tables (the
+ * snapshot transform says so), and it and every other module that imports a memory take
+ * the dirty-page and interrupt instrumentation. Otherwise undefined: VMs instantiate afresh.
+ */
+function poolable(raw: ReadonlyMap<string, Uint8Array>, memoryLimitBytes: number): Poolable | undefined {
+  const definesMemory = (b: Uint8Array): boolean => readSections(b).some((s) => s.id === SectionId.MEMORY);
+  try {
+    const owners = [...raw].filter(([, b]) => definesMemory(b));
+    if (owners.length !== 1) return undefined;
+    const [name, bytes] = owners[0]!;
+    const extracted = extractSnapshot(bytes);
+    if (!extracted.snapshot.reusable) return undefined;
+    checkInitialMemory(extracted.snapshot.initialPages, memoryLimitBytes);
+    const dirty = instrumentDirtyPages(instrumentInterrupts(extracted.module));
+    const tracked = new Map<string, Uint8Array>();
+    for (const [other, b] of raw) {
+      if (other === name || !WebAssembly.Module.imports(new WebAssembly.Module(b)).some((i) => i.kind === 'memory')) continue;
+      tracked.set(other, instrumentDirtyPages(applyMemoryLimit(b, memoryLimitBytes)).module);
+    }
+    const module = new WebAssembly.Module(dirty.module);
+    const limitPages = Math.min(MAX_PAGES, Math.floor(memoryLimitBytes / WASM_PAGE));
+    const maximumPages = Math.min(extracted.snapshot.maximumPages ?? MAX_PAGES, limitPages);
+    return { main: { name, module }, tracked, pool: new CorePool(module, extracted.snapshot, maximumPages, dirty.mutatesTables) };
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'NV_GUEST_MEMORY_LIMIT') throw e;
+    if (e instanceof SnapshotUnsupported || e instanceof NotInstrumentable || e instanceof WasmBinaryError || e instanceof WebAssembly.CompileError) return undefined;
+    throw e;
+  }
 }
