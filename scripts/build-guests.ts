@@ -11,6 +11,11 @@
  *   examples/<app>/             -> build/examples/<app>/<app>.wasm, plus a copy of the app's
  *                                  manifest and other non-source files, so that
  *                                  `nanovisor build build/examples/<app>` works as it is.
+ *   examples/<app>/ with "script" (JavaScript/TypeScript) -> build/js-apps/<app>.wasm, compiled
+ *                                  through the cache build/js-cache that tests build with
+ *                                  (NANOVISOR_JS_CACHE); the source folder itself is the app.
+ *   templates/js, templates/ts  -> build/js-apps/template-<t>.wasm, the same way (their
+ *                                  sources hold no app name, so `nanovisor new js X` hits it).
  *
  * Incremental: a program is skipped while its output is newer than every input (its sources,
  * the headers or shared library files beside them, and this script). Two compilers run at a
@@ -28,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 
-type Lang = 'c' | 'cpp' | 'rust' | 'as' | 'wat' | 'component';
+type Lang = 'c' | 'cpp' | 'rust' | 'as' | 'wat' | 'component' | 'js';
 
 interface Job {
   /** Short name in progress lines and filters, e.g. `c/fd_read` or `examples/hello-c`. */
@@ -63,6 +68,13 @@ function listFilesDeep(dir: string, exts: string[]): string[] {
   }
   return out.sort();
 }
+
+/** What decides a compiled JavaScript app besides its own sources. */
+const JS_COMPILER_INPUTS = [
+  ...listFilesDeep(join(root, 'src', 'components', 'wit'), ['.wit']),
+  ...listFilesDeep(join(root, 'src', 'image', 'script'), ['.ts']),
+  join(root, 'scripts', 'js-app.ts'),
+];
 
 const baseName = (file: string): string => file.slice(file.lastIndexOf('/') + 1, file.length - extname(file).length);
 
@@ -113,6 +125,12 @@ function exampleJobs(): { jobs: Job[]; apps: string[] } {
     const appDir = join(dir, app);
     const output = join(root, 'build', 'examples', app, `${app}.wasm`);
     const label = `examples/${app}`;
+    const manifest = JSON.parse(readFileSync(join(appDir, 'nanovisor.json'), 'utf8')) as { script?: unknown };
+    if (typeof manifest.script === 'string') {
+      const inputs = [...listFilesDeep(appDir, ['.js', '.mjs', '.ts', '.mts', '.json']), ...JS_COMPILER_INPUTS];
+      jobs.push({ label, lang: 'js', sources: [appDir], inputs, output: join(root, 'build', 'js-apps', `${app}.wasm`) });
+      continue;
+    }
     const all = listFilesDeep(appDir, [...SOURCE_EXT]);
     const rs = all.filter((f) => f.endsWith('.rs'));
     const cpp = all.filter((f) => f.endsWith('.cpp') || f.endsWith('.cc'));
@@ -138,6 +156,21 @@ function exampleJobs(): { jobs: Job[]; apps: string[] } {
     }
   }
   return { jobs, apps };
+}
+
+/** The JavaScript and TypeScript templates, compiled into the cache that test/templates.test.ts uses. */
+function templateJobs(): Job[] {
+  const jobs: Job[] = [];
+  for (const t of ['js', 'ts']) {
+    const dir = join(root, 'templates', t);
+    if (!existsSync(join(dir, 'nanovisor.json'))) continue;
+    const script = (JSON.parse(readFileSync(join(dir, 'nanovisor.json'), 'utf8')) as { script: string }).script;
+    jobs.push({
+      label: `templates/${t}`, lang: 'js', sources: [dir, script],
+      inputs: [...listFilesDeep(dir, ['.js', '.ts', '.json']), ...JS_COMPILER_INPUTS], output: join(root, 'build', 'js-apps', `template-${t}.wasm`),
+    });
+  }
+  return jobs;
 }
 
 /** Copies an example's manifest and other non-source files next to its built module. */
@@ -190,6 +223,8 @@ function command(job: Job, tmpOut: string): { cmd: string; args: string[]; tool:
         tool: 'wat2wasm', cmd: process.execPath,
         args: [join(root, 'node_modules', 'wabt', 'bin', 'wat2wasm'), rel(job.sources[0]!), '-o', tmpOut],
       };
+    case 'js':
+      return { tool: 'js-app', cmd: process.execPath, args: [join(root, 'scripts', 'js-app.ts'), rel(job.sources[0]!), tmpOut, ...job.sources.slice(1)] };
     case 'component':
       return { tool: 'component-guest', cmd: process.execPath, args: [join(root, 'scripts', 'component-guest.ts'), rel(job.sources[0]!), tmpOut] };
     case 'as':
@@ -272,7 +307,7 @@ async function main(argv: string[]): Promise<number> {
     else filters.push(a);
   }
   const examples = exampleJobs();
-  const all = [...guestJobs(), ...examples.jobs].filter((j) => filters.length === 0 || filters.some((f) => j.label.includes(f)));
+  const all = [...guestJobs(), ...examples.jobs, ...templateJobs()].filter((j) => filters.length === 0 || filters.some((f) => j.label.includes(f)));
   const todo = all.filter((j) => force || !upToDate(j));
   const failures: Outcome[] = [];
   let next = 0;

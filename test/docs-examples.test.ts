@@ -9,7 +9,9 @@
 //   with `nanovisor` on PATH and HOME set to the scratch directory (so ~/.nanovisor is the
 //   page's own store and data dir), `build/` of this checkout linked in (the built guests and
 //   examples), `hello.wasm` (the C hello world), `cgi-echo.wasm` (the C CGI example) and an
-//   empty `data/` beside them; `curl` fails on an HTTP error. A block whose first command is
+//   empty `data/` beside them; `curl` fails on an HTTP error. JavaScript apps build through
+//   this checkout's cache of compiled components (`NANOVISOR_JS_CACHE=build/js-cache`, filled
+//   by `npm run guests`, templates included). A block whose first command is
 //   `nanovisor serve`, or marked `<!-- doc-test: daemon -->`, talks to a daemon this test
 //   starts on free ports for that page (127.0.0.1:7070 and :8080 in the block are rewritten to
 //   them; the bundled examples are deployed as on a first start).
@@ -125,7 +127,7 @@ for (const page of PAGES) {
   test(`${page}: every example runs, or says why it cannot`, async () => {
     const cwd = pageDir(page);
     const home = join(cwd, '.nanovisor');
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: cwd };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env['PATH'] ?? ''}`, HOME: cwd, NANOVISOR_JS_CACHE: join(buildDir, 'js-cache') };
     delete env['NANOVISOR_HOME'];
     delete env['NANOVISOR_SERVER'];
     delete env['NANOVISOR_GATEWAY'];

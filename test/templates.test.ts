@@ -15,6 +15,7 @@ import { ImageStore } from '../src/image/index.ts';
 import { tempDir } from '../src/image/testing.ts';
 
 const cli = fileURLToPath(new URL('../bin/nanovisor.js', import.meta.url));
+const JS_CACHE = fileURLToPath(new URL('../build/js-cache', import.meta.url));
 
 let tmp: { path: string } & Disposable;
 let daemon: ChildProcess;
@@ -61,7 +62,8 @@ async function nv(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Out> {
   let stderr = '';
   const code = await runCli(args, {
     stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: tmp.path,
-    env: { ...process.env, NANOVISOR_HOME: data, NANOVISOR_SERVER: apiUrl, NANOVISOR_GATEWAY: gatewayUrl, ...env },
+    // The JS/TS templates' components come from the cache `npm run guests` fills.
+    env: { ...process.env, NANOVISOR_HOME: data, NANOVISOR_SERVER: apiUrl, NANOVISOR_GATEWAY: gatewayUrl, NANOVISOR_JS_CACHE: JS_CACHE, ...env },
   });
   return { code, stdout, stderr };
 }
@@ -71,25 +73,29 @@ function ok(r: Out): string {
   return r.stdout;
 }
 
-test('the templates: C, C++, Rust, AssemblyScript, each as a command and as an HTTP handler', () => {
-  assert.deepEqual(TEMPLATES.map((t) => t.name), ['c', 'c-http', 'cpp', 'cpp-http', 'rust', 'rust-http', 'as', 'as-http']);
+test('the templates: C, C++, Rust, AssemblyScript, each as a command and as an HTTP handler; JavaScript and TypeScript handlers', () => {
+  assert.deepEqual(TEMPLATES.map((t) => t.name), ['c', 'c-http', 'cpp', 'cpp-http', 'rust', 'rust-http', 'as', 'as-http', 'js', 'ts']);
 });
 
-for (const { name: template } of TEMPLATES) {
-  const http = template.endsWith('-http');
+for (const { name: template, http = false, script = false } of TEMPLATES) {
   test(`nanovisor new ${template} NAME, build NAME, then ${http ? 'deploy and call it' : 'run it'}`, async () => {
     const app = `my-${template}`;
     const created = ok(await nv(['new', template, app]));
     assert.match(created, new RegExp(`^created ${app}/ from template ${template}: .*nanovisor\\.json`));
-    const manifest = JSON.parse(readFileSync(join(tmp.path, app, 'nanovisor.json'), 'utf8')) as { name: string; build?: { command: string[] } };
+    const manifest = JSON.parse(readFileSync(join(tmp.path, app, 'nanovisor.json'), 'utf8')) as { name: string; build?: { command: string[] }; script?: string };
     assert.equal(manifest.name, app);
-    assert.ok(manifest.build !== undefined, 'the manifest declares its build step');
+    if (script) assert.ok(manifest.build === undefined && manifest.script !== undefined, 'a script app needs no build step');
+    else assert.ok(manifest.build !== undefined, 'the manifest declares its build step');
 
     const built = await nv(['build', app]);
     assert.equal(built.code, 0, built.stderr);
     assert.match(built.stdout, new RegExp(`^${app}:latest sha256:[0-9a-f]{64} `));
-    assert.match(built.stderr, /^build step: (clang|clang\+\+|rustc|asc) /, 'the step is shown on stderr');
-    assert.ok(existsSync(join(tmp.path, app, `${app}.wasm`)), 'the module was compiled into the app directory');
+    if (script) {
+      assert.match(built.stderr, /^script: compiled component taken from the cache\n$/, built.stderr);
+    } else {
+      assert.match(built.stderr, /^build step: (clang|clang\+\+|rustc|asc) /, 'the step is shown on stderr');
+      assert.ok(existsSync(join(tmp.path, app, `${app}.wasm`)), 'the module was compiled into the app directory');
+    }
     const sealed = ImageStore.openHome(data).load(`${app}:latest`).manifest as { build?: unknown };
     assert.equal(sealed.build, undefined, 'the build step is not sealed into the image');
 
@@ -103,11 +109,12 @@ for (const { name: template } of TEMPLATES) {
     }
     const deployed = await nv(['deploy', app, '--json']);
     assert.equal(deployed.code, 0, deployed.stderr);
-    assert.match(deployed.stderr, /build step: /, 'deploy runs the build step too');
+    if (!script) assert.match(deployed.stderr, /build step: /, 'deploy runs the build step too');
     const res = await fetch(`${gatewayUrl}/${app}/hello`, { method: 'POST', body: 'ping' });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'text/plain');
-    assert.equal(await res.text(), `Hello from ${app}: POST /hello\nyou sent: ping\n`);
+    // A script app sees the whole path (a CGI app sees PATH_INFO, below its route).
+    assert.equal(await res.text(), `Hello from ${app}: POST ${script ? `/${app}` : ''}/hello\nyou sent: ping\n`);
   });
 }
 
@@ -133,7 +140,7 @@ test('a missing compiler is NV_BUILD_TOOL_MISSING saying what to install; a comp
 test('nanovisor new refuses an unknown template (naming the nearest), a bad name and a non-empty directory', async () => {
   const typo = await nv(['new', 'rsut', 'x']);
   assert.equal(typo.code, 2);
-  assert.match(typo.stderr, /new: no template "rsut"; did you mean "rust"\? templates: c, c-http, cpp, cpp-http, rust, rust-http, as, as-http \(nanovisor new --help\)/);
+  assert.match(typo.stderr, /new: no template "rsut"; did you mean "rust"\? templates: c, c-http, cpp, cpp-http, rust, rust-http, as, as-http, js, ts \(nanovisor new --help\)/);
   const badName = await nv(['new', 'c', 'Hello World']);
   assert.equal(badName.code, 2);
   assert.match(badName.stderr, /"Hello World" is not an app name/);

@@ -18,6 +18,7 @@ import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from '../ho
 import { normalizeTag } from './oci.ts';
 import { componentToolsLoaded, isComponent, loadComponentTools, prepareComponent } from '../host/component/index.ts';
 import { BINARY_PATH, collectRootfs } from './rootfs.ts';
+import { compileScript } from './script/index.ts';
 import { writeTar } from './tar.ts';
 import type { ImageStore } from './store.ts';
 import type { ImageFile } from './types.ts';
@@ -32,6 +33,16 @@ export interface BuildOptions {
   manifestPath?: string;
   /** Tag to set instead of the manifest's `name:version` (`NAME[:TAG]`). */
   tag?: string;
+  /**
+   * Where compiled JavaScript apps are cached by source hash (`buildImageAsync` only);
+   * without it every script app is compiled afresh.
+   */
+  scriptCache?: string;
+}
+
+export interface AsyncBuildResult extends BuildResult {
+  /** For a script app: whether its component came from the cache. */
+  scriptCached?: boolean;
 }
 
 export interface BuildResult {
@@ -178,6 +189,11 @@ function sealBoot(module: Uint8Array, manifest: Manifest): { module: Uint8Array;
  * // tag === 'hello-c:latest'
  */
 export function buildImage(options: BuildOptions): BuildResult {
+  return buildImageOf(options, undefined);
+}
+
+/** The app's directory and manifest, from a directory, a `.wasm` file or `manifestPath`. */
+function appOf(options: BuildOptions): { root: string; manifest: Manifest; tag: string } {
   const target = resolve(options.dir);
   let st;
   try {
@@ -195,8 +211,22 @@ export function buildImage(options: BuildOptions): BuildResult {
     manifest = readManifest(resolve(options.manifestPath ?? join(appDir, MANIFEST_FILE)));
   }
   const tag = normalizeTag(options.tag ?? manifestTag(manifest));
-  const root = realpathSync(appDir);
+  return { root: realpathSync(appDir), manifest, tag };
+}
+
+/** The build, with a script app's compiled component when there is one. */
+function buildImageOf(options: BuildOptions, compiled: Uint8Array | undefined): BuildResult {
+  const { root, manifest, tag } = appOf(options);
   if (manifest.driver === 'linux') return buildLinux(root, manifest, options.store, tag);
+  if (manifest.script !== undefined) {
+    if (compiled === undefined) throw new ScriptNeedsCompiling();
+    // Every check of `run` and the host, once: its world, its imports, its memory limit.
+    prepareComponent(compiled, manifest.limits.memoryBytes);
+    const files = collectFiles(root, manifest.files);
+    const { build: _build, ...kept } = manifest;
+    const put = options.store.put({ manifest: kept, files, module: compiled }, [tag]);
+    return { digest: put.digest, name: manifest.name, tag, size: put.size };
+  }
   if (manifest.module === undefined) throw new NanovisorError('NV_MANIFEST_INVALID', 'module: is required');
   const modulePath = resolve(root, manifest.module);
   if (!inside(root, modulePath)) filesInvalid(`module "${manifest.module}" is outside the app directory`, modulePath);
@@ -234,11 +264,28 @@ class ComponentToolsNeeded extends Error {}
 /** Thrown by buildImage for a wasi server while Binaryen (its sleep rewrite) is not loaded yet. */
 class ServerToolsNeeded extends Error {}
 
+/** Thrown by buildImage (sync) for a script app, which only buildImageAsync compiles. */
+class ScriptNeedsCompiling extends NanovisorError {
+  constructor() {
+    super('NV_SCRIPT_NOT_COMPILED', 'a JavaScript or TypeScript app ("script" in nanovisor.json) is compiled by the CLI: nanovisor build DIR, or nanovisor deploy DIR (which builds it here and uploads the image)');
+  }
+}
+
 /**
  * `buildImage` for callers that may build a WASI 0.2 component: loads the component tools
- * (src/host/component) when the module turns out to be one, and builds again.
+ * (src/host/component) when the module turns out to be one, and compiles a script app
+ * (src/image/script: esbuild, then componentize-js, cached in `scriptCache`).
  */
-export async function buildImageAsync(options: BuildOptions): Promise<BuildResult> {
+export async function buildImageAsync(options: BuildOptions): Promise<AsyncBuildResult> {
+  const { root, manifest } = appOf(options);
+  if (manifest.driver !== 'linux' && manifest.script !== undefined) {
+    const scriptPath = resolve(root, manifest.script);
+    if (!inside(root, scriptPath)) filesInvalid(`script "${manifest.script}" is outside the app directory`, scriptPath);
+    realInside(root, scriptPath, `script "${manifest.script}"`);
+    const compiled = await compileScript(root, manifest.script, options.scriptCache);
+    await loadComponentTools();
+    return { ...buildImageOf(options, compiled.component), scriptCached: compiled.cached };
+  }
   try {
     return buildImage(options);
   } catch (e) {

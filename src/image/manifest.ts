@@ -135,8 +135,13 @@ export const ManifestSchema = z.strictObject({
   /** Absent means `wasi` (kept absent, so a WebAssembly image's digest does not change). */
   driver: z.enum(DRIVERS, { message: 'must be "wasi" or "linux"' }).optional(),
   version: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}$/, { message: 'must be a tag: letters, digits, "_", ".", "-" (at most 128)' }).optional(),
-  /** The WebAssembly module (wasi driver; required there, refused for linux). */
+  /** The WebAssembly module (wasi driver; it or `script` is required there, refused for linux). */
   module: appPath.optional(),
+  /**
+   * A JavaScript or TypeScript entry (wasi driver, instead of `module`): bundled and compiled
+   * into a wasi:http/proxy component at build (docs/javascript.md).
+   */
+  script: appPath.optional(),
   /** The root filesystem (linux driver; required there, refused for wasi). */
   rootfs: rootfs.optional(),
   server: server.optional(),
@@ -210,6 +215,7 @@ function driverProblems(json: unknown): ManifestProblem[] {
   const srv = m['server'] !== null && typeof m['server'] === 'object' ? m['server'] as Record<string, unknown> : undefined;
   if (m['driver'] === 'linux') {
     if (m['module'] !== undefined) refuse('module', 'a linux app has no module; its program is args[0] in its rootfs');
+    if (m['script'] !== undefined) refuse('script', 'a linux app has no script; its program is args[0] in its rootfs');
     if (m['entry'] !== undefined && m['entry'] !== '_start') refuse('entry', 'not used by the linux driver (the program is args[0])');
     if (m['snapshot'] !== undefined) refuse('snapshot', 'not used by the linux driver');
     if (m['mounts'] !== undefined && Array.isArray(m['mounts']) && m['mounts'].length > 0) refuse('mounts', 'not implemented yet for the linux driver');
@@ -219,7 +225,13 @@ function driverProblems(json: unknown): ManifestProblem[] {
     if (srv !== undefined && srv['port'] === undefined) refuse('server.port', 'is required for a linux server (the TCP port it listens on in its sandbox)');
     if (m['outbound'] !== undefined) refuse('outbound', 'not implemented for the linux driver (its sandbox has no network)');
   } else if (m['driver'] === undefined || m['driver'] === 'wasi') {
-    if (m['module'] === undefined) refuse('module', 'is required');
+    if (m['module'] === undefined && m['script'] === undefined) refuse('module', 'is required (or "script", a JavaScript or TypeScript entry)');
+    if (m['module'] !== undefined && m['script'] !== undefined) refuse('script', 'give either "module" or "script", not both');
+    if (m['script'] !== undefined) {
+      if (m['entry'] !== undefined && m['entry'] !== '_start') refuse('entry', 'not used by a script app (its handler is the script\'s fetch listener or default export)');
+      if (m['snapshot'] !== undefined) refuse('snapshot', 'a script app is always pre-initialised at build (its top-level code runs once then)');
+      if (m['server'] !== undefined) refuse('server', 'a script app is an HTTP handler (a fresh VM per request), not a long-running server');
+    }
     if (m['rootfs'] !== undefined) refuse('rootfs', 'only a linux app has a rootfs (set "driver": "linux")');
     if (srv !== undefined && srv['port'] !== undefined) refuse('server.port', 'a wasi server has no port: it accepts on the listening socket preopened as fd 3');
     const ready = srv?.['ready'];

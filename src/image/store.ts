@@ -421,7 +421,8 @@ export class ImageStore {
       oci: p.oci,
       config: p.oci.config,
       layers: p.oci.layers.map((l) => ({ role: layerRole(l.mediaType), mediaType: l.mediaType, digest: l.digest, size: l.size })),
-      ...(p.manifest.driver === 'linux' ? { rootfsEntries: readTar(module).length } : { module: checkModule(module, { entry: p.manifest.entry }) }),
+      // A WASI 0.2 component has no preview1 imports and exports to list.
+      ...(p.manifest.driver === 'linux' ? { rootfsEntries: readTar(module).length } : isComponent(module) ? {} : { module: checkModule(module, { entry: p.manifest.entry }) }),
       fileCount: files.length,
     };
   }

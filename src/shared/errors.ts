@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   NV_MODULE_INVALID: { class: 'user', hint: 'The module is valid WebAssembly but can never start: a data or element segment lies outside its memory or table; fix how it is built (linker flags, initial memory).' },
   NV_MANIFEST_INVALID: { class: 'user', hint: 'Fix the named field in the manifest; see docs/manifest.md.' },
   NV_BUILD_TOOL_MISSING: { class: 'user', hint: 'Install the compiler the message names (a nanovisor checkout installs them all with `bash scripts/install.sh`); see docs/getting-started.md.' },
+  NV_SCRIPT_BUILD_FAILED: { class: 'user', hint: 'The JavaScript or TypeScript app did not build; the message points at the file and line (docs/javascript.md).' },
+  NV_SCRIPT_NOT_COMPILED: { class: 'user', hint: 'Build JavaScript and TypeScript apps with the CLI (nanovisor build DIR or nanovisor deploy DIR); the daemon does not compile them.' },
   NV_BUILD_STEP_FAILED: { class: 'user', hint: 'The app\'s build step (build.command in nanovisor.json) failed; fix the error its output shows above.' },
   NV_IMAGE_NOT_FOUND: { class: 'user', hint: 'List images with `nanovisor image ls`.' },
   NV_IMAGE_AMBIGUOUS: { class: 'user', hint: 'Give more characters of the digest, or the full name.' },

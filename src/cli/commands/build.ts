@@ -10,6 +10,7 @@ import { runBuildStep } from '../build-step.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagString, parseFlags, type FlagSpec } from '../flags.ts';
 import { formatSize } from './image-format.ts';
+import { scriptCacheDir } from '../script-cache.ts';
 
 const SPECS: FlagSpec[] = [
   { name: 'tag', short: 't', type: 'string' },
@@ -27,6 +28,10 @@ it lists. A bare FILE.wasm is built with a manifest made up from its name. The m
 import only WASI preview1 functions the kernel provides; files must stay inside DIR.
 The same inputs always give the same image digest.
 
+A JavaScript or TypeScript app ("script" in nanovisor.json) is bundled (esbuild) and
+compiled into a wasi:http/proxy component (componentize-js, ~15-40 s), cached by source
+hash in $NANOVISOR_JS_CACHE, else HOME/cache/js of the store (see docs/javascript.md).
+
 When the manifest declares a build step ("build": {"command": [...]}, as the apps that
 \`nanovisor new\` writes do), it runs first, in DIR: it compiles the sources into the
 module (clang, clang++, rustc --target wasm32-wasi, asc). Its output goes to stderr.
@@ -35,7 +40,8 @@ Flags:
   -t, --tag NAME[:TAG]   tag the image NAME:TAG instead of the manifest's name:version
   -f, --manifest FILE    read this manifest instead of DIR/nanovisor.json
   --store DIR            image store (default $NANOVISOR_HOME or ~/.nanovisor)
-  --json                 print {"digest","name","tag","size"} as JSON
+  --json                 print {"digest","name","tag","size"} as JSON (a script app adds
+                         "scriptCached": whether its component came from the cache)
   -q, --quiet            print only the digest
 
 Example:
@@ -59,7 +65,8 @@ export const buildCommand: Command = {
     if (p.positionals.length > 1 || p.rest.length > 0) {
       throw new NanovisorError('NV_USAGE', 'build: give one app directory or .wasm file');
     }
-    const store = ImageStore.openHome(storeHome(flagString(p, 'store'), io.env, io.cwd));
+    const home = storeHome(flagString(p, 'store'), io.env, io.cwd);
+    const store = ImageStore.openHome(home);
     const dir = resolve(io.cwd, p.positionals[0] ?? '.');
     if (flagString(p, 'manifest') === undefined && isDirectory(dir)) runBuildStep(dir, io);
     const manifestPath = flagString(p, 'manifest');
@@ -67,9 +74,13 @@ export const buildCommand: Command = {
     const result = await buildImageAsync({
       dir,
       store,
+      scriptCache: scriptCacheDir(home, io.env, io.cwd),
       ...(manifestPath === undefined ? {} : { manifestPath: resolve(io.cwd, manifestPath) }),
       ...(tag === undefined ? {} : { tag }),
     });
+    if (result.scriptCached !== undefined && !flagBool(p, 'quiet') && !flagBool(p, 'json')) {
+      io.stderr(result.scriptCached ? 'script: compiled component taken from the cache\n' : 'script: bundled and compiled into a component (cached for the next build)\n');
+    }
     if (flagBool(p, 'json')) io.stdout(`${JSON.stringify(result)}\n`);
     else if (flagBool(p, 'quiet')) io.stdout(`${result.digest}\n`);
     else io.stdout(`${result.tag} ${result.digest} (${formatSize(result.size)})\n`);

@@ -10,11 +10,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AppView } from '../../control/index.ts';
-import { ImageStore, storeHome } from '../../image/index.ts';
+import { ImageStore, MANIFEST_FILE, buildImageAsync, parseManifestText, storeHome, type Manifest } from '../../image/index.ts';
 import { NanovisorError, isNanovisorError } from '../../shared/errors.ts';
 import { parseVolumeFlag } from '../../shared/volumes.ts';
 import { REMOTE_FLAGS, REMOTE_USAGE, clientFromFlags, gatewayUrl, progressPrinter, routeText, type Health, type UpdateApp } from '../client.ts';
 import { runBuildStep } from '../build-step.ts';
+import { scriptCacheDir } from '../script-cache.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagList, flagString, parseFlags, type FlagSpec } from '../flags.ts';
 import { formatSize, shortDigest } from './image-format.ts';
@@ -24,7 +25,8 @@ const USAGE = `Usage: nanovisor deploy <DIR | FILE.wasm | IMAGE> [--name NAME] [
 
 Ships an app to the daemon and makes it serve. DIR holds nanovisor.json, its module and
 files (packed and built by the daemon; the manifest's build step, if any, runs here first
-and compiles the module); IMAGE is an image of the local store (NAME[:TAG] or
+and compiles the module). A JavaScript or TypeScript app ("script") is built here, as by
+nanovisor build, and its image uploaded. IMAGE is an image of the local store (NAME[:TAG] or
 a digest), uploaded as it is. The app is created if it does not exist; then the image is
 deployed as its next version, atomically: requests in flight finish on the old version.
 
@@ -63,6 +65,14 @@ const SPECS: FlagSpec[] = [
   { name: 'json', type: 'boolean' },
 ];
 
+/** Whether the app directory's manifest names a JavaScript or TypeScript `script`. */
+function isScriptApp(dir: string): boolean {
+  const file = join(dir, MANIFEST_FILE);
+  if (!existsSync(file)) return false;
+  const m = parseManifestText(readFileSync(file, 'utf8'), file);
+  return m.driver !== 'linux' && m.script !== undefined;
+}
+
 export const deployCommand: Command = {
   name: 'deploy',
   usage: USAGE,
@@ -87,33 +97,19 @@ export const deployCommand: Command = {
 
     // 1. The image: built by the daemon from a directory, or uploaded from the local store.
     const path = resolve(io.cwd, source);
-    let digest: string;
-    let manifestName: string;
-    let manifestRoutes: Route[];
-    if (existsSync(path)) {
-      if (statSync(path).isDirectory()) runBuildStep(path, io);
-      const packed = packAppDir(path);
-      manifestName = packed.manifest.name;
-      manifestRoutes = packed.manifest.routes.map(plainRoute);
-      note(`packed ${source}: ${packed.files} files, ${formatSize(packed.tar.length)}`);
-      const progress = showProgress ? progressPrinter(io.stderr, 'uploading', io.stderrIsTTY === true) : undefined;
-      const built = await api.buildImage(packed.tar, progress === undefined ? {} : { onProgress: progress });
-      progress?.done();
-      digest = built.digest;
-      note(`built ${built.tag} ${shortDigest(built.digest)}`);
-    } else {
-      const store = ImageStore.openHome(storeHome(flagString(p, 'store'), io.env, io.cwd));
+    const home = storeHome(flagString(p, 'store'), io.env, io.cwd);
+    /** Uploads an image of the local store as it is (same digest). */
+    const upload = async (ref: string): Promise<{ digest: string; manifest: Manifest; label: string }> => {
+      const store = ImageStore.openHome(home);
       let details;
       try {
-        details = store.inspect(source);
+        details = store.inspect(ref);
       } catch (e) {
         if (isNanovisorError(e, 'NV_IMAGE_NOT_FOUND') || isNanovisorError(e, 'NV_IMAGE_REF_INVALID')) {
-          throw new NanovisorError('NV_IMAGE_NOT_FOUND', `"${source}" is neither a directory, a file nor an image of the local store (${store.root})`);
+          throw new NanovisorError('NV_IMAGE_NOT_FOUND', `"${ref}" is neither a directory, a file nor an image of the local store (${store.root})`);
         }
         throw e;
       }
-      manifestName = details.manifest.name;
-      manifestRoutes = details.manifest.routes.map(plainRoute);
       const tmp = mkdtempSync(join(tmpdir(), 'nanovisor-deploy-'));
       try {
         const file = join(tmp, 'image.tar');
@@ -122,12 +118,35 @@ export const deployCommand: Command = {
         const progress = showProgress ? progressPrinter(io.stderr, 'uploading', io.stderrIsTTY === true) : undefined;
         const up = await api.uploadImage(tar, progress);
         progress?.done();
-        digest = up.digest;
         note(`uploaded ${details.tags[0] ?? shortDigest(details.digest)} ${shortDigest(up.digest)} (${formatSize(tar.length)})`);
+        return { digest: up.digest, manifest: details.manifest, label: details.tags[0] ?? shortDigest(details.digest) };
       } finally {
         rmSync(tmp, { recursive: true, force: true });
       }
+    };
+    let shipped: { digest: string; manifest: Manifest };
+    if (existsSync(path) && statSync(path).isDirectory() && isScriptApp(path)) {
+      // A JavaScript or TypeScript app is compiled here (the daemon runs no componentize-js),
+      // into the local store, then uploaded as an image.
+      runBuildStep(path, io);
+      const built = await buildImageAsync({ dir: path, store: ImageStore.openHome(home), scriptCache: scriptCacheDir(home, io.env, io.cwd) });
+      note(`built ${built.tag} ${shortDigest(built.digest)} here${built.scriptCached === true ? ' (component from the cache)' : ''}`);
+      shipped = await upload(built.digest);
+    } else if (existsSync(path)) {
+      if (statSync(path).isDirectory()) runBuildStep(path, io);
+      const packed = packAppDir(path);
+      note(`packed ${source}: ${packed.files} files, ${formatSize(packed.tar.length)}`);
+      const progress = showProgress ? progressPrinter(io.stderr, 'uploading', io.stderrIsTTY === true) : undefined;
+      const built = await api.buildImage(packed.tar, progress === undefined ? {} : { onProgress: progress });
+      progress?.done();
+      note(`built ${built.tag} ${shortDigest(built.digest)}`);
+      shipped = { digest: built.digest, manifest: packed.manifest };
+    } else {
+      shipped = await upload(source);
     }
+    const digest = shipped.digest;
+    const manifestName = shipped.manifest.name;
+    const manifestRoutes: Route[] = shipped.manifest.routes.map(plainRoute);
 
     // 2. The app: created, or updated where flags say so.
     const name = flagString(p, 'name') ?? manifestName;

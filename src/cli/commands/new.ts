@@ -15,16 +15,21 @@ import { flagString, parseFlags, type FlagSpec } from '../flags.ts';
 
 const TEMPLATE_ROOT = fileURLToPath(new URL('../../../templates', import.meta.url));
 
-/** Every template, in the order `nanovisor new` lists them. */
-export const TEMPLATES: ReadonlyArray<{ name: string; aliases: readonly string[]; summary: string }> = [
+/**
+ * Every template, in the order `nanovisor new` lists them. `http`: an HTTP handler (deployed,
+ * not run); `script`: a JavaScript/TypeScript app, compiled by `build` with no build step.
+ */
+export const TEMPLATES: ReadonlyArray<{ name: string; aliases: readonly string[]; summary: string; http?: true; script?: true }> = [
   { name: 'c', aliases: [], summary: 'a command in C (clang, wasi-libc)' },
-  { name: 'c-http', aliases: ['c-cgi'], summary: 'an HTTP handler in C (CGI, one fresh VM per request)' },
+  { name: 'c-http', aliases: ['c-cgi'], summary: 'an HTTP handler in C (CGI, one fresh VM per request)', http: true },
   { name: 'cpp', aliases: ['c++'], summary: 'a command in C++ (clang++, libc++)' },
-  { name: 'cpp-http', aliases: ['c++-http', 'cpp-cgi'], summary: 'an HTTP handler in C++' },
+  { name: 'cpp-http', aliases: ['c++-http', 'cpp-cgi'], summary: 'an HTTP handler in C++', http: true },
   { name: 'rust', aliases: ['rs'], summary: 'a command in Rust (rustc --target wasm32-wasi)' },
-  { name: 'rust-http', aliases: ['rs-http', 'rust-cgi'], summary: 'an HTTP handler in Rust' },
+  { name: 'rust-http', aliases: ['rs-http', 'rust-cgi'], summary: 'an HTTP handler in Rust', http: true },
   { name: 'as', aliases: ['assemblyscript'], summary: 'a command in AssemblyScript (asc)' },
-  { name: 'as-http', aliases: ['assemblyscript-http', 'as-cgi'], summary: 'an HTTP handler in AssemblyScript' },
+  { name: 'as-http', aliases: ['assemblyscript-http', 'as-cgi'], summary: 'an HTTP handler in AssemblyScript', http: true },
+  { name: 'js', aliases: ['javascript'], summary: 'an HTTP handler in JavaScript (export default { fetch })', http: true, script: true },
+  { name: 'ts', aliases: ['typescript'], summary: 'an HTTP handler in TypeScript (bundled by esbuild)', http: true, script: true },
 ];
 
 const SPECS: FlagSpec[] = [{ name: 'dir', type: 'string' }];
@@ -32,7 +37,7 @@ const SPECS: FlagSpec[] = [{ name: 'dir', type: 'string' }];
 const USAGE = `Usage: nanovisor new <template> NAME [--dir DIR]
 
 Writes a ready app directory DIR (default ./NAME): nanovisor.json with the app's name and
-its build step, the sources and a .gitignore. Then:
+its build step (JavaScript and TypeScript need none), the sources and a .gitignore. Then:
   nanovisor build NAME      # runs the build step (compiles), then seals the image
   nanovisor run NAME        # commands; HTTP handlers: nanovisor deploy NAME
 
@@ -93,7 +98,7 @@ export const newCommand: Command = {
     }
     const files = writeTemplate(template, app, dest);
     const shown = dirFlag ?? app;
-    const http = template.endsWith('-http');
+    const http = TEMPLATES.find((t) => t.name === template)?.http === true;
     io.stdout(`created ${shown}/ from template ${template}: ${files.join(', ')}\n`);
     io.stdout(`next: nanovisor build ${shown} && ${http ? `nanovisor deploy ${shown}   # served at /${app}` : `nanovisor run ${app}`}\n`);
     return 0;
