@@ -158,7 +158,7 @@ test('file-js: the app reads a file sealed into its image through wasi:filesyste
   assert.equal((await fetch(`${gatewayUrl}/file-js/`)).status, 400);
 });
 
-test('fetch-js: an outbound fetch() to a live upstream is refused by the default-deny network; the app answers 502 saying so', async () => {
+test('fetch-js: an outbound fetch() to a live upstream on loopback (in its outbound.allow, not allowed by the operator) is refused; the app answers 502 saying so', async () => {
   ok(await nv(['deploy', 'examples/fetch-js', '--env', `UPSTREAM_URL=${upstreamUrl}`]));
   const res = await fetch(`${gatewayUrl}/fetch-js`);
   assert.equal(res.status, 502);

@@ -1,7 +1,9 @@
 // Calls an upstream API with fetch() and passes on what it says. The upstream is the app's
 // UPSTREAM_URL (manifest env, or `nanovisor deploy --env UPSTREAM_URL=...`). Outbound calls
-// go through the host's network switch, which denies every destination by default: a
-// refused call rejects fetch(), and the app answers 502 saying so.
+// go through the host's network switch: default deny, the manifest's `outbound.allow` lists
+// what the app may call (here a local upstream on 127.0.0.1, which the operator must also
+// allow, loopback being refused otherwise). A refused call rejects fetch(), and the app
+// answers 502 saying so.
 export default {
   async fetch(request, env) {
     const upstream = env.UPSTREAM_URL;
