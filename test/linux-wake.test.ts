@@ -4,7 +4,7 @@
 // restore`), then are served by it with the counter exactly where it stood at the
 // checkpoint. Skipped where runsc cannot run.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -90,6 +90,8 @@ test('an idle server app is checkpointed (its sandbox is gone); the next request
     const asleep = await api('GET', '/v1/apps/counter');
     assert.equal(asleep.json.instance.state, 'asleep', asleep.text);
     assert.ok(asleep.json.instance.sleeps >= cycle + 1);
+    const cli = await new Promise<string>((resolve, reject) => execFile(process.execPath, [join(import.meta.dirname, '..', 'bin', 'nanovisor.js'), 'app', 'counter', '--server', d.apiUrl, '--token', token], { encoding: 'utf8' }, (e, out) => (e === null ? resolve(out) : reject(e))));
+    assert.match(cli, /^instance: asleep \([1-9]\d* sleeps?, \d+ wakes?/m);
     const m = await api('GET', '/metrics');
     assert.match(m.text, /nanovisor_server_instance_state\{app="counter",state="asleep"\} 1\n/);
     assert.match(m.text, /nanovisor_server_instance_state\{app="counter",state="awake"\} 0\n/);

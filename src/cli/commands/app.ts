@@ -1,6 +1,6 @@
 /** `nanovisor app <name>`: one app in detail. Secrets are shown by name only, never by value. */
 import { formatSize } from './image-format.ts';
-import { REMOTE_FLAGS, REMOTE_USAGE, clientFromFlags, routeText } from '../client.ts';
+import { REMOTE_FLAGS, REMOTE_USAGE, clientFromFlags, routeText, type AppView } from '../client.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, parseFlags, type FlagSpec } from '../flags.ts';
 import { formatDuration, wantArgs } from './remote-format.ts';
@@ -40,6 +40,7 @@ export const appCommand: Command = {
       ['name', a.name],
       ['version', a.currentVersion === null ? '- (not deployed)' : `${a.currentVersion} (${a.currentDigest})`],
       ...(a.status === 'broken' ? [['status', `BROKEN: ${a.problem ?? 'its image cannot be loaded'}`] as [string, string]] : []),
+      ...(a.instance === undefined ? [] : [['instance', instanceText(a.instance)] as [string, string]]),
       ['routes', a.routes.map(routeText).join(', ')],
       ['env', env.length === 0 ? '-' : env.join(' ')],
       ['secrets', a.secrets.length === 0 ? '-' : `${a.secrets.join(' ')} (values are never shown)`],
@@ -51,3 +52,12 @@ export const appCommand: Command = {
     return 0;
   },
 };
+
+/** A server app's instance on one line: `asleep (2 sleeps, 1 wake, last wake 540ms)`. */
+function instanceText(i: NonNullable<AppView['instance']>): string {
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const facts = [plural(i.sleeps, 'sleep'), plural(i.wakes, 'wake')];
+  if (i.lastWakeMs !== null) facts.push(`last wake ${formatDuration(i.lastWakeMs)}`);
+  if (i.buffered > 0) facts.push(`${i.buffered} waiting`);
+  return `${i.state} (${facts.join(', ')})`;
+}
