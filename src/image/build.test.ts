@@ -145,3 +145,18 @@ test('the files of a loaded image make a kernel image tree', async () => {
   assert.deepEqual([...tree.root.entries.keys()].sort(), ['etc', 'srv']);
   assert.equal(tree.dataBytes, 'hi'.length + 'deep'.length + 'conf'.length);
 });
+
+test('a wasi server image: its module rewritten so sock_accept can park it (asyncify), with a snapshot; buildImage asks for the tools first', async () => {
+  using tmp = tempDir();
+  const dir = app(tmp.path, { name: 'srv', module: 'hello.wasm', server: { idleTimeoutMs: 1000 } });
+  const store = ImageStore.open(join(tmp.path, 'store'));
+  const { buildImageAsync } = await import('./build.ts');
+  const r = await buildImageAsync({ dir, store });
+  const img = store.load(r.digest);
+  const names = WebAssembly.Module.exports(new WebAssembly.Module(img.module)).map((e) => e.name);
+  for (const n of ['asyncify_start_unwind', 'asyncify_stop_unwind', 'asyncify_start_rewind', 'asyncify_stop_rewind']) assert.ok(names.includes(n), n);
+  assert.ok(img.snapshot !== undefined);
+  assert.deepEqual(img.manifest.server, { ready: { tcp: true }, readyTimeoutMs: 10_000, idleTimeoutMs: 1000 });
+  const pre = app(join(tmp.path, 'pre'), { name: 'srv', module: 'hello.wasm', server: {}, snapshot: { initialize: true } });
+  fails('NV_MANIFEST_INVALID', () => buildImage({ dir: pre, store }), /snapshot\.initialize: not for a server/);
+});

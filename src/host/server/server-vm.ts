@@ -90,6 +90,7 @@ export class ServerVm {
   readonly #listener = new ExchangeListener();
   readonly #listenerFd: number;
   #instance: WebAssembly.Instance | undefined;
+  #imports: Record<string, Record<string, unknown>> | undefined;
   #memory: WebAssembly.Memory | undefined;
   #asyncify: Asyncify | undefined;
   /** Where the unwound stack is kept in the guest's memory (a page the host grew at the first park). */
@@ -142,6 +143,13 @@ export class ServerVm {
   /** Resolves when the VM ends, however it ends. */
   get ended(): Promise<ServerEnd> {
     return this.#ended;
+  }
+
+  /** A copy of the VM's whole state outside its kernel, its memory and mutable globals (undefined while asleep): for tests. */
+  stateImage(): { memory: Uint8Array; globals: (number | bigint)[] } | undefined {
+    if (this.#memory === undefined || this.#instance === undefined) return undefined;
+    const ex = this.#instance.exports;
+    return { memory: new Uint8Array(this.#memory.buffer).slice(), globals: this.#m.snapshot.globals.map((g) => (ex[g.exportName] as WebAssembly.Global).value as number | bigint) };
   }
 
   /** Bytes of memory the VM holds now (0 while it sleeps), and of its checkpoint. */
@@ -259,12 +267,8 @@ export class ServerVm {
     const memory = new WebAssembly.Memory({ initial: pages, maximum: Math.max(pages, this.#m.maximumPages) });
     const view = new Uint8Array(memory.buffer);
     for (const r of runs) view.set(r.bytes, r.offset);
-    const imports = slotImports(this.#slot, realm.suspending);
-    const wasi = imports['wasi_snapshot_preview1']!;
-    const accept = wasi['sock_accept'] as (fd: number, flags: number, out: number) => number;
-    wasi['sock_accept'] = (fd: number, flags: number, out: number): number => this.#accept(accept, fd, flags, out);
+    const imports = this.#imports ??= this.#importTable();
     imports[MEMORY_IMPORT.module] = { [MEMORY_IMPORT.name]: memory };
-    if (this.#m.interruptible) Object.assign(imports, interruptImports(this.#slot, true));
     const instance = realm.instantiate(this.#m.module, imports as WebAssembly.Imports);
     const ex = instance.exports;
     this.#m.snapshot.globals.forEach((g, i) => {
@@ -279,6 +283,16 @@ export class ServerVm {
     this.#kernel.bindMemory(memory);
     this.#instance = instance;
     this.#memory = memory;
+  }
+
+  /** The kernel's imports (bound to this VM's slot, so one table serves every boot), sock_accept parking. */
+  #importTable(): Record<string, Record<string, unknown>> {
+    const imports = slotImports(this.#slot, realm.suspending);
+    const wasi = imports['wasi_snapshot_preview1']!;
+    const accept = wasi['sock_accept'] as (fd: number, flags: number, out: number) => number;
+    wasi['sock_accept'] = (fd: number, flags: number, out: number): number => this.#accept(accept, fd, flags, out);
+    if (this.#m.interruptible) Object.assign(imports, interruptImports(this.#slot, true));
+    return imports;
   }
 
   /**
