@@ -5,7 +5,7 @@
 // checkpoint. Skipped where runsc cannot run.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDaemon, type Daemon } from '../src/cli/commands/serve.ts';
@@ -60,6 +60,9 @@ before(async () => {
   chmodSync(join(work.path, 'counter', 'counter'), 0o755);
   const { digest } = buildImage({ dir: join(work.path, 'counter'), store });
   store.export(digest, join(work.path, 'counter.tar'));
+  // What a killed daemon left: a checkpoint never to be restored.
+  mkdirSync(join(data.path, 'linux', 'checkpoints', 'nv-srv-left'), { recursive: true });
+  writeFileSync(join(data.path, 'linux', 'checkpoints', 'nv-srv-left', 'checkpoint.img'), 'old memory');
   d = await startDaemon({ dataDir: data.path, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 }, examples: false, graceMs: 2000, shards: 0, log: (level, msg, fields) => logs.push({ level, msg, ...(fields === undefined ? {} : { fields }) }) });
   token = readFileSync(d.tokenFile, 'utf8').trim();
   assert.equal((await api('POST', '/v1/apps', { name: 'counter', routes: [{ path: '/count' }] })).status, 201);
@@ -86,7 +89,8 @@ test('an idle server app is checkpointed (its sandbox is gone); the next request
     const slept = events('server instance asleep');
     await until('the instance to sleep', () => events('server instance asleep') > slept);
     await until('its sandbox to be gone', () => sandboxes().length === 0);
-    assert.ok(existsSync(join(data.path, 'linux', 'checkpoints')), 'a checkpoint image is kept on disk');
+    assert.equal(readdirSync(join(data.path, 'linux', 'checkpoints')).length, 1, 'its checkpoint image is on disk, and only it');
+    assert.ok(!existsSync(join(data.path, 'linux', 'checkpoints', 'nv-srv-left')), 'a checkpoint an earlier daemon left is deleted at start');
     const asleep = await api('GET', '/v1/apps/counter');
     assert.equal(asleep.json.instance.state, 'asleep', asleep.text);
     assert.ok(asleep.json.instance.sleeps >= cycle + 1);

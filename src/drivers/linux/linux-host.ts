@@ -66,6 +66,9 @@ export class LinuxHost implements VmHost {
   constructor(options: LinuxHostOptions) {
     this.#o = options;
     this.#probe = Promise.resolve(options.status).then((s) => (this.#status = s));
+    // Checkpoints of instances asleep when an earlier daemon ended are never restored (a
+    // start is fresh): they only hold disk, and their apps' memory.
+    rmSync(join(options.workDir, 'checkpoints'), { recursive: true, force: true });
     mkdirSync(join(options.workDir, 'bundles'), { recursive: true });
     mkdirSync(options.stateDir, { recursive: true });
   }
