@@ -6,7 +6,7 @@
  * - its memory is imported (the snapshot transform), so it starts from the snapshot's bytes;
  * - every page a VM wrote is marked in the instance's dirty map — by the guest's own code
  *   (src/host/snapshot/dirty.ts), by the other core modules of the component that write the
- *   memory (instrumented the same way, importing the same map), and by the glue
+ *   memory (instrumented the same way, importing the same map), and by the glue's views of it
  *   (host-writes.ts) — and the reset copies back only those pages, so it costs what the
  *   request dirtied, not the ~10 MB the engine's snapshot holds;
  * - its mutable globals are restored and, if its code can change a table, its tables;
@@ -23,7 +23,7 @@ import { PAGE } from '../snapshot/transform.ts';
 import { MEMORY_IMPORT, TABLE_EXPORT_PREFIX, type Snapshot } from '../snapshot/types.ts';
 import { INTERRUPT_IMPORT, YIELD_IMPORT } from '../interrupt/instrument.ts';
 import { NanovisorError } from '../../shared/errors.ts';
-import { markRange, trackBuffer } from './host-writes.ts';
+import { trackBuffer } from './host-writes.ts';
 
 /** One pooled instance of the main core module. */
 export interface PooledCore {
@@ -32,8 +32,6 @@ export interface PooledCore {
   /** The dirty-page map (one byte per 4 KiB page), and the memory it lives in for other instrumented modules. */
   readonly map: Uint8Array;
   readonly mapMemory: WebAssembly.Memory;
-  /** What the glue sees as the instance's exports: `realloc`s wrapped to mark what they hand out. */
-  readonly exports: Record<string, unknown>;
   /** Where each function import forwards to, set by `bind` per VM. */
   readonly targets: Function[];
   readonly slot: InterruptSlot;
@@ -42,22 +40,6 @@ export interface PooledCore {
 interface TableState {
   readonly table: WebAssembly.Table;
   readonly entries: unknown[];
-}
-
-/** Wraps every `realloc` export so the range it returns is marked: the glue writes it next. */
-export function markingExports(exports: WebAssembly.Exports, map: Uint8Array): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(exports)) {
-    if (typeof value === 'function' && name.includes('realloc')) {
-      const realloc = value as (a: number, b: number, c: number, d: number) => number;
-      out[name] = (old: number, oldSize: number, align: number, size: number): number => {
-        const p = realloc(old, oldSize, align, size);
-        markRange(map, p >>> 0, size >>> 0);
-        return p;
-      };
-    } else out[name] = value;
-  }
-  return out;
 }
 
 export interface CorePoolStats {
@@ -146,7 +128,7 @@ export class CorePool {
     const instance = new WebAssembly.Instance(this.#module, imports);
     this.stats.created++;
     trackBuffer(memory.buffer, map);
-    const core: PooledCore = { instance, memory, map, mapMemory, exports: markingExports(instance.exports, map), targets, slot };
+    const core: PooledCore = { instance, memory, map, mapMemory, targets, slot };
     if (this.#mutatesTables) {
       const tables: TableState[] = [];
       for (const [name, value] of Object.entries(instance.exports)) {

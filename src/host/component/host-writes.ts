@@ -1,11 +1,11 @@
 /**
  * What the canonical-ABI glue writes into a pooled guest memory, marked in that memory's
  * dirty-page map (the guest's own stores mark themselves: src/host/snapshot/dirty.ts). The
- * glue writes guest memory three ways: `DataView` setters (results at a return pointer,
- * records), `Uint8Array.prototype.set` (list payloads), and stores into ranges the guest's
- * `realloc` just handed out (strings: `encodeInto`, UTF-16 by index). The glue is evaluated
- * with the two classes below in place of the globals, and `realloc` exports are wrapped
- * (`markRange` on what they return), so all three are seen.
+ * glue writes guest memory through `DataView` setters (results at a return pointer, records)
+ * and through typed-array views (`set`, `encodeInto`, UTF-16 by index). It is evaluated with
+ * the classes below in place of those globals: a `DataView` setter marks the bytes it writes;
+ * a typed array made over a tracked memory marks its whole range when it is made (whatever
+ * is then written through it is inside; a view made only to read costs a few pages more).
  */
 import { DIRTY_PAGE_SHIFT } from '../snapshot/dirty.ts';
 
@@ -43,10 +43,23 @@ export class TrackedDataView extends DataView<ArrayBufferLike> {
   override setBigUint64(o: number, v: bigint, le?: boolean): void { mark(this.buffer, this.byteOffset + o, 8); super.setBigUint64(o, v, le); }
 }
 
-/** `Uint8Array` whose `set` marks what it writes when the array is over a tracked memory. */
-export class TrackedUint8Array extends Uint8Array<ArrayBufferLike> {
-  override set(source: ArrayLike<number>, offset = 0): void {
-    mark(this.buffer, this.byteOffset + offset, source.length);
-    super.set(source, offset);
-  }
+type TypedArrayConstructor = new (buffer: ArrayBufferLike, byteOffset?: number, length?: number) => ArrayBufferView;
+
+/** A subclass of typed array `Base` whose instances over a tracked memory mark their range when made. */
+function tracked<T extends TypedArrayConstructor>(Base: T): T {
+  // The same signature as Base; only views over a buffer can reach guest memory.
+  return class extends (Base as TypedArrayConstructor) {
+    constructor(...args: [ArrayBufferLike, number?, number?]) {
+      super(...args);
+      mark(this.buffer, this.byteOffset, this.byteLength);
+    }
+  } as unknown as T;
 }
+
+/** The globals the glue is evaluated with, by name. */
+export const TRACKED_GLOBALS: Readonly<Record<string, unknown>> = Object.freeze({
+  DataView: TrackedDataView,
+  Int8Array: tracked(Int8Array), Uint8Array: tracked(Uint8Array), Uint8ClampedArray: tracked(Uint8ClampedArray),
+  Int16Array: tracked(Int16Array), Uint16Array: tracked(Uint16Array), Int32Array: tracked(Int32Array), Uint32Array: tracked(Uint32Array),
+  Float32Array: tracked(Float32Array), Float64Array: tracked(Float64Array), BigInt64Array: tracked(BigInt64Array), BigUint64Array: tracked(BigUint64Array),
+});

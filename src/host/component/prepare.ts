@@ -13,8 +13,8 @@ import { NotInstrumentable, instrumentInterrupts } from '../interrupt/instrument
 import { instrumentDirtyPages } from '../snapshot/dirty.ts';
 import { SnapshotUnsupported, extractSnapshot } from '../snapshot/transform.ts';
 import { SectionId, WasmBinaryError, readSections } from '../../shared/wasm-binary.ts';
-import { CorePool, markingExports, type PooledCore } from './core-pool.ts';
-import { TrackedDataView, TrackedUint8Array } from './host-writes.ts';
+import { CorePool, type PooledCore } from './core-pool.ts';
+import { TRACKED_GLOBALS } from './host-writes.ts';
 import { transpileComponent } from './transpile.ts';
 
 /** Which world a component serves: a command (`wasi:cli/run`) or an HTTP handler. */
@@ -77,11 +77,12 @@ function evaluateGlue(glue: string): Instantiate {
   if (/^\s*(export|import)\s/m.test(body) || !body.includes('function instantiate(')) {
     throw new NanovisorError('NV_HOST_FAULT', 'unexpected shape of the jco glue (one exported instantiate function expected)');
   }
-  // DataView and Uint8Array are the tracked ones, so what the glue writes into a pooled memory
-  // is marked (host-writes.ts). Its globalThis has no `process`: the glue's debug log reads
-  // process.env.JCO_DEBUG (a getenv) on every call it traces.
+  // DataView and the typed arrays are the tracked ones, so what the glue writes into a pooled
+  // memory is marked (host-writes.ts). Its globalThis has no `process`: the glue's debug log
+  // reads process.env.JCO_DEBUG (a getenv) on every call it traces.
   const glueGlobal = Object.freeze({ WebAssembly });
-  return new Function('DataView', 'Uint8Array', 'globalThis', `${body}\nreturn instantiate;`)(TrackedDataView, TrackedUint8Array, glueGlobal) as Instantiate;
+  const names = [...Object.keys(TRACKED_GLOBALS), 'globalThis'];
+  return new Function(...names, `${body}\nreturn instantiate;`)(...Object.values(TRACKED_GLOBALS), glueGlobal) as Instantiate;
 }
 
 /** Interfaces beyond the kernel's own that some entry point adds (the gateway's wasi:http). */
@@ -158,7 +159,7 @@ export function prepareComponent(bytes: Uint8Array, memoryLimitBytes: number, op
 /**
  * How the glue's instances are made when the main module is pooled: the main module is the
  * pooled instance with its imports pointed at this VM's glue; the modules that write its
- * memory get its dirty map and their `realloc`s marked; the rest are instantiated as usual.
+ * memory get its dirty map; the rest are instantiated as usual.
  */
 function instantiateCore(
   m: WebAssembly.Module, imports: WebAssembly.Imports | undefined, core: PooledCore, pool: CorePool,
@@ -166,11 +167,10 @@ function instantiateCore(
 ): WebAssembly.Instance {
   if (m === main) {
     pool.bind(core, imports as Record<string, Record<string, unknown>> | undefined);
-    return { exports: core.exports } as unknown as WebAssembly.Instance;
+    return core.instance;
   }
   if (!tracked.has(m)) return new WebAssembly.Instance(m, imports);
-  const instance = new WebAssembly.Instance(m, { ...imports, nv: { dirty: core.mapMemory } });
-  return { exports: markingExports(instance.exports, core.map) } as unknown as WebAssembly.Instance;
+  return new WebAssembly.Instance(m, { ...imports, nv: { dirty: core.mapMemory } });
 }
 
 interface Poolable {
