@@ -190,6 +190,8 @@ test('overview and series count a call to an app; the live log streams it as ser
   assert.deepEqual(before.json.apps.map((a: { name: string }) => a.name), ['cgi-echo-c', 'cgi-echo-rust']);
   assert.equal(before.json.shards.length, 1);
   assert.equal(before.json.shards[0].state, 'ready');
+  assert.ok(before.json.shards[0].uptimeMs > 0, 'the shard says how long it has been up');
+  assert.ok(before.json.shards[0].rssBytes > 0);
   const requestsBefore = before.json.series.reduce((n: number, p: { requests: number }) => n + p.requests, 0);
 
   // Open the stream, wait for its "ready" event, then call the app.

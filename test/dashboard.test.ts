@@ -85,7 +85,7 @@ test('log in, see the example apps and the shards', async () => {
   await page.waitForURL(/\/ui\/$/);
   await page.locator('#apps tr[data-app="cgi-echo-c"]').waitFor();
   await page.locator('#apps tr[data-app="cgi-echo-rust"]').waitFor();
-  await page.locator('#shards tbody tr').first().waitFor();
+  await page.locator('#shards tbody tr td.up', { hasText: /^\d+ (s|min)$/ }).first().waitFor();
   const cookies = await page.context().cookies();
   const session = cookies.find((c) => c.name === 'nv_session')!;
   assert.equal(session.httpOnly, true);

@@ -68,6 +68,8 @@ export interface ShardRow {
   restarts: number;
   liveVms: number;
   rssBytes: number | null;
+  /** Since the shard's process (re)started; null while it is not up. */
+  uptimeMs: number | null;
 }
 
 /** What the overview reads from the daemon besides the control plane. */

@@ -167,7 +167,7 @@ export interface Overview {
   capacity: number;
   totals: Summary & { liveVms: number; queueDepth: number; bootsPerSec: number };
   apps: Array<Summary & { name: string; currentVersion: number | null; routes: Route[]; liveVms: number; queueDepth: number }>;
-  shards: Array<{ shard: number; state: string; pid: number | null; restarts: number; liveVms: number; rssBytes: number | null }>;
+  shards: Array<{ shard: number; state: string; pid: number | null; restarts: number; liveVms: number; rssBytes: number | null; uptimeMs: number | null }>;
   series: Point[];
 }
 

@@ -305,16 +305,16 @@ function deployExamples(control: ControlPlane, store: ImageStore, log: Logger, n
   return done;
 }
 
-/** The host's shards for the dashboard: state, restarts, live VMs, memory. */
+/** The host's shards for the dashboard: state, restarts, live VMs, memory, time up. */
 async function shardRows(host: VmHost): Promise<ShardRow[]> {
   if (!(host instanceof ShardedHost)) {
     const s = await host.stats();
-    return [{ shard: 0, state: 'in-process', pid: process.pid, restarts: 0, liveVms: s.liveVms, rssBytes: process.memoryUsage().rss }];
+    return [{ shard: 0, state: 'in-process', pid: process.pid, restarts: 0, liveVms: s.liveVms, rssBytes: process.memoryUsage().rss, uptimeMs: Math.round(process.uptime() * 1000) }];
   }
   const stats = await host.supervisor.stats();
   return stats.shards.map((s) => ({
     shard: s.shard, state: s.state, pid: s.pid ?? null, restarts: s.restarts,
-    liveVms: s.process?.liveVms ?? s.heldVms, rssBytes: s.process?.rss ?? null,
+    liveVms: s.process?.liveVms ?? s.heldVms, rssBytes: s.process?.rss ?? null, uptimeMs: s.process?.uptimeMs ?? null,
   }));
 }
 

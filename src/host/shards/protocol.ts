@@ -65,6 +65,8 @@ export interface ShardStats {
   /** Runs completed since the process started. */
   runs: number;
   rss: number;
+  /** How long the process has run (since its last start, so since its last restart). */
+  uptimeMs: number;
   heapUsed: number;
   heapTotal: number;
   external: number;

@@ -140,6 +140,7 @@ function stats(): ShardStats {
     modules: h.loaded,
     runs: h.runs + syncRuns,
     rss: m.rss,
+    uptimeMs: Math.round(process.uptime() * 1000),
     heapUsed: m.heapUsed,
     heapTotal: m.heapTotal,
     external: m.external,

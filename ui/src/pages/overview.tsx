@@ -1,7 +1,7 @@
 /** Overview: totals, the last hour's charts, every app, the host's shards. Refreshed every 2 s. */
 import { call, type Overview, type Point } from '../api.ts';
 import { Chart, type Line } from '../chart.tsx';
-import { bytes, ms, num, pct } from '../format.ts';
+import { bytes, duration, ms, num, pct } from '../format.ts';
 import { usePoll } from '../poll.ts';
 
 export const REQUEST_LINES: Line[] = [{ label: 'req/s', color: '--c1', value: (p: Point, s: number) => p.requests / s }];
@@ -64,10 +64,10 @@ export function OverviewPage() {
       <h2>Host shards</h2>
       <div class="scroll">
         <table id="shards">
-          <thead><tr><th scope="col">Shard</th><th scope="col">State</th><th scope="col">PID</th><th scope="col">Restarts</th><th scope="col">VMs</th><th scope="col">Memory (RSS)</th></tr></thead>
+          <thead><tr><th scope="col">Shard</th><th scope="col">State</th><th scope="col">PID</th><th scope="col">Up</th><th scope="col">Restarts</th><th scope="col">VMs</th><th scope="col">Memory (RSS)</th></tr></thead>
           <tbody>
             {o.shards.map((s) => (
-              <tr key={s.shard}><th scope="row">{s.shard}</th><td>{s.state}</td><td>{s.pid ?? '–'}</td><td class="num">{s.restarts}</td><td class="num">{s.liveVms}</td><td class="num">{bytes(s.rssBytes)}</td></tr>
+              <tr key={s.shard}><th scope="row">{s.shard}</th><td>{s.state}</td><td>{s.pid ?? '–'}</td><td class="num up">{duration(s.uptimeMs)}</td><td class="num">{s.restarts}</td><td class="num">{s.liveVms}</td><td class="num">{bytes(s.rssBytes)}</td></tr>
             ))}
           </tbody>
         </table>
