@@ -15,6 +15,7 @@ import { InstancePool } from './pool.ts';
 import { isComponent, prepareComponent, type PreparedComponent } from './component/index.ts';
 import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from './snapshot/transform.ts';
 import { MEMORY_IMPORT, type Snapshot } from './snapshot/types.ts';
+import { PreparedCache, identityOf, type DerivedModule } from './prepared-cache.ts';
 
 /**
  * A module compiled once with its limits applied; reusable for many VMs. With a snapshot,
@@ -57,6 +58,16 @@ export interface PrepareOptions {
   snapshot?: 'auto' | 'off';
   /** Idle instances kept per module. */
   maxIdle?: number;
+  /**
+   * Where what preparation derives is kept across processes (./prepared-cache.ts): on a hit
+   * the module is only compiled. Without one, every preparation derives it afresh.
+   */
+  cache?: PreparedCache;
+  /**
+   * `sha256:<hex>` of the bytes, when the caller knows it (an image's verified layer
+   * digest), so a cached preparation does not hash them again.
+   */
+  identity?: string;
 }
 
 let eager = false;
@@ -111,6 +122,17 @@ export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMO
   const declared = memoryLimitsOf(bytes);
   if (declared !== undefined) checkInitialMemory(declared.min, memoryLimitBytes);
   const wanted = process.env['NANOVISOR_SNAPSHOT'] === 'off' ? 'off' : options.snapshot ?? 'auto';
+  return viaCache(bytes, memoryLimitBytes, wanted, options, () => deriveModule(bytes, memoryLimitBytes, wanted));
+}
+
+/** A module compiled here, with what it was compiled from. */
+interface Derived extends DerivedModule {
+  /** The compiled `module`, when deriving compiled it already (a cache miss). */
+  readonly compiled?: WebAssembly.Module;
+}
+
+/** What prepareModule derives from raw module bytes: a snapshot module where it can, else the limited module. */
+function deriveModule(bytes: Uint8Array, memoryLimitBytes: number, wanted: 'auto' | 'off'): Derived {
   if (wanted === 'auto') {
     let extracted: SnapshotModule | undefined;
     try {
@@ -120,25 +142,20 @@ export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMO
     } catch (e) {
       if (!(e instanceof SnapshotUnsupported) && !(e instanceof WasmBinaryError)) throw e;
     }
-    if (extracted !== undefined) return prepareSnapshot(extracted.module, extracted.snapshot, memoryLimitBytes, options.maxIdle);
+    if (extracted !== undefined) return deriveSnapshot(extracted.module, extracted.snapshot);
   }
   const limited = applyMemoryLimit(bytes, memoryLimitBytes);
-  const module = compile(limited);
-  const importsMemory = WebAssembly.Module.imports(module).some((i) => i.kind === 'memory');
+  const compiled = compile(limited);
+  const importsMemory = WebAssembly.Module.imports(compiled).some((i) => i.kind === 'memory');
   const limits = importsMemory ? memoryLimitsOf(limited) : undefined;
-  const hasStart = hasStartSection(limited);
-  return limits === undefined
-    ? { module, memoryLimitBytes, hasStart }
-    : { module, memoryLimitBytes, hasStart, importedMemory: { initial: limits.min, maximum: limits.max ?? MAX_PAGES } };
+  return {
+    module: limited, compiled, interruptible: false, hasStart: hasStartSection(limited),
+    ...(limits === undefined ? {} : { importedMemory: { initial: limits.min, maximum: limits.max ?? MAX_PAGES } }),
+  };
 }
 
-/** Prepares a snapshot module (memory imported, data in `snapshot`), e.g. from an image's layers. */
-export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, maxIdle?: number): PreparedModule {
-  checkVmLimits({ memoryLimitBytes });
-  checkMagic(moduleBytes);
-  checkInitialMemory(snapshot.initialPages, memoryLimitBytes);
-  const limitPages = Math.min(MAX_PAGES, Math.floor(memoryLimitBytes / WASM_PAGE));
-  const maximumPages = Math.min(snapshot.maximumPages ?? MAX_PAGES, limitPages);
+/** A snapshot module with interrupt checks added (when it allows them), compiled. */
+function deriveSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot): Derived {
   let instrumented: Uint8Array | undefined;
   if (process.env['NANOVISOR_INTERRUPTS'] !== 'off') {
     try {
@@ -147,18 +164,62 @@ export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, mem
       if (!(e instanceof NotInstrumentable)) throw e;
     }
   }
-  let module: WebAssembly.Module;
+  let compiled: WebAssembly.Module;
   try {
-    module = compile(instrumented ?? moduleBytes);
+    compiled = compile(instrumented ?? moduleBytes);
   } catch (e) {
     // Never let the instrumentation be why a valid module cannot run.
     if (instrumented === undefined) throw e;
     instrumented = undefined;
-    module = compile(moduleBytes);
+    compiled = compile(moduleBytes);
   }
+  return { module: instrumented ?? moduleBytes, compiled, snapshot, interruptible: instrumented !== undefined, hasStart: hasStartSection(moduleBytes) };
+}
+
+/** Derives through `options.cache` when there is one: a hit is only compiled; a miss is derived and stored. */
+function viaCache(bytes: Uint8Array, memoryLimitBytes: number, wanted: 'auto' | 'off', options: PrepareOptions, derive: () => Derived): PreparedModule {
+  const cache = options.cache;
+  let derived: Derived | undefined;
+  let key: string | undefined;
+  if (cache !== undefined) {
+    key = PreparedCache.key({ identity: options.identity ?? identityOf(bytes), memoryLimitBytes, snapshot: wanted, interrupts: process.env['NANOVISOR_INTERRUPTS'] !== 'off' });
+    derived = cache.get(key);
+  }
+  if (derived === undefined) {
+    derived = derive();
+    if (cache !== undefined) cache.put(key!, derived);
+  }
+  return fromDerived(derived, memoryLimitBytes, options.maxIdle);
+}
+
+/** The prepared module of a derivation: compiled (unless it is already), with its pool when it has a snapshot. */
+function fromDerived(d: Derived, memoryLimitBytes: number, maxIdle: number | undefined): PreparedModule {
+  const module = d.compiled ?? compile(d.module);
+  if (d.snapshot === undefined) {
+    return d.importedMemory === undefined
+      ? { module, memoryLimitBytes, hasStart: d.hasStart }
+      : { module, memoryLimitBytes, hasStart: d.hasStart, importedMemory: d.importedMemory };
+  }
+  const snapshot = d.snapshot;
+  checkInitialMemory(snapshot.initialPages, memoryLimitBytes);
+  const limitPages = Math.min(MAX_PAGES, Math.floor(memoryLimitBytes / WASM_PAGE));
+  const maximumPages = Math.min(snapshot.maximumPages ?? MAX_PAGES, limitPages);
   return {
-    module, memoryLimitBytes, snapshot, interruptible: instrumented !== undefined, hasStart: hasStartSection(moduleBytes),
-    pool: new InstancePool(module, snapshot, maximumPages, maxIdle, instrumented === undefined ? undefined : interruptImports),
+    module, memoryLimitBytes, snapshot, interruptible: d.interruptible, hasStart: d.hasStart,
+    pool: new InstancePool(module, snapshot, maximumPages, maxIdle, d.interruptible ? interruptImports : undefined),
   };
 }
 
+/**
+ * Prepares a snapshot module (memory imported, data in `snapshot`), e.g. from an image's
+ * layers. It goes through `options.cache` only with `options.identity`, which must then
+ * name the module and the snapshot both (e.g. their layer digests joined).
+ */
+export function prepareSnapshot(moduleBytes: Uint8Array, snapshot: Snapshot, memoryLimitBytes = DEFAULT_MEMORY_LIMIT, maxIdle?: number, options: PrepareOptions = {}): PreparedModule {
+  checkVmLimits({ memoryLimitBytes });
+  checkMagic(moduleBytes);
+  checkInitialMemory(snapshot.initialPages, memoryLimitBytes);
+  const o = maxIdle === undefined ? options : { ...options, maxIdle };
+  const derive = (): Derived => deriveSnapshot(moduleBytes, snapshot);
+  return o.identity === undefined ? fromDerived(derive(), memoryLimitBytes, o.maxIdle) : viaCache(moduleBytes, memoryLimitBytes, 'auto', o, derive);
+}

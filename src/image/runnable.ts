@@ -6,6 +6,7 @@
 // Not host/index.ts, which also loads the shards (start-up of `run`, test/startup.test.ts).
 import type { VmOptions } from '../host/options.ts';
 import { prepareModule, prepareSnapshot, type PreparedModule } from '../host/prepare.ts';
+import type { PreparedCache } from '../host/prepared-cache.ts';
 import { isComponent, loadComponentTools } from '../host/component/index.ts';
 import { decodeSnapshot } from '../host/snapshot/format.ts';
 import { buildImageTree, type ImageTree } from '../kernel/vfs/index.ts';
@@ -23,21 +24,27 @@ export interface RunnableImage {
   withMemoryLimit(memoryLimitBytes: number): PreparedModule;
 }
 
-function prepareLoaded(loaded: LoadedImage, memoryLimitBytes: number): PreparedModule {
+/** Where prepared modules are kept across processes (src/host/prepared-cache.ts), if anywhere. */
+export interface RunnableOptions {
+  cache?: PreparedCache;
+}
+
+function prepareLoaded(loaded: LoadedImage, memoryLimitBytes: number, o: RunnableOptions): PreparedModule {
+  const cached = o.cache === undefined ? {} : { cache: o.cache, identity: loaded.moduleIdentity };
   return loaded.snapshot === undefined
-    ? prepareModule(loaded.module, memoryLimitBytes)
-    : prepareSnapshot(loaded.module, decodeSnapshot(loaded.snapshot), memoryLimitBytes);
+    ? prepareModule(loaded.module, memoryLimitBytes, cached)
+    : prepareSnapshot(loaded.module, decodeSnapshot(loaded.snapshot), memoryLimitBytes, undefined, cached);
 }
 
 const cache = new Map<string, RunnableImage>();
 /** Prepared images kept per process; the oldest is dropped first. */
 const CACHE_LIMIT = 64;
 
-export function prepareImage(loaded: LoadedImage): RunnableImage {
+export function prepareImage(loaded: LoadedImage, o: RunnableOptions = {}): RunnableImage {
   const hit = cache.get(loaded.digest);
   if (hit !== undefined) return hit;
   const m = loaded.manifest;
-  const prepared = prepareLoaded(loaded, m.limits.memoryBytes);
+  const prepared = prepareLoaded(loaded, m.limits.memoryBytes, o);
   const tree = buildImageTree(loaded.files);
   const runnable: RunnableImage = {
     digest: loaded.digest,
@@ -54,7 +61,7 @@ export function prepareImage(loaded: LoadedImage): RunnableImage {
       maxOutputBytes: m.limits.maxOutputBytes,
       writableLayerBytes: m.limits.writableLayerBytes,
     },
-    withMemoryLimit: (limit) => (limit === m.limits.memoryBytes ? prepared : prepareLoaded(loaded, limit)),
+    withMemoryLimit: (limit) => (limit === m.limits.memoryBytes ? prepared : prepareLoaded(loaded, limit, o)),
   };
   cache.set(loaded.digest, runnable);
   if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
@@ -62,20 +69,20 @@ export function prepareImage(loaded: LoadedImage): RunnableImage {
 }
 
 /** Loads (digest-checked) and prepares an image from the store. */
-export function loadRunnable(store: ImageStore, ref: string): RunnableImage {
+export function loadRunnable(store: ImageStore, ref: string, o: RunnableOptions = {}): RunnableImage {
   const { digest } = store.resolve(ref);
-  return cache.get(digest) ?? prepareImage(store.load(digest));
+  return cache.get(digest) ?? prepareImage(store.load(digest), o);
 }
 
 /**
  * `loadRunnable` for callers that may meet a WASI 0.2 component: loads the component tools
  * (src/host/component) first when the image holds one.
  */
-export async function loadRunnableAsync(store: ImageStore, ref: string): Promise<RunnableImage> {
+export async function loadRunnableAsync(store: ImageStore, ref: string, o: RunnableOptions = {}): Promise<RunnableImage> {
   const { digest } = store.resolve(ref);
   const hit = cache.get(digest);
   if (hit !== undefined) return hit;
   const loaded = store.load(digest);
   if (isComponent(loaded.module)) await loadComponentTools();
-  return prepareImage(loaded);
+  return prepareImage(loaded, o);
 }

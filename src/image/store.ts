@@ -82,6 +82,8 @@ export interface LoadedImage {
   files: ImageFile[];
   /** Raw bytes of the boot snapshot layer, if the image has one. */
   snapshot?: Uint8Array;
+  /** The verified digests of the module layer and the snapshot layer (`sha256:…+sha256:…`): what the module is, for the prepared-module cache. */
+  moduleIdentity: string;
 }
 
 export interface RemoveResult {
@@ -439,7 +441,8 @@ export class ImageStore {
     const module = this.readBlob(p.layers.module.digest, p.layers.module.size);
     const files = p.layers.files === undefined ? [] : toImageFiles(readTar(this.readBlob(p.layers.files.digest, p.layers.files.size)));
     const snapshot = p.layers.snapshot === undefined ? undefined : this.readBlob(p.layers.snapshot.digest, p.layers.snapshot.size);
-    return { digest, manifest: p.manifest, module, files, ...(snapshot === undefined ? {} : { snapshot }) };
+    const moduleIdentity = p.layers.module.digest + (p.layers.snapshot === undefined ? '' : `+${p.layers.snapshot.digest}`);
+    return { digest, manifest: p.manifest, module, files, moduleIdentity, ...(snapshot === undefined ? {} : { snapshot }) };
   }
 
   /**

@@ -3,10 +3,11 @@
  * way the result is a prepared module plus the VM options the image's manifest asks for.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 // Not host/index.ts, which also loads the shards (start-up of `run`, test/startup.test.ts).
 import { LIMIT_MAXIMA, type Mount, type VmOptions } from '../../host/options.ts';
 import { prepareModule, type PreparedModule } from '../../host/prepare.ts';
+import { PreparedCache } from '../../host/prepared-cache.ts';
 import { isComponent, loadComponentTools } from '../../host/component/index.ts';
 import { ImageStore, loadRunnableAsync, storeHome } from '../../image/index.ts';
 import { NanovisorError } from '../../shared/errors.ts';
@@ -28,7 +29,19 @@ function looksLikeFile(target: string): boolean {
   return target.endsWith('.wasm') || target.includes('/') || target.startsWith('.');
 }
 
-export async function resolveTarget(target: string, io: CliIo, storeDir: string | undefined): Promise<Runnable> {
+/**
+ * The prepared-module cache `run` uses (src/host/prepared-cache.ts): HOME/cache/prepared,
+ * NANOVISOR_PREPARED_CACHE=DIR elsewhere; none with --no-cache or NANOVISOR_PREPARED_CACHE=off.
+ * A corrupt entry is said on stderr, then rebuilt.
+ */
+export function preparedCache(noCache: boolean, home: string, io: CliIo): PreparedCache | undefined {
+  const setting = io.env['NANOVISOR_PREPARED_CACHE'];
+  if (noCache || setting === 'off' || setting === '0') return undefined;
+  const dir = setting === undefined || setting === '' ? join(home, 'cache', 'prepared') : resolve(io.cwd, setting);
+  return new PreparedCache(dir, { onCorrupt: (path, why) => io.stderr(`nanovisor: prepared-module cache: ${path} was corrupt (${why}); rebuilding it\n`) });
+}
+
+export async function resolveTarget(target: string, io: CliIo, storeDir: string | undefined, cache?: PreparedCache): Promise<Runnable> {
   const path = resolve(io.cwd, target);
   if (existsSync(path) && statSync(path).isFile()) {
     const bytes = readFileSync(path);
@@ -36,14 +49,14 @@ export async function resolveTarget(target: string, io: CliIo, storeDir: string 
     // no output limit (stdio is this terminal's, nothing is held). Images bring their limits.
     if (isComponent(bytes)) await loadComponentTools();
     return {
-      prepare: (limit) => prepareModule(bytes, limit ?? RUN_FILE_DEFAULTS.memoryLimitBytes),
+      prepare: (limit) => prepareModule(bytes, limit ?? RUN_FILE_DEFAULTS.memoryLimitBytes, cache === undefined ? {} : { cache }),
       options: { args: [basename(target)], ...RUN_FILE_DEFAULTS },
       declaredMounts: new Map(),
     };
   }
   if (looksLikeFile(target)) throw new NanovisorError('NV_FILE_NOT_FOUND', `no such file: ${target}`);
   const store = ImageStore.openHome(storeHome(storeDir, io.env, io.cwd));
-  const image = await loadRunnableAsync(store, target);
+  const image = await loadRunnableAsync(store, target, cache === undefined ? {} : { cache });
   return {
     // The image's prepared module carries its own limit; a different --memory re-prepares it.
     prepare: (limit) => (limit === undefined ? image.prepared : image.withMemoryLimit(limit)),

@@ -15,7 +15,7 @@ import { formatBytes, formatMs } from '../../shared/units.ts';
 import { listenTcp, parseListenAddress } from '../../switches/network/index.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagList, flagString, parseDuration, parseFlags, parseSize, type FlagSpec } from '../flags.ts';
-import { applyDeclared, resolveTarget } from './run-target.ts';
+import { applyDeclared, preparedCache, resolveTarget } from './run-target.ts';
 import { storeHome } from '../../image/index.ts';
 import { parseVolumeFlag } from '../../shared/volumes.ts';
 import { LOCK_FILE } from '../daemon-lock.ts';
@@ -33,6 +33,7 @@ const SPECS: FlagSpec[] = [
   { name: 'tcplisten', type: 'list' },
   { name: 'store', type: 'string' },
   { name: 'stdin', type: 'string' },
+  { name: 'no-cache', type: 'boolean' },
   { name: 'quiet', short: 'q', type: 'boolean' },
   { name: 'help', short: 'h', type: 'boolean' },
 ];
@@ -59,6 +60,9 @@ Flags:
   --tcplisten HOST:PORT  preopen a listening TCP socket for the guest (fd 3, 4, ...; before dirs)
   --stdin FILE           read stdin from FILE instead of this terminal
   --store DIR            image store (default $NANOVISOR_HOME or ~/.nanovisor)
+  --no-cache             prepare the module afresh, neither reading nor writing the
+                         prepared-module cache (STORE/cache/prepared; NANOVISOR_PREPARED_CACHE=off
+                         turns it off too, =DIR moves it)
   -q, --quiet            do not print why the VM stopped
 
 Exit codes: the guest's own; 124 timeout, 125 output limit, 134 trap; 1/2 nanovisor refused
@@ -148,7 +152,8 @@ export const runCommand: Command = {
     // `run [flags] MODULE args...`, or `run [flags] -- MODULE args...`.
     const [target, ...guestArgs] = p.positionals.length > 0 ? [...p.positionals, ...p.rest] : p.rest;
     if (target === undefined) throw new NanovisorError('NV_USAGE', 'run: give a .wasm file or an image reference');
-    const runnable = await resolveTarget(target, io, flagString(p, 'store'));
+    const cache = preparedCache(flagBool(p, 'no-cache'), storeHome(flagString(p, 'store'), io.env, io.cwd), io);
+    const runnable = await resolveTarget(target, io, flagString(p, 'store'), cache);
     const mounts = [
       ...flagList(p, 'dir').map((d) => parseDir(d, false, io.cwd)),
       ...flagList(p, 'dir-ro').map((d) => parseDir(d, true, io.cwd)),
