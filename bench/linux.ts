@@ -10,7 +10,7 @@
  * `node bench/linux.ts [--rounds N] [--json FILE]` (default bench/results/linux.json).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -80,6 +80,23 @@ try {
     await get();
   });
 
+  // Not built, measured as the option it is: a frozen tier (cgroup v1 freezer: no CPU, memory
+  // kept) thawed by the request, against the restore below.
+  const freezer = `/sys/fs/cgroup/freezer/${inst.id}/freezer.state`;
+  const thaws: number[] = [];
+  if (existsSync(freezer)) {
+    for (let i = 0; i < rounds; i++) {
+      writeFileSync(freezer, 'FROZEN');
+      while (readFileSync(freezer, 'utf8').trim() !== 'FROZEN') await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setTimeout(r, 100));
+      const t = performance.now();
+      writeFileSync(freezer, 'THAWED');
+      const res = await get();
+      thaws.push(performance.now() - t);
+      if (res.status !== 200) throw new Error(`thawed instance answered ${res.status}`);
+    }
+  }
+
   // Scale to zero: checkpoint, then a request wakes it (restore) and is answered.
   const sleeps: number[] = [];
   const restores: number[] = [];
@@ -111,6 +128,7 @@ try {
   rows.push({ group: 'linux wake', name: 'runsc restore until the relay listens again', unit: 'ms', summary: summarize(restores) });
   rows.push({ group: 'linux wake', name: 'wake from zero to the first full response', unit: 'ms', summary: wakeS, ratio: coldS.median / wakeS.median, note: `vs cold start ${coldS.median.toFixed(0)} ms` });
   rows.push({ group: 'linux wake', name: 'runsc list (a runsc command\'s own start)', unit: 'ms', summary: summarize(runscStart) });
+  if (thaws.length > 0) rows.push({ group: 'linux wake', name: 'not built: thaw a frozen sandbox (cgroup freezer) + first response', unit: 'ms', summary: summarize(thaws), ratio: coldS.median / summarize(thaws).median });
   const native = spawn(join(work, 'counter'), ['9123'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 200));
   const nativeSamples = await through(requests, () => new Promise<void>((resolve, reject) => {
