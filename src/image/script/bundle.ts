@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, relative, resolve, sep } from 'node:path';
-import { build, type Message, type Plugin } from 'esbuild';
+import type { Message, Plugin } from 'esbuild';
 import { NanovisorError } from '../../shared/errors.ts';
 
 /** Entry file extensions a `script` may have (esbuild picks the loader from it). */
@@ -109,6 +109,8 @@ export async function bundleScript(dir: string, script: string): Promise<Bundle>
     throw new NanovisorError('NV_MANIFEST_INVALID', `script: "${script}" is not a JavaScript or TypeScript file (${SCRIPT_EXTENSIONS.join(', ')})`);
   }
   const entry = relative(appDir, entryPath).split(sep).join('/');
+  // Loaded on first use: the daemon and the shards import this folder but never bundle.
+  const { build } = await import('esbuild');
   let result;
   try {
     result = await build({
