@@ -1,13 +1,18 @@
 /**
- * Runs the WASI preview1 conformance suite (WebAssembly/wasi-testsuite layout) against the
- * `nanovisor run` command, one child process per test, and reports pass/fail per test.
+ * Runs WASI conformance suites (WebAssembly/wasi-testsuite layout) against the `nanovisor run`
+ * command, one child process per test, and reports pass/fail per test.
  *
  *   npm run conformance -- --suite /tmp/wasi-testsuite/tests [--json out.json] [--filter RE]
+ *   npm run conformance -- --suite /tmp/wasi-testsuite/tests --adapt-preview1
  *
  * Layout it understands (doc/specification.md of wasi-testsuite): every directory below
- * `--suite` that holds `*.wasm` files and is a preview1 suite (named `wasm32-wasip1`, or with a
- * manifest.json whose version is `wasm32-wasip1`, or with no manifest at all) is a test suite;
- * each `FOO.wasm` is a test and `FOO.json`, when present, its specification:
+ * `--suite` that holds `*.wasm` files is a suite of the WASI version its manifest.json's
+ * `version` names, else its directory's name (`wasm32-wasip1`, `wasm32-wasip2`), else preview1.
+ * Preview1 suites are core modules; WASI 0.2 (`wasm32-wasip2`) suites are components, run the
+ * same way (`nanovisor run` tells them apart); other versions (wasip3) are left out. With
+ * --adapt-preview1, each preview1 program is first turned into a WASI 0.2 wasi:cli/command
+ * component by the preview1 command adapter (the one jco ships), so the 0.2 kernel runs it.
+ * Each `FOO.wasm` is a test and `FOO.json`, when present, its specification:
  *   legacy form   { args, env, root, dirs, exit_code, stdout, stderr }
  *   operations    { operations: [{type: run, args, env, root}, {type: read, id, payload},
  *                   {type: wait, exit_code}], proposals }
@@ -20,7 +25,7 @@
  * Tests that need a proposal (sockets, http) or operations beyond run/read/wait are skipped.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +33,10 @@ import { fileURLToPath } from 'node:url';
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const DEFAULT_BIN = join(ROOT, 'bin', 'nanovisor.js');
 const PREVIEW1 = 'wasm32-wasip1';
+const PREVIEW2 = 'wasm32-wasip2';
+
+/** What a test program is and how it reaches the kernel. */
+export type Kind = 'module' | 'component' | 'adapted';
 
 interface Options {
   suite: string;
@@ -42,6 +51,8 @@ interface Options {
   env: Record<string, string>;
   /** Make the Rust tests demand this host's errno where platforms differ. */
   strictErrno: boolean;
+  /** Turn preview1 programs into 0.2 components (preview1 command adapter) before running. */
+  adaptPreview1: boolean;
 }
 
 /** One test as the specification describes it, reduced to what a preview1 run needs. */
@@ -62,6 +73,7 @@ export interface Spec {
 interface TestCase {
   /** Language / suite name: the directory above `testsuite/`, e.g. `c`, `rust`. */
   language: string;
+  kind: Kind;
   name: string;
   wasm: string;
   dir: string;
@@ -70,6 +82,7 @@ interface TestCase {
 
 export interface TestResult {
   language: string;
+  kind: Kind;
   test: string;
   status: 'pass' | 'fail' | 'skip';
   reason: string;
@@ -82,7 +95,8 @@ export interface TestResult {
 }
 
 const USAGE = `Usage: node scripts/conformance.ts --suite DIR [--json FILE] [--markdown FILE]
-       [--filter REGEX] [--timeout SECONDS] [--jobs N] [--bin PATH] [--env K=V]... [--strict-errno] [--verbose]
+       [--filter REGEX] [--timeout SECONDS] [--jobs N] [--bin PATH] [--env K=V]... [--strict-errno]
+       [--adapt-preview1] [--verbose]
 
   --suite DIR      wasi-testsuite tests directory (e.g. /tmp/wasi-testsuite/tests), or one suite
   --json FILE      write every result as JSON
@@ -95,12 +109,16 @@ const USAGE = `Usage: node scripts/conformance.ts --suite DIR [--json FILE] [--m
   --strict-errno   give the Rust tests ERRNO_MODE_UNIX (ERRNO_MODE_MACOS on macOS), so they
                    insist on this platform's errno where platforms differ, as wasmtime's own
                    harness does; the C and AssemblyScript tests count environ, so not them
+  --adapt-preview1 run each preview1 program as a WASI 0.2 component made by the preview1
+                   command adapter (an expected exit code N > 0 is checked as 1: 0.2's exit
+                   carries only ok or err); WASI 0.2 suites run as components either way
   --verbose        print each failing test's stdout/stderr`;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     suite: '', json: undefined, markdown: undefined, filter: undefined, timeoutMs: 10_000,
     jobs: Math.max(1, availableParallelism()), bin: DEFAULT_BIN, verbose: false, env: {}, strictErrno: false,
+    adaptPreview1: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -119,6 +137,7 @@ function parseArgs(argv: string[]): Options {
       case '--bin': o.bin = resolve(value()); break;
       case '--verbose': o.verbose = true; break;
       case '--strict-errno': o.strictErrno = true; break;
+      case '--adapt-preview1': o.adaptPreview1 = true; break;
       case '--env': {
         const kv = value();
         const eq = kv.indexOf('=');
@@ -136,12 +155,19 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-/** Directories below `root` (itself included) holding `*.wasm` files of a preview1 suite. */
-export function findSuites(root: string): string[] {
-  const out: string[] = [];
+export interface Suite {
+  dir: string;
+  /** `wasm32-wasip1` (core modules) or `wasm32-wasip2` (components). */
+  version: typeof PREVIEW1 | typeof PREVIEW2;
+}
+
+/** Directories below `root` (itself included) holding `*.wasm` files of a preview1 or WASI 0.2 suite. */
+export function findSuites(root: string): Suite[] {
+  const out: Suite[] = [];
   const walk = (dir: string): void => {
     const entries = readdirSync(dir, { withFileTypes: true });
-    if (entries.some((e) => e.isFile() && e.name.endsWith('.wasm')) && isPreview1(dir)) out.push(dir);
+    const version = entries.some((e) => e.isFile() && e.name.endsWith('.wasm')) ? versionOf(dir) : undefined;
+    if (version === PREVIEW1 || version === PREVIEW2) out.push({ dir, version });
     for (const e of entries) {
       // `*.dir` folders are the tests' own filesystem fixtures, never suites.
       if (e.isDirectory() && !e.name.endsWith('.dir') && e.name !== 'node_modules' && !e.name.startsWith('.')) {
@@ -150,17 +176,17 @@ export function findSuites(root: string): string[] {
     }
   };
   walk(root);
-  return out.sort();
+  return out.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0));
 }
 
 /** As the official runner decides: the manifest's `version`, else the directory's name when it is a WASI version, else preview1. */
-function isPreview1(dir: string): boolean {
+function versionOf(dir: string): string {
   const manifest = join(dir, 'manifest.json');
   if (existsSync(manifest)) {
     const m = JSON.parse(readFileSync(manifest, 'utf8')) as { version?: string };
-    if (m.version !== undefined) return m.version === PREVIEW1;
+    if (m.version !== undefined) return m.version;
   }
-  return basename(dir) === PREVIEW1 || !/^wasm32-wasip\d/.test(basename(dir));
+  return /^wasm32-wasip\d/.test(basename(dir)) ? basename(dir) : PREVIEW1;
 }
 
 /** `.../tests/rust/testsuite/wasm32-wasip1` -> `rust`; otherwise the suite's path below --suite. */
@@ -236,8 +262,9 @@ export function readSpec(jsonPath: string, testDir: string): Spec {
 
 function collectTests(o: Options): TestCase[] {
   const tests: TestCase[] = [];
-  for (const dir of findSuites(o.suite)) {
+  for (const { dir, version } of findSuites(o.suite)) {
     const language = languageOf(o.suite, dir);
+    const kind: Kind = version === PREVIEW2 ? 'component' : o.adaptPreview1 ? 'adapted' : 'module';
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.wasm')).sort()) {
       const name = f.slice(0, -'.wasm'.length);
       if (o.filter !== undefined && !o.filter.test(`${language}/${name}`)) continue;
@@ -247,7 +274,7 @@ function collectTests(o: Options): TestCase[] {
       } catch (e) {
         spec = { args: [], env: {}, root: undefined, dirs: [], exitCode: 0, stdout: undefined, stderr: undefined, skip: `bad spec: ${(e as Error).message}` };
       }
-      tests.push({ language, name, wasm: join(dir, f), dir, spec });
+      tests.push({ language, kind, name, wasm: join(dir, f), dir, spec });
     }
   }
   return tests;
@@ -320,10 +347,29 @@ function stderrHint(stderr: string): string {
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 
+let adapter: Promise<(core: Uint8Array) => Promise<Uint8Array>> | undefined;
+
+/** The preview1 command adapter jco ships, applied by wit-component (jco-transpile's wasm-tools). */
+function adaptToComponent(core: Uint8Array): Promise<Uint8Array> {
+  adapter ??= (async () => {
+    const [{ preview1AdapterCommandPath }, { componentNew }] = await Promise.all([
+      import('@bytecodealliance/jco'), import('@bytecodealliance/jco-transpile/wasm-tools'),
+    ]);
+    const wasm = readFileSync(fileURLToPath(preview1AdapterCommandPath()));
+    return (c: Uint8Array) => componentNew(c, [['wasi_snapshot_preview1', wasm]]);
+  })();
+  return adapter.then((adapt) => adapt(core));
+}
+
+/** WASI 0.2's wasi:cli/exit carries ok or err only: an adapted `proc_exit(N)`, N > 0, exits 1. */
+function expectedExit(t: TestCase): number {
+  return t.kind === 'adapted' && t.spec.exitCode !== 0 ? 1 : t.spec.exitCode;
+}
+
 async function runTest(t: TestCase, o: Options): Promise<TestResult> {
   const started = performance.now();
   const base = {
-    language: t.language, test: t.name, expectedExitCode: t.spec.exitCode,
+    language: t.language, kind: t.kind, test: t.name, expectedExitCode: expectedExit(t),
   };
   if (t.spec.skip !== undefined) {
     return { ...base, status: 'skip', reason: t.spec.skip, exitCode: null, durationMs: 0, argv: [], stdout: '', stderr: '' };
@@ -347,15 +393,23 @@ async function runTest(t: TestCase, o: Options): Promise<TestResult> {
       removeCleanupFiles(copy);
       argv.push('--dir', `${copy}::${d}`);
     }
+    // An adapted program runs from the scratch directory under the same file name (argv[0]).
+    let cwd = t.dir;
+    if (t.kind === 'adapted') {
+      cwd = join(scratch, 'program');
+      mkdirSync(cwd);
+      writeFileSync(join(cwd, basename(t.wasm)), await adaptToComponent(readFileSync(t.wasm)));
+    }
     // Flags come before the module; after it, the first -- is dropped and the rest is the guest's verbatim.
     argv.push(basename(t.wasm), '--', ...t.spec.args);
-    const r = await spawnTest(argv, t.dir, o.timeoutMs);
+    const r = await spawnTest(argv, cwd, o.timeoutMs);
     const reasons: string[] = [];
     if (r.timedOut) reasons.push(`timed out after ${o.timeoutMs / 1000} s`);
-    else if (r.code !== t.spec.exitCode) {
+    else if (r.code !== base.expectedExitCode) {
       const got = r.code === null ? `signal ${r.signal}` : String(r.code);
       const hint = stderrHint(r.stderr);
-      reasons.push(`exit code ${got}, expected ${t.spec.exitCode}${hint === '' ? '' : `: ${hint}`}`);
+      const asked = base.expectedExitCode === t.spec.exitCode ? '' : ` (the test asks ${t.spec.exitCode})`;
+      reasons.push(`exit code ${got}, expected ${base.expectedExitCode}${asked}${hint === '' ? '' : `: ${hint}`}`);
     }
     if (t.spec.stdout !== undefined && !r.stdout.startsWith(t.spec.stdout)) {
       reasons.push(`stdout ${JSON.stringify(r.stdout.slice(0, 80))}, expected ${JSON.stringify(t.spec.stdout.slice(0, 80))}`);
@@ -411,14 +465,20 @@ interface Summary {
   skipped: number;
 }
 
+/** `rust`, `rust (component)` or `rust (adapted to 0.2)`: one summary row per language and kind. */
+function suiteLabel(r: TestResult): string {
+  return r.kind === 'module' ? r.language : `${r.language} (${r.kind === 'adapted' ? 'adapted to 0.2' : 'component'})`;
+}
+
 function summarize(results: readonly TestResult[]): Summary[] {
   const by = new Map<string, Summary>();
   for (const r of results) {
-    const s = by.get(r.language) ?? { language: r.language, passed: 0, failed: 0, skipped: 0 };
+    const label = suiteLabel(r);
+    const s = by.get(label) ?? { language: label, passed: 0, failed: 0, skipped: 0 };
     if (r.status === 'pass') s.passed++;
     else if (r.status === 'fail') s.failed++;
     else s.skipped++;
-    by.set(r.language, s);
+    by.set(label, s);
   }
   return [...by.values()];
 }
@@ -445,7 +505,7 @@ async function main(): Promise<number> {
   }
   const tests = collectTests(o);
   if (tests.length === 0) {
-    process.stderr.write(`conformance: no preview1 tests found under ${o.suite}\n`);
+    process.stderr.write(`conformance: no preview1 or WASI 0.2 tests found under ${o.suite}\n`);
     return 2;
   }
   const results = await runAll(tests, o);

@@ -2,7 +2,8 @@
  * The conformance runner (scripts/conformance.ts), end to end on a tiny suite of our own
  * hand-assembled modules laid out like WebAssembly/wasi-testsuite: specs (legacy and
  * operations), expected exit codes and stdout, args and env through `nanovisor run`, a `root`
- * fixture mounted at `/` and copied fresh for every test, and suites that are not preview1.
+ * fixture mounted at `/` and copied fresh for every test, a WASI 0.2 suite of components, the
+ * preview1 programs adapted to 0.2 components (--adapt-preview1), and a wasip3 suite left out.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { preview1AdapterCommandPath } from '@bytecodealliance/jco';
+import { componentNew } from '@bytecodealliance/jco-transpile/wasm-tools';
 import { findSuites, readSpec } from '../scripts/conformance.ts';
 import { wat } from './support/wat.ts';
 
@@ -62,11 +65,19 @@ const createOnce = module(
   '(data (i32.const 32) "x.cleanup")',
 );
 
-function layout(): string {
+/** A WASI 0.2 wasi:cli/command component made of a preview1 module by jco's command adapter. */
+async function component(core: Uint8Array): Promise<Uint8Array> {
+  const adapter = readFileSync(fileURLToPath(preview1AdapterCommandPath()));
+  return componentNew(core, [['wasi_snapshot_preview1', adapter]]);
+}
+
+async function layout(): Promise<string> {
   const suite = join(work, 'tests');
   const p1 = join(suite, 'demo', 'testsuite', 'wasm32-wasip1');
+  const p2 = join(suite, 'demo2', 'testsuite', 'wasm32-wasip2');
   const p3 = join(suite, 'demo', 'testsuite', 'wasm32-wasip3');
   mkdirSync(join(p1, 'fixture.dir'), { recursive: true });
+  mkdirSync(p2, { recursive: true });
   mkdirSync(p3, { recursive: true });
   writeFileSync(join(p1, 'manifest.json'), '{"name": "demo", "version": "wasm32-wasip1"}');
   writeFileSync(join(p1, 'fixture.dir', 'keep'), '');
@@ -87,15 +98,24 @@ function layout(): string {
   writeFileSync(join(p1, 'create_b.json'), '{"root": "fixture.dir"}');
   writeFileSync(join(p1, 'needs_sockets.wasm'), hello);
   writeFileSync(join(p1, 'needs_sockets.json'), '{"proposals": ["sockets"], "operations": [{"type": "run"}, {"type": "wait"}]}');
+  // A WASI 0.2 suite: components, run as they are (the manifest names the version).
+  writeFileSync(join(p2, 'manifest.json'), '{"name": "demo2", "version": "wasm32-wasip2"}');
+  writeFileSync(join(p2, 'hello.wasm'), await component(hello));
+  writeFileSync(join(p2, 'hello.json'), '{"stdout": "hi\\n"}');
+  writeFileSync(join(p2, 'counts.wasm'), await component(counts));
+  writeFileSync(join(p2, 'counts.json'), '{"args": ["a"], "exit_code": 1}');
   // A preview3 suite must be left alone (this would fail if it ran).
   writeFileSync(join(p3, 'counts.wasm'), counts);
   return suite;
 }
 
-const suite = layout();
+const suite = await layout();
 
-test('finds only preview1 suites, never fixture directories', () => {
-  assert.deepEqual(findSuites(suite), [join(suite, 'demo', 'testsuite', 'wasm32-wasip1')]);
+test('finds preview1 and WASI 0.2 suites, never wasip3 suites or fixture directories', () => {
+  assert.deepEqual(findSuites(suite), [
+    { dir: join(suite, 'demo', 'testsuite', 'wasm32-wasip1'), version: 'wasm32-wasip1' },
+    { dir: join(suite, 'demo2', 'testsuite', 'wasm32-wasip2'), version: 'wasm32-wasip2' },
+  ]);
 });
 
 test('reads legacy and operation-based specs alike', () => {
@@ -109,20 +129,43 @@ test('reads legacy and operation-based specs alike', () => {
   assert.deepEqual(readSpec(join(dir, 'none.json'), dir).exitCode, 0);
 });
 
-test('runs each test through `nanovisor run` and reports pass, fail and skip', () => {
-  const json = join(work, 'results.json');
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'conformance.ts'), '--suite', suite, '--json', json, '--jobs', '2'], {
+interface Results { results: { language: string; kind: string; test: string; status: string; reason: string; expectedExitCode: number }[] }
+
+function runner(json: string, ...flags: string[]): { status: number | null; stdout: string; out: Results } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'conformance.ts'), '--suite', suite, '--json', json, '--jobs', '2', '--timeout', '120', ...flags], {
     encoding: 'utf8',
   });
-  assert.equal(r.status, 1, r.stderr); // one test is wrong on purpose
-  assert.match(r.stdout, /6 passed, 1 failed, 1 skipped\n$/);
-  const out = JSON.parse(readFileSync(json, 'utf8')) as { results: { test: string; status: string; reason: string }[] };
-  const status = Object.fromEntries(out.results.map((x) => [x.test, x.status]));
+  assert.ok(existsSync(json), r.stderr);
+  return { status: r.status, stdout: r.stdout, out: JSON.parse(readFileSync(json, 'utf8')) as Results };
+}
+
+test('runs each test through `nanovisor run` and reports pass, fail and skip', () => {
+  const json = join(work, 'results.json');
+  const { status: code, stdout, out } = runner(json);
+  assert.equal(code, 1, stdout); // one test is wrong on purpose
+  assert.match(stdout, /demo2 \(component\): 2 passed, 0 failed\n8 passed, 1 failed, 1 skipped\n$/);
+  const status = Object.fromEntries(out.results.map((x) => [`${x.language}/${x.test}`, `${x.kind} ${x.status}`]));
   assert.deepEqual(status, {
-    counts: 'pass', counts_ops: 'pass', create_a: 'pass', create_b: 'pass',
-    hello: 'pass', hello_default: 'pass', hello_wrong_stdout: 'fail', needs_sockets: 'skip',
+    'demo/counts': 'module pass', 'demo/counts_ops': 'module pass', 'demo/create_a': 'module pass', 'demo/create_b': 'module pass',
+    'demo/hello': 'module pass', 'demo/hello_default': 'module pass', 'demo/hello_wrong_stdout': 'module fail', 'demo/needs_sockets': 'module skip',
+    'demo2/hello': 'component pass', 'demo2/counts': 'component pass',
   });
   assert.match(out.results.find((x) => x.test === 'hello_wrong_stdout')!.reason, /expected "bye"/);
   // Each test wrote into its own copy of the fixture; the suite's directory is untouched.
+  assert.equal(existsSync(join(suite, 'demo', 'testsuite', 'wasm32-wasip1', 'fixture.dir', 'x.cleanup')), false);
+});
+
+test('--adapt-preview1 runs the preview1 programs as WASI 0.2 components through the 0.2 kernel', () => {
+  const json = join(work, 'adapted.json');
+  const { status: code, stdout, out } = runner(json, '--adapt-preview1', '--filter', '^demo/');
+  assert.equal(code, 1, stdout);
+  assert.match(stdout, /demo \(adapted to 0\.2\): 6 passed, 1 failed, 1 skipped\n/);
+  const byTest = Object.fromEntries(out.results.map((x) => [x.test, x]));
+  assert.ok(out.results.every((x) => x.kind === 'adapted'));
+  // Arguments, environment, stdout and preopens reach the program through wasi:cli and
+  // wasi:filesystem; its proc_exit(32) is wasi:cli/exit's err, exit code 1.
+  assert.deepEqual([byTest['counts']!.status, byTest['counts']!.expectedExitCode], ['pass', 1]);
+  assert.deepEqual(['hello', 'create_a', 'create_b', 'counts_ops'].map((t) => byTest[t]!.status), ['pass', 'pass', 'pass', 'pass']);
+  assert.equal(byTest['hello_wrong_stdout']!.status, 'fail');
   assert.equal(existsSync(join(suite, 'demo', 'testsuite', 'wasm32-wasip1', 'fixture.dir', 'x.cleanup')), false);
 });

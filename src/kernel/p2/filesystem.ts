@@ -193,10 +193,14 @@ export class Descriptor {
       write: flags.write === true,
       writeish: flags.write === true,
     }));
-    const p1 = opened.kind === 'dir'
-      ? new DirectoryDescriptor(opened.dir, RIGHTS_DIR, RIGHTS_DIR_INHERITING)
-      : new FileDescriptor(opened.file, RIGHTS_FILE, RIGHTS_FILE, 0);
-    return new Descriptor(p1, { ...flags }, this.#vm);
+    if (opened.kind === 'file') {
+      return new Descriptor(new FileDescriptor(opened.file, RIGHTS_FILE, RIGHTS_FILE, 0), { ...flags }, this.#vm);
+    }
+    // A directory keeps the mutate-directory of the one it was opened from, requested or not
+    // (as in wasmtime): preview1 programs adapted to 0.2 never ask for it, and they must still
+    // create files in the directories they open.
+    const dirFlags = { ...flags, mutateDirectory: this.#flags.mutateDirectory === true };
+    return new Descriptor(new DirectoryDescriptor(opened.dir, RIGHTS_DIR, RIGHTS_DIR_INHERITING), dirFlags, this.#vm);
   }
   readlinkAt(path: string): string {
     const d = this.#dir();

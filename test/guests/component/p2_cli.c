@@ -3,6 +3,7 @@
 //   args | env | stdin | exit N | fs DIR | clock | random | spin
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,14 @@ static int fs_check(const char *dir) {
   }
   closedir(d);
   if (entries != 1) return fail("one entry after rename");
+  // A directory opened below a preopen may be changed too (the adapter never asks for
+  // mutate-directory when it opens one).
+  int dfd = open(path, O_RDONLY | O_DIRECTORY);
+  if (dfd < 0) return fail("open work as a directory");
+  int ffd = openat(dfd, "inner.txt", O_CREAT | O_WRONLY, 0644);
+  if (ffd < 0 || write(ffd, "x", 1) != 1 || close(ffd) != 0) return fail("create in an opened directory");
+  if (unlinkat(dfd, "inner.txt", 0) != 0 || close(dfd) != 0) return fail("unlink in an opened directory");
+  printf("ok: create in an opened directory\n");
   if (fopen("/nonexistent/x", "r") != NULL || (errno != ENOENT && errno != ENOTCAPABLE)) return fail("open outside the preopens fails");
   snprintf(path, sizeof path, "%s/work/missing", dir);
   if (fopen(path, "r") != NULL || errno != ENOENT) return fail("open missing is ENOENT");
