@@ -86,6 +86,12 @@ test('a server that spins is stopped at the request deadline; one that exits end
   await assert.rejects(table.exchange('exit', req('/count'), limits), { code: 'NV_INSTANCE_UNAVAILABLE' });
 });
 
+test('a server not waiting in sock_accept within readyTimeoutMs is stopped and start rejects', async () => {
+  const s = new ServerVm(serverModule(prepared), { args: ['srv', '5000'], readyTimeoutMs: 100 });
+  await assert.rejects(s.start(), { code: 'NV_GUEST_TIMEOUT', message: /not ready within 100 ms/ });
+  assert.equal((await s.ended).reason, 'timeout');
+});
+
 test('a response larger than the limit is refused; the server serves on', async () => {
   const s = vm();
   await s.start();

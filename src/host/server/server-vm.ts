@@ -163,6 +163,11 @@ export class ServerVm {
    */
   start(): Promise<void> {
     const ready = new Promise<void>((resolve, reject) => (this.#ready = { resolve, reject }));
+    // Slices stop at the deadline; a start-up that waits (poll_oneoff) past it is stopped here.
+    const timer = setTimeout(() => {
+      if (this.#ready !== undefined) this.#finish({ reason: 'timeout', message: `the server was not ready within ${this.#o.readyTimeoutMs} ms` });
+    }, this.#o.readyTimeoutMs);
+    void ready.then(() => clearTimeout(timer), () => clearTimeout(timer));
     try {
       this.#boot(this.#m.snapshot.initialPages, this.#m.snapshot.segments, this.#m.snapshot.globals.map((g) => (g.type === 'i64' ? BigInt(g.value) : Number(g.value))));
       this.#run();
