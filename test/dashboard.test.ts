@@ -170,6 +170,16 @@ test('deploy the app directory itself, with upload progress (the upload throttle
   await page.locator('#deploy-status', { hasText: 'v4 is current' }).waitFor();
   await page.locator('#versions tr[data-version="4"].current', { hasText: '3.0-dropped' }).waitFor();
 
+  // The folder itself, dropped as a file manager would drop it (DevTools drag events carry real paths).
+  writeFileSync(join(dir, 'nanovisor.json'), JSON.stringify({ ...manifest, version: '4.0-dropped-folder' }));
+  const box = (await page.locator('#deploy-drop').boundingBox())!;
+  const drag = await page.context().newCDPSession(page);
+  const at = { x: box.x + box.width / 2, y: box.y + box.height / 2, data: { items: [], files: [dir], dragOperationsMask: 1 } };
+  for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await drag.send('Input.dispatchDragEvent', { type, ...at });
+  await drag.detach();
+  await page.locator('#deploy-status', { hasText: 'v5 is current' }).waitFor();
+  await page.locator('#versions tr[data-version="5"].current', { hasText: '4.0-dropped-folder' }).waitFor();
+
   await page.getByRole('button', { name: 'Roll back to v1' }).click();
   await page.locator('#versions tr[data-version="1"].current').waitFor();
 });
@@ -193,10 +203,10 @@ test('a bad limit is refused by the API and shown at its field', async () => {
     await new Promise((r) => setTimeout(r, 50));
   }
   // The save is a new version of the same image: the versions say what changed, and show its config.
-  const v3 = page.locator('#versions tr[data-version="5"]');
+  const v3 = page.locator('#versions tr[data-version="6"]');
   await v3.locator('td.changes', { hasText: 'limits.timeoutMs: default -> 5000' }).waitFor();
   assert.ok((await v3.locator('td.changes li').allTextContents()).every((c) => !c.startsWith('limits.') || c === 'limits.timeoutMs: default -> 5000'), 'the limits left alone stay defaults');
-  await v3.getByText('Config of v5').click();
+  await v3.getByText('Config of v6').click();
   await v3.locator('dl.config', { hasText: 'timeoutMs=5000' }).waitFor();
   await shot('app-versions');
 });

@@ -194,7 +194,11 @@ function Deploy(props: { app: string; onDeployed: () => void }) {
     <div
       class={`drop${dragging ? ' dragging' : ''}`}
       id="deploy-drop"
-      onDragOver={(e) => { e.preventDefault(); setDragging(true); }}
+      onDragOver={(e) => {
+        e.preventDefault();
+        if (e.dataTransfer !== null) e.dataTransfer.dropEffect = 'copy';
+        setDragging(true);
+      }}
       onDragLeave={() => setDragging(false)}
       onDrop={onDrop}
     >
