@@ -1,7 +1,7 @@
 /**
  * Compiles a JavaScript or TypeScript example app (its manifest's `script`) into its
  * component, through the cache that tests build with (build/js-cache, NANOVISOR_JS_CACHE), so
- * that `npm run guests` pays componentize-js's ~15-40 s once per change of the app.
+ * that `npm run guests` pays componentize-js's tens of seconds once per change of the app.
  * The JS/TS templates are compiled too (their manifests hold `__NAME__`, so SCRIPT is given).
  * Usage: node scripts/js-app.ts APP_DIR OUT [SCRIPT]
  */

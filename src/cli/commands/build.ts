@@ -29,7 +29,7 @@ import only WASI preview1 functions the kernel provides; files must stay inside 
 The same inputs always give the same image digest.
 
 A JavaScript or TypeScript app ("script" in nanovisor.json) is bundled (esbuild) and
-compiled into a wasi:http/proxy component (componentize-js, ~15-40 s), cached by source
+compiled into a wasi:http/proxy component (componentize-js, tens of seconds), cached by source
 hash in $NANOVISOR_JS_CACHE, else HOME/cache/js of the store (see docs/javascript.md).
 
 When the manifest declares a build step ("build": {"command": [...]}, as the apps that

@@ -1,7 +1,7 @@
 /**
  * Compiling a bundled JavaScript app into a `wasi:http/proxy` component with componentize-js
  * (StarlingMonkey, pre-initialised by wizer at build), in the world of src/components/wit.
- * That takes ~15-40 s, so components are cached by the hash of everything that goes in: the
+ * That takes tens of seconds, so components are cached by the hash of everything that goes in: the
  * bundle, the world's WIT and the componentize-js version. An exception while the app's
  * top-level code runs (at build, under wizer) is reported at the user's file and line through
  * the bundle's source map.
