@@ -32,9 +32,15 @@ function assertTimeout(r: RunResult, what: string): void {
   assert.equal(r.error?.code, 'NV_GUEST_TIMEOUT', what);
 }
 
-/** Both ways a module is prepared: from its snapshot (interrupt checks) and instantiated afresh (node:vm watchdog). */
+/**
+ * Both ways a module is prepared: from its snapshot and instantiated afresh. Both carry
+ * interrupt checks (a fresh one imports its own memory to get them): node:vm's watchdog
+ * terminating a guest on a JSPI stack once took the whole test process down.
+ */
 function bothForms(bytes: Uint8Array): Array<[string, PreparedModule]> {
-  return [['snapshot', prepareModule(bytes)], ['fresh', prepareModule(bytes, undefined, { snapshot: 'off' })]];
+  const forms: Array<[string, PreparedModule]> = [['snapshot', prepareModule(bytes)], ['fresh', prepareModule(bytes, undefined, { snapshot: 'off' })]];
+  for (const [form, p] of forms) assert.equal(p.interruptible, true, `${form} form carries interrupt checks`);
+  return forms;
 }
 
 test('start_spin: a start section that never returns is stopped at the time limit (sync path)', () => {

@@ -13,7 +13,7 @@ import { interruptImports } from './interrupt/imports.ts';
 import { INTERRUPT_IMPORT, NotInstrumentable, YIELD_IMPORT, instrumentInterrupts } from './interrupt/instrument.ts';
 import { InstancePool } from './pool.ts';
 import { isComponent, prepareComponent, type PreparedComponent } from './component/index.ts';
-import { SnapshotUnsupported, extractSnapshot, type SnapshotModule } from './snapshot/transform.ts';
+import { SnapshotUnsupported, extractSnapshot, importOwnMemory, type SnapshotModule } from './snapshot/transform.ts';
 import { MEMORY_IMPORT, type Snapshot } from './snapshot/types.ts';
 import { PreparedCache, identityOf, type DerivedModule } from './prepared-cache.ts';
 
@@ -146,12 +146,37 @@ function deriveModule(bytes: Uint8Array, memoryLimitBytes: number, wanted: 'auto
   }
   const limited = applyMemoryLimit(bytes, memoryLimitBytes);
   const compiled = compile(limited);
+  const hasStart = hasStartSection(limited);
+  const instrumented = instrumentFresh(limited);
+  if (instrumented !== undefined) {
+    const limits = memoryLimitsOf(limited)!;
+    return { ...instrumented, interruptible: true, hasStart, importedMemory: { initial: limits.min, maximum: limits.max ?? MAX_PAGES } };
+  }
   const importsMemory = WebAssembly.Module.imports(compiled).some((i) => i.kind === 'memory');
   const limits = importsMemory ? memoryLimitsOf(limited) : undefined;
   return {
-    module: limited, compiled, interruptible: false, hasStart: hasStartSection(limited),
+    module: limited, compiled, interruptible: false, hasStart,
     ...(limits === undefined ? {} : { importedMemory: { initial: limits.min, maximum: limits.max ?? MAX_PAGES } }),
   };
+}
+
+/**
+ * A module instantiated afresh for every VM (no snapshot), with interrupt checks: its own
+ * memory becomes an import so the checks' page can be imported beside it. Time limits then
+ * never need node:vm's watchdog, whose termination of a guest on a JSPI stack can take the
+ * whole process down (seen in CI: V8 reported the termination as an uncaught exception).
+ * `limited` is valid (compiled already). Undefined when it cannot carry the checks.
+ */
+function instrumentFresh(limited: Uint8Array): { module: Uint8Array; compiled: WebAssembly.Module } | undefined {
+  if (process.env['NANOVISOR_INTERRUPTS'] === 'off') return undefined;
+  try {
+    const module = instrumentInterrupts(importOwnMemory(limited) ?? limited);
+    return { module, compiled: compile(module) };
+  } catch (e) {
+    // Never let the instrumentation be why a valid module cannot run.
+    if (e instanceof SnapshotUnsupported || e instanceof NotInstrumentable || e instanceof WasmBinaryError || e instanceof NanovisorError) return undefined;
+    throw e;
+  }
 }
 
 /** A snapshot module with interrupt checks added (when it allows them), compiled. */
@@ -197,8 +222,8 @@ function fromDerived(d: Derived, memoryLimitBytes: number, maxIdle: number | und
   const module = d.compiled ?? compile(d.module);
   if (d.snapshot === undefined) {
     return d.importedMemory === undefined
-      ? { module, memoryLimitBytes, hasStart: d.hasStart }
-      : { module, memoryLimitBytes, hasStart: d.hasStart, importedMemory: d.importedMemory };
+      ? { module, memoryLimitBytes, hasStart: d.hasStart, interruptible: d.interruptible }
+      : { module, memoryLimitBytes, hasStart: d.hasStart, interruptible: d.interruptible, importedMemory: d.importedMemory };
   }
   const snapshot = d.snapshot;
   checkInitialMemory(snapshot.initialPages, memoryLimitBytes);

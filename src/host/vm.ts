@@ -16,6 +16,8 @@ import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import { RealmWaiter, SliceTimeout, realm, runInRealm } from './async-realm.ts';
 import { GuestTimeout, callWithTimeout } from './interrupt.ts';
 import { watchdog } from './interrupt/watchdog.ts';
+import { interruptImports } from './interrupt/imports.ts';
+import { START_EXPORT } from './interrupt/instrument.ts';
 import {
   DEFAULT_MAX_OUTPUT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, checkVmLimits,
   type Outcome, type OutputTarget, type RunResult, type VmOptions,
@@ -145,7 +147,7 @@ export class NanoVm {
       ? () => new RealmWaiter((fn) => vm!.#runSlice(fn, true, true), (e) => { if (vm !== undefined) vm.#failAsync(e); })
       : undefined;
     const booted = bootKernel(options, makeWaiter);
-    const interruptible = prepared.component !== undefined ? prepared.component.interruptible : prepared.pool !== undefined && prepared.interruptible === true;
+    const interruptible = prepared.component !== undefined ? prepared.component.interruptible : prepared.interruptible === true;
     vm = new NanoVm(booted, options, startedAt, mode, interruptible);
     const created = vm;
     try {
@@ -185,9 +187,16 @@ export class NanoVm {
       imports[MEMORY_IMPORT.module] = { [MEMORY_IMPORT.name]: memory };
       kernel.bindMemory(memory);
     }
+    if (prepared.interruptible === true) Object.assign(imports, interruptImports({ onInterrupt: () => this.#onInterrupt() }, this.#mode === 'async'));
     const instance = this.#mode === 'async'
       ? realm.instantiate(prepared.module, imports as WebAssembly.Imports)
       : new WebAssembly.Instance(prepared.module, imports as WebAssembly.Imports);
+    // The start section, taken out by the instrumentation: as for pooled instances (above).
+    const start = instance.exports[START_EXPORT];
+    if (typeof start === 'function') {
+      if (this.#mode === 'sync') start();
+      else this.#start = start;
+    }
     memory ??= instance.exports['memory'];
     // Memories from the guest realm are not instances of this realm's class: test by shape.
     if (typeof (memory as WebAssembly.Memory | undefined)?.grow !== 'function') {

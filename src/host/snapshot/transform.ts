@@ -297,6 +297,74 @@ function limitsBytes(min: number, max: number | undefined): Uint8Array {
   return max === undefined ? concatBytes([Uint8Array.of(0), encodeU32(min)]) : concatBytes([Uint8Array.of(1), encodeU32(min), encodeU32(max)]);
 }
 
+/**
+ * `bytes` with its own memory turned into the import `env.memory` (same limits, same index 0,
+ * so no instruction changes), plus `addedExports`; `emptyActiveData` empties active data
+ * segments (their bytes live in a snapshot instead). Fresh instances of such a module can
+ * carry interrupt checks (src/host/interrupt), which need the guest's memory imported.
+ */
+function rewriteMemoryAsImport(bytes: Uint8Array, p: Parsed, memory: { min: number; max: number | undefined }, addedExports: Uint8Array[], emptyActiveData: boolean): Uint8Array {
+  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
+  let importWritten = false;
+  const memoryImport = concatBytes([
+    nameBytes(MEMORY_IMPORT.module), nameBytes(MEMORY_IMPORT.name), Uint8Array.of(2), limitsBytes(memory.min, memory.max),
+  ]);
+  const writeImports = (existing: Uint8Array | undefined) => {
+    const body = existing === undefined
+      ? concatBytes([encodeU32(1), memoryImport])
+      : concatBytes([encodeU32(p.importCount + 1), existing, memoryImport]);
+    parts.push(section(SectionId.IMPORT, body));
+    importWritten = true;
+  };
+  for (const s of p.sections) {
+    const raw = bytes.subarray(s.headerStart, s.end);
+    // The import section sits right after the type section; create it there if absent.
+    if (!importWritten && s.id !== SectionId.CUSTOM && s.id !== SectionId.TYPE && s.id !== SectionId.IMPORT) writeImports(undefined);
+    switch (s.id) {
+      case SectionId.IMPORT: {
+        const r = sectionReader(bytes, s);
+        r.u32();
+        writeImports(bytes.subarray(r.pos, s.end));
+        break;
+      }
+      case SectionId.MEMORY:
+        break; // now imported
+      case SectionId.EXPORT: {
+        if (addedExports.length === 0) { parts.push(raw); break; }
+        const r = sectionReader(bytes, s);
+        r.u32();
+        parts.push(section(SectionId.EXPORT, concatBytes([encodeU32(p.exportCount + addedExports.length), bytes.subarray(r.pos, s.end), ...addedExports])));
+        break;
+      }
+      case SectionId.DATA: {
+        if (!emptyActiveData) { parts.push(raw); break; }
+        // Keep the segment count (a data-count section and memory.init indices rely on it);
+        // active segments become empty, passive ones keep their bytes.
+        const segs = p.data.map((d) => d.mode === 'passive'
+          ? concatBytes([Uint8Array.of(1), encodeU32(d.data.byteLength), d.data])
+          : Uint8Array.of(0, 0x41, 0, 0x0b, 0));
+        parts.push(section(SectionId.DATA, concatBytes([encodeU32(segs.length), ...segs])));
+        break;
+      }
+      default:
+        parts.push(raw);
+    }
+  }
+  if (!importWritten) writeImports(undefined);
+  return concatBytes(parts);
+}
+
+/**
+ * The module with its memory imported as `env.memory` and nothing else changed: for fresh
+ * instances (no snapshot) that still get interrupt checks. Returns undefined when the module
+ * already imports its memory or defines none; throws SnapshotUnsupported where `parse` does.
+ */
+export function importOwnMemory(bytes: Uint8Array): Uint8Array | undefined {
+  const p = parse(bytes);
+  if (p.hasImportedMemory || p.memory === undefined) return undefined;
+  return rewriteMemoryAsImport(bytes, p, p.memory, [], false);
+}
+
 export interface SnapshotModule {
   /** The rewritten module: imports `env.memory`, no data-segment bytes, state exported. */
   readonly module: Uint8Array;
@@ -344,60 +412,16 @@ export function extractSnapshot(bytes: Uint8Array): SnapshotModule {
     tableExports.push(name);
   }
 
-  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
-  let importWritten = false;
-  const memoryImport = concatBytes([
-    nameBytes(MEMORY_IMPORT.module), nameBytes(MEMORY_IMPORT.name), Uint8Array.of(2), limitsBytes(p.memory.min, p.memory.max),
-  ]);
-  const writeImports = (existing: Uint8Array | undefined) => {
-    const body = existing === undefined
-      ? concatBytes([encodeU32(1), memoryImport])
-      : concatBytes([encodeU32(p.importCount + 1), existing, memoryImport]);
-    parts.push(section(SectionId.IMPORT, body));
-    importWritten = true;
-  };
-  for (const s of p.sections) {
-    const raw = bytes.subarray(s.headerStart, s.end);
-    // The import section sits right after the type section; create it there if absent.
-    if (!importWritten && s.id !== SectionId.CUSTOM && s.id !== SectionId.TYPE && s.id !== SectionId.IMPORT) writeImports(undefined);
-    switch (s.id) {
-      case SectionId.IMPORT: {
-        const r = sectionReader(bytes, s);
-        r.u32();
-        writeImports(bytes.subarray(r.pos, s.end));
-        break;
-      }
-      case SectionId.MEMORY:
-        break; // now imported
-      case SectionId.EXPORT: {
-        const r = sectionReader(bytes, s);
-        r.u32();
-        const added = [
-          ...globals.map((g) => concatBytes([nameBytes(g.exportName), Uint8Array.of(3), encodeU32(g.index)])),
-          ...tableExports.map((name, t) => concatBytes([nameBytes(name), Uint8Array.of(1), encodeU32(p.importedTables + t)])),
-        ];
-        parts.push(section(SectionId.EXPORT, concatBytes([encodeU32(p.exportCount + added.length), bytes.subarray(r.pos, s.end), ...added])));
-        break;
-      }
-      case SectionId.DATA: {
-        // Keep the segment count (a data-count section and memory.init indices rely on it);
-        // active segments become empty, passive ones keep their bytes.
-        const segs = p.data.map((d) => d.mode === 'passive'
-          ? concatBytes([Uint8Array.of(1), encodeU32(d.data.byteLength), d.data])
-          : Uint8Array.of(0, 0x41, 0, 0x0b, 0));
-        parts.push(section(SectionId.DATA, concatBytes([encodeU32(segs.length), ...segs])));
-        break;
-      }
-      default:
-        parts.push(raw);
-    }
-  }
-  if (!importWritten) writeImports(undefined);
   if (!p.sections.some((s) => s.id === SectionId.EXPORT)) {
     throw new SnapshotUnsupported('module has no export section');
   }
+  const added = [
+    ...globals.map((g) => concatBytes([nameBytes(g.exportName), Uint8Array.of(3), encodeU32(g.index)])),
+    ...tableExports.map((name, t) => concatBytes([nameBytes(name), Uint8Array.of(1), encodeU32(p.importedTables + t)])),
+  ];
+  const module = rewriteMemoryAsImport(bytes, p, p.memory, added, true);
   return {
-    module: concatBytes(parts),
+    module,
     snapshot: {
       initialPages: p.memory.min,
       maximumPages: p.memory.max,
