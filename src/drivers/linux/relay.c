@@ -18,6 +18,7 @@
  *
  * usage: nv-relay SOCKET PORT PROGRAM [ARGS...]
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -158,17 +159,27 @@ int main(int argc, char **argv) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_sleep; /* no SA_RESTART: accept returns EINTR */
   sigaction(SIGUSR1, &sa, NULL);
+  /* SIGUSR1 stays blocked except inside ppoll, so it cannot slip in between the check of
+   * sleep_asked and a blocking accept (threads inherit the mask; the app gets it unblocked). */
+  sigset_t usr1, waiting;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, &waiting);
+  sigdelset(&waiting, SIGUSR1);
   int s = listen_on(argv[1]);
   app = fork();
   if (app == 0) {
     close(s);
     signal(SIGPIPE, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &usr1, NULL);
     execv(argv[3], argv + 3);
     fprintf(stderr, "nv-relay: cannot start %s: %s\n", argv[3], strerror(errno));
     _exit(127);
   }
   for (;;) {
     if (sleep_asked) { s = sleep_and_wake(s, argv[1], slept, wake); continue; }
+    struct pollfd pl = {s, POLLIN, 0};
+    if (ppoll(&pl, 1, NULL, &waiting) < 0) continue; /* EINTR: SIGUSR1 (or SIGCHLD) */
     int c = accept(s, NULL, NULL);
     if (c < 0) { if (errno == EINTR || errno == ECONNABORTED) continue; perror("nv-relay: accept"); return 2; }
     pthread_t t;
