@@ -301,8 +301,11 @@ test('every control of every page is labelled; an app is reached and a limit sav
     assert.deepEqual(await unlabelled(page), [], path);
   }
 
+  // Some traffic, a few of it server errors, for the overview's picture.
+  for (let i = 0; i < 40; i++) await (await fetch(`${gatewayUrl}/echo-c/${i % 8 === 7 ? 'status/500' : `n${i}`}`)).text();
   await page.goto(`${apiUrl}/ui/`);
-  await page.locator('#apps tr[data-app="cgi-echo-c"]').waitFor();
+  await page.locator('#apps tr[data-app="cgi-echo-c"] td.errors', { hasText: /^[1-9][\d.]* %$/ }).waitFor();
+  await shot('overview-traffic');
   const focused = (): Promise<string> => page.evaluate(() => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const el = (globalThis as any).document.activeElement;

@@ -52,7 +52,7 @@ export function OverviewPage() {
                 <td class="version">{a.currentVersion === null ? 'none' : `v${a.currentVersion}`}</td>
                 <td>{a.routes.map((r) => <code key={r.path}>{r.host === undefined ? '' : r.host}{r.path} </code>)}</td>
                 <td class="num">{num(a.requestsPerSec)}</td>
-                <td class="num">{pct(a.errorRate)}</td>
+                <td class="num errors">{pct(a.errorRate)}</td>
                 <td class="num">{ms(a.p50Ms)}</td>
                 <td class="num">{ms(a.p99Ms)}</td>
                 <td class="num">{a.liveVms}</td>
