@@ -105,22 +105,32 @@ class DirtyRewriter {
     this.#bytes = bytes;
     this.#dirtyMemory = dirtyMemory;
     this.#markRange = markRange;
+    this.#markTop = concatBytes([
+      Uint8Array.of(0x41, DIRTY_PAGE_SHIFT, 0x76, 0x41, 0x81, 0x02, 0x3b, 0x40), encodeU32(dirtyMemory), Uint8Array.of(0x00),
+    ]);
   }
 
   /** `(ea >> 12)` is on the stack: mark it and the next page. */
-  #markTop(): Uint8Array {
-    return concatBytes([
-      Uint8Array.of(0x41, DIRTY_PAGE_SHIFT, 0x76, 0x41, 0x81, 0x02, 0x3b, 0x40), encodeU32(this.#dirtyMemory), Uint8Array.of(0x00),
-    ]);
+  readonly #markTop: Uint8Array;
+  /** `i32.const o; i32.add` by static offset (a module uses few distinct offsets). */
+  readonly #addOffset = new Map<number, Uint8Array>();
+
+  #offset(offset: number): Uint8Array {
+    let code = this.#addOffset.get(offset);
+    if (code === undefined) {
+      code = offset === 0 ? new Uint8Array() : concatBytes([Uint8Array.of(0x41), encodeS32(offset), Uint8Array.of(0x6a)]);
+      this.#addOffset.set(offset, code);
+    }
+    return code;
   }
 
-  /** Code marking the page of a store whose address and value are on the stack, leaving them there. */
-  #beforeStore(valueLocal: number, t: Temps, offset: number): Uint8Array {
-    return concatBytes([
-      localSet(valueLocal), localTee(t.a),
-      offset === 0 ? new Uint8Array() : concatBytes([Uint8Array.of(0x41), encodeS32(offset), Uint8Array.of(0x6a)]),
-      this.#markTop(), localGet(t.a), localGet(valueLocal),
-    ]);
+  /**
+   * Code marking the page of a store whose address and value are on the stack, leaving them
+   * there: `local.set $v; local.tee $a; [i32.const o; i32.add]; mark; local.get $a; local.get $v`.
+   * `before`/`after` are the body's own `local.set $v; local.tee $a` and `local.get $a; local.get $v`.
+   */
+  #beforeStore(before: Uint8Array, after: Uint8Array, offset: number): Uint8Array[] {
+    return [before, this.#offset(offset), this.#markTop, after];
   }
 
   /** Code marking `[d, d + n)` of a bulk write whose `d, x, n` (all i32) are on the stack, leaving them there. */
@@ -150,18 +160,30 @@ class DirtyRewriter {
     let copied = codeStart;
     let changed = false;
     let usesV128 = false;
-    const insert = (at: number, code: Uint8Array): void => {
-      parts.push(bytes.subarray(copied, at), code);
+    const insert = (at: number, code: Uint8Array | Uint8Array[]): void => {
+      parts.push(bytes.subarray(copied, at));
+      if (Array.isArray(code)) parts.push(...code);
+      else parts.push(code);
       copied = at;
       changed = true;
+    };
+    // Per value type: `local.set $v; local.tee $a` before the mark, `local.get $a; local.get $v` after.
+    const around = new Map<number, [Uint8Array, Uint8Array]>();
+    const aroundFor = (v: number): [Uint8Array, Uint8Array] => {
+      let pair = around.get(v);
+      if (pair === undefined) {
+        pair = [concatBytes([localSet(v), localTee(t.a)]), concatBytes([localGet(t.a), localGet(v)])];
+        around.set(v, pair);
+      }
+      return pair;
     };
     walkExpression(r, (op, at, after) => {
       if (op >= 0x36 && op <= 0x3e) {
         const m = readMemarg(new ByteReader(bytes, at + 1, after));
         if (m.memory !== 0) return;
         const ty = storedType(op);
-        const local = ty === I32 ? t.i32b : ty === I64 ? t.i64 : ty === F32 ? t.f32 : t.f64;
-        insert(at, this.#beforeStore(local, t, m.offset));
+        const [pre, post] = aroundFor(ty === I32 ? t.i32b : ty === I64 ? t.i64 : ty === F32 ? t.f32 : t.f64);
+        insert(at, this.#beforeStore(pre, post, m.offset));
       } else if (op === 0x26) {
         this.mutatesTables = true; // table.set
       } else if (op === 0xfc) {
@@ -180,7 +202,8 @@ class DirtyRewriter {
           const m = readMemarg(sub);
           if (m.memory !== 0) return;
           usesV128 = true;
-          insert(at, this.#beforeStore(t.v128, t, m.offset));
+          const [pre, post] = aroundFor(t.v128);
+          insert(at, this.#beforeStore(pre, post, m.offset));
         }
       } else if (op === 0xfe) {
         throw new NotInstrumentable('atomic instructions');
