@@ -138,12 +138,13 @@ test('deploy the app directory itself, with upload progress (the upload throttle
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
   try {
     await page.getByLabel('Choose the app directory').setInputFiles(dir);
-    // Part of the way through: the bar and the status show how far.
+    // Part of the way through: the bar and the status show how far (both seen in one look).
     await page.waitForFunction(() => {
-      const p = (globalThis as unknown as { document: { querySelector(s: string): { value: number } | null } }).document.querySelector('#deploy-progress');
-      return p !== null && p.value > 0 && p.value < 1;
+      const d = (globalThis as unknown as { document: { querySelector(s: string): { value: number; textContent: string } | null } }).document;
+      const bar = d.querySelector('#deploy-progress');
+      const status = d.querySelector('#deploy-status')?.textContent ?? '';
+      return bar !== null && bar.value > 0 && bar.value < 1 && /Uploading cgi-echo-c-dir\/ \(4 files, 2 MiB\).* [1-9]\d? %$/.test(status);
     });
-    await page.locator('#deploy-status', { hasText: /Uploading cgi-echo-c-dir\/ \(4 files, 2 MiB\).* \d+ %/ }).waitFor();
     await shot('app-uploading');
   } finally {
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
