@@ -19,6 +19,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { HostRunOptions, RunResult, VmHandle, VmHost } from '../host/index.ts';
 import { NanovisorError, isNanovisorError } from '../shared/errors.ts';
 import type { Route } from '../shared/routes.ts';
+import { DENY_ALL, type OutboundPolicy } from '../shared/outbound.ts';
+import type { OutboundCallRecord } from '../shared/outbound-wire.ts';
+import type { HttpSwitch } from '../switches/network/index.ts';
 import { cgiEnv, parseCgiResponse, splitTarget, SERVER_SOFTWARE } from './cgi.ts';
 import { Admission, type AdmissionOptions, type BodyReservation } from './admission.ts';
 import { AppSlots, VolumeLocks } from './concurrency.ts';
@@ -76,6 +79,8 @@ export interface GatewayApp {
    * request ids, logs and metrics are the same.
    */
   upstream?: Upstream;
+  /** Who the app's components may call over HTTP, through the gateway's `httpSwitch`. Default: no one. */
+  outbound?: OutboundPolicy;
 }
 
 /** One finished request, for logs and metrics. */
@@ -99,10 +104,17 @@ export interface RequestRecord {
   vmMs?: number;
   /** Time waiting for the app's exclusive volumes, when it has any. */
   volumeWaitMs?: number;
+  /** The guest's outbound HTTP calls (allowed or refused), in order. */
+  outbound?: OutboundCallRecord[];
 }
 
 export interface GatewayOptions {
   apps: readonly GatewayApp[];
+  /**
+   * The HTTP switch every outbound call of the apps' components goes through (one session per
+   * request, with the app's `outbound`). Without one, every outbound call is refused.
+   */
+  httpSwitch?: HttpSwitch;
   /** Default largest request body for apps that set none. Default 1 MiB. */
   maxBodyBytes?: number;
   /** Largest CGI header section a guest may print. Default 64 KiB. */
@@ -304,8 +316,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     try {
       const timeoutMs = app.options?.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
       const { timeoutMs: _t, ...appOptions } = app.options ?? {};
+      // One switch session per run: the app's allowlist and caps, the run's deadline.
+      const session = options.httpSwitch?.session({ app: app.name, requestId: id }, app.outbound ?? DENY_ALL, Number.isFinite(timeoutMs) ? vmStarted + timeoutMs : undefined);
+      if (session !== undefined) record.outbound = session.calls;
       result = await host.run(app.handle, {
         ...appOptions,
+        ...(session === undefined ? {} : { outbound: session }),
         ...(volumeMounts === undefined ? {} : { mounts: volumeMounts.mounts }),
         ...(Number.isFinite(timeoutMs) ? { timeoutMs } : {}),
         args: app.options?.args ?? [app.name],

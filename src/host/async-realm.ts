@@ -17,6 +17,12 @@ interface RealmHelpers {
   promising(fn: Function): () => Promise<unknown>;
   instantiate(module: WebAssembly.Module, imports: WebAssembly.Imports): WebAssembly.Instance;
   deferred(): Deferred;
+  /**
+   * A component trampoline that may suspend (wasi:io poll / pollable.block): runs it armed;
+   * when it left pollables pending, returns a promise (of this realm, so its continuation runs
+   * under the slice's time limit) that waits for them and runs it again, until none is left.
+   */
+  retrying(fn: Function, state: { armed: boolean; pending: unknown }, wait: (pending: unknown) => Promise<unknown>): (...args: unknown[]) => unknown;
 }
 
 const context = vm.createContext({ pending: undefined as (() => void) | undefined }, {
@@ -32,6 +38,18 @@ export const realm: RealmHelpers = vm.runInContext(`({
     let resolve;
     const promise = new Promise((r) => { resolve = r; });
     return { promise, resolve };
+  },
+  retrying: (fn, state, wait) => (...args) => {
+    const once = () => {
+      state.pending = undefined;
+      state.armed = true;
+      try { fn(...args); } finally { state.armed = false; }
+      return state.pending;
+    };
+    if (once() === undefined) return undefined;
+    return (async () => {
+      for (let p = state.pending; p !== undefined; p = once()) await wait(p);
+    })();
   },
 })`, context) as RealmHelpers;
 
@@ -63,6 +81,7 @@ export class RealmWaiter implements AsyncWaiter {
   readonly #fail: (e: unknown) => void;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
+  #retryNow: (() => void) | undefined;
   #stopped = false;
 
   /** `runSlice` resumes the guest inside the realm under its time limit (see runInRealm). */
@@ -75,6 +94,7 @@ export class RealmWaiter implements AsyncWaiter {
     const d = realm.deferred();
     const step = (): void => {
       this.#timer = undefined;
+      this.#retryNow = undefined;
       if (this.#stopped) return;
       let r: Attempt;
       try {
@@ -92,10 +112,20 @@ export class RealmWaiter implements AsyncWaiter {
         }
       } else {
         this.#timer = setTimeout(step, r.waitMs);
+        this.#retryNow = step;
       }
     };
     this.#timer = setTimeout(step, waitMs);
+    this.#retryNow = step;
     return d.promise;
+  }
+
+  /** Something the guest waits on may be ready: retry now instead of at the next timer. */
+  poke(): void {
+    const step = this.#retryNow;
+    if (step === undefined || this.#stopped) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = setTimeout(step, 0);
   }
 
   /**

@@ -1,6 +1,7 @@
 /**
  * What a VM is booted with and what its run reports: options, defaults, exit codes.
  */
+import type { OutboundPort } from '../shared/outbound-wire.ts';
 import type { ListenerBackend } from '../kernel/socket.ts';
 import type { OutputSink } from '../kernel/stdio.ts';
 import type { ImageTree, MountUsage } from '../kernel/vfs/index.ts';
@@ -110,6 +111,11 @@ export interface VmOptions {
   mounts?: readonly Mount[];
   /** Listening sockets the guest gets as preopens (fd 3, 4, ... before directories). Default: none. */
   listeners?: readonly ListenerBackend[];
+  /**
+   * Where a wasi:http component's outgoing requests go (the daemon's HTTP switch, one session
+   * per run). Default: none, every outgoing request is refused (HTTP-request-denied).
+   */
+  outbound?: OutboundPort;
   /** The image's files as the read-only root (with a writable CoW layer per VM). */
   image?: ImageTree;
   /** Memory limit in bytes; growing past it fails inside the guest. */

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { ImageFile } from '../kernel/vfs/index.ts';
 import type { Mount, RunResult } from './options.ts';
+import type { OutboundPort } from '../shared/outbound-wire.ts';
 
 /** An image as the host loads it: the module, its boot snapshot and files, its memory limit. */
 export interface HostImage {
@@ -51,6 +52,8 @@ export interface HostRunOptions {
   maxOutputBytes?: number;
   writableLayerBytes?: number;
   entry?: string;
+  /** Where a component's outgoing HTTP requests go (a session of the daemon's switch). Default: refused. */
+  outbound?: OutboundPort;
 }
 
 export interface HostStats {

@@ -6,7 +6,8 @@
  * reported in the RunResult.
  */
 import { Kernel } from '../kernel/kernel.ts';
-import { httpInterfaces, serveIncoming } from '../kernel/p2/index.ts';
+import { blockingOf, httpInterfaces, readyOf, serveIncoming, type Pollable } from '../kernel/p2/index.ts';
+import type { ComponentSuspension } from './component/index.ts';
 import { ListenerSocket } from '../kernel/socket.ts';
 import { FileType } from '../kernel/abi.ts';
 import { BufferInput, CaptureSink, HostFdInput, OutputBudget, OutputStream, hostFdSink, hostFileType, type OutputSink } from '../kernel/stdio.ts';
@@ -164,7 +165,16 @@ export class NanoVm {
   #instantiate(prepared: PreparedModule): void {
     const { kernel } = this;
     if (prepared.component !== undefined) {
-      const instance = prepared.component.instantiate(kernel, prepared.component.world === 'http' ? httpInterfaces() : undefined, () => this.#onInterrupt());
+      const http = prepared.component.world === 'http';
+      const waiter = this.#waiter;
+      // Only a VM that may make a call needs to wait for one (and so a fresh, unpooled instance).
+      const suspension = http && this.#mode === 'async' && waiter !== undefined && this.#options.outbound?.mayConnect === true ? this.#suspension(waiter) : undefined;
+      const instance = prepared.component.instantiate(
+        kernel,
+        http ? httpInterfaces(kernel, blockingOf(kernel), this.#options.outbound, suspension !== undefined, waiter === undefined ? undefined : () => waiter.poke()) : undefined,
+        () => this.#onInterrupt(),
+        suspension,
+      );
       this.#component = instance.exports;
       this.#releaseComponent = instance.release;
       this.#componentWorld = prepared.component.world;
@@ -206,6 +216,46 @@ export class NanoVm {
     this.#instance = instance;
   }
 
+  /**
+   * How this component VM suspends (JSPI): a wait that finds nothing ready returns a promise
+   * its waiter resolves once a pollable is ready (retried at the next clock time, every few ms
+   * for descriptors, at once when poked by an arriving response), never past the deadline.
+   */
+  #suspension(waiter: RealmWaiter): ComponentSuspension {
+    const state = blockingOf(this.kernel).suspend!;
+    const deadline = this.kernel.deadlineNs;
+    const wait = (pending: unknown): Promise<number> => {
+      const list = pending as readonly Pollable[];
+      const attempt = () => {
+        if (readyOf(list).length > 0) return { done: 0 };
+        const now = process.hrtime.bigint();
+        if (deadline !== undefined && now >= deadline) throw new VmStop('timeout', 'guest ran past its time limit while waiting in wasi:io/poll');
+        let wake = deadline ?? now + 1_000_000_000n;
+        let other = false;
+        for (const p of list) {
+          if (p.at === undefined) other = true;
+          else if (p.at < wake) wake = p.at;
+        }
+        const ms = Math.max(0, Number(wake - now) / 1e6);
+        return { waitMs: other ? Math.min(ms, 5) : ms };
+      };
+      return waiter.wait(0, attempt);
+    };
+    return {
+      wait: (fn) => realm.retrying(fn, state, wait),
+      suspending: (fn) => realm.suspending(fn as (...args: never[]) => unknown),
+      promising: (fn) => {
+        const run = realm.promising(fn);
+        return (...args: unknown[]) => {
+          this.#handlerCall = (run as (...a: unknown[]) => Promise<unknown>)(...args);
+        };
+      },
+    };
+  }
+
+  /** The pending call of a suspending component's handler (see #suspension). */
+  #handlerCall: Promise<unknown> | undefined;
+
   /** The guest's WebAssembly instance. Throws when instantiation failed (run() reports why). */
   get instance(): WebAssembly.Instance {
     if (this.#instance === undefined) throw new NanovisorError('NV_HOST_FAULT', 'this Nano-VM failed to instantiate; run() reports why');
@@ -214,7 +264,7 @@ export class NanoVm {
 
   #entries(): { init: Function | undefined; entry: Function } {
     if (this.#component !== undefined) {
-      return { init: undefined, entry: this.#componentWorld === 'http' ? httpEntry(this.#component, this.kernel) : commandEntry(this.#component) };
+      return { init: undefined, entry: this.#componentWorld === 'http' ? httpEntry(this.#component, this.kernel, () => this.#handlerCall) : commandEntry(this.#component) };
     }
     const exports = this.instance.exports;
     const entryName = this.#options.entry ?? '_start';
@@ -373,9 +423,13 @@ export class NanoVm {
         if (this.#bootFailure !== undefined) throw this.#bootFailure.error;
         const { init, entry } = this.#entries();
         if (this.#component !== undefined) {
-          // The 0.2 kernel is synchronous: the component runs in one slice under its time limit.
-          this.#runSlice(() => entry(), false);
-          finish(undefined);
+          // In the realm, so the guest's resumed code (after a suspended wait) runs under the
+          // time limit too. A component whose waits cannot suspend runs in this one slice.
+          this.#runSlice(() => {
+            const pending = (entry as () => Promise<unknown> | undefined)();
+            if (pending === undefined) finish(undefined);
+            else pending.then(() => finish(undefined), (e: unknown) => finish(e));
+          }, true);
           return;
         }
         const steps = [this.#start, init, entry].filter((f) => f !== undefined).map((f) => realm.promising(f));
@@ -432,11 +486,11 @@ function commandEntry(exports: Record<string, Record<string, (...args: never[]) 
 }
 
 /** `wasi:http/incoming-handler.handle` for the request in the VM's CGI environment (src/kernel/p2/http.ts). */
-function httpEntry(exports: Record<string, Record<string, (...args: never[]) => unknown>>, kernel: Kernel): () => void {
+function httpEntry(exports: Record<string, Record<string, (...args: never[]) => unknown>>, kernel: Kernel, completion: () => Promise<unknown> | undefined): () => Promise<void> | undefined {
   const iface = exports['wasi:http/incoming-handler'] ?? Object.entries(exports).find(([k]) => k.startsWith('wasi:http/incoming-handler@'))?.[1] ?? exports['incomingHandler'];
   const handle = iface?.['handle'];
   if (typeof handle !== 'function') throw new NanovisorError('NV_COMPONENT_NO_WORLD', 'component does not export wasi:http/incoming-handler');
-  return () => serveIncoming(kernel, handle as (req: unknown, out: unknown) => unknown);
+  return () => serveIncoming(kernel, handle as (req: unknown, out: unknown) => unknown, completion);
 }
 
 /** Errors from the guest's realm are not instances of this realm's classes: match by name. */

@@ -329,6 +329,7 @@ export class NanovisorMetrics {
   readonly wakeBuffered = this.registry.gauge('nanovisor_server_wake_buffered_requests', 'Requests waiting for a server instance to wake, by app.', ['app']);
   readonly sleeps = this.registry.counter('nanovisor_server_sleeps_total', 'Server instances put to sleep after their idle timeout (scale to zero), by app.', ['app']);
   readonly wakes = this.registry.counter('nanovisor_server_wakes_total', 'Sleeping server instances woken by a request, by app.', ['app']);
+  readonly outboundCalls = this.registry.counter('nanovisor_outbound_requests_total', 'Outbound HTTP calls of guests through the switch, by app, destination host and status (the response code, or the wasi:http error-code of a refused or failed call).', ['app', 'host', 'status']);
   readonly wakeDuration = this.registry.histogram('nanovisor_server_wake_seconds', 'From the request that woke a server instance to the instance accepting it, by app.', ['app'], REQUEST_DURATION_BUCKETS);
 
   constructor(sources: MetricsSources = {}) {
@@ -362,6 +363,7 @@ export class NanovisorMetrics {
     this.requests.inc({ app, status: record.status });
     this.duration.observe({ app }, record.durationMs / 1000);
     if (record.outcome !== undefined) this.vmBoots.inc({ app });
+    for (const c of record.outbound ?? []) this.outboundCalls.inc({ app, host: c.host, status: c.status });
   }
 
   /** Counts a deploy or rollback of `app`. */

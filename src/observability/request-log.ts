@@ -21,6 +21,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestRecord } from '../gateway/server.ts';
+import type { OutboundCallRecord } from '../shared/outbound-wire.ts';
 
 /** One line of a request log (also the NDJSON line of `GET /v1/apps/{name}/logs`). */
 export interface LogEntry {
@@ -48,6 +49,8 @@ export interface LogEntry {
   stderr?: string;
   /** Bytes of stderr dropped beyond the cap; absent when nothing was dropped. */
   stderrTruncated?: number;
+  /** The guest's outbound HTTP calls through the switch, in order; absent when none. */
+  outbound?: OutboundCallRecord[];
 }
 
 export interface RequestLogOptions {
@@ -256,6 +259,9 @@ export class RequestLog {
     if (record.exitCode !== undefined) entry.exitCode = record.exitCode;
     if (record.errorCode !== undefined) entry.errorCode = record.errorCode;
     if (record.errorMessage !== undefined) entry.errorMessage = capUtf8(redact(record.errorMessage, secrets), 1024).text;
+    if (record.outbound !== undefined && record.outbound.length > 0) {
+      entry.outbound = record.outbound.map((c) => ({ ...c, ...(c.reason === undefined ? {} : { reason: capUtf8(redact(c.reason, secrets), 512).text }) }));
+    }
     if (record.stderr !== undefined && record.stderr !== '') {
       // Redact a prefix a little longer than the cap, so a secret straddling the cut is
       // still recognised whole, then cut; never scan a flood of megabytes.

@@ -27,6 +27,11 @@ export type OutboundReply =
 
 /** Where a VM's outbound calls go: the daemon's switch, directly or over the shard channel. */
 export interface OutboundPort {
+  /**
+   * False when the app may call no one: every call is refused, so the VM needs no way to
+   * wait for one (it boots from the pool and refuses at once; the call is still recorded).
+   */
+  readonly mayConnect: boolean;
   call(req: OutboundRequest): Promise<OutboundReply>;
 }
 

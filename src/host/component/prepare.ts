@@ -26,6 +26,44 @@ type Instantiate = (
   instantiateCore?: (m: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
 ) => Record<string, Record<string, (...args: never[]) => unknown>>;
 
+/**
+ * How an http component's VM suspends on the asynchronous path (JSPI), given by the VM per
+ * instance (src/host/vm.ts): the core modules' wasi:io waits (`poll`, `pollable.block`) go
+ * through `wait` — a plain function that returns a promise when the guest must wait — made
+ * a suspending import by `suspending`, and the core export of incoming-handler.handle runs
+ * on a promising stack (`promising`).
+ */
+export interface ComponentSuspension {
+  wait(fn: Function): Function;
+  suspending(fn: Function): unknown;
+  promising(fn: Function): Function;
+}
+
+/** A core import through which a guest waits (wasi:io poll, pollable.block), and so may suspend. */
+function isWaitImport(module: string, name: string): boolean {
+  return module.startsWith('wasi:io/poll@') && (name === 'poll' || name === '[method]pollable.block');
+}
+
+function withWaits(imports: WebAssembly.Imports | undefined, s: ComponentSuspension): WebAssembly.Imports | undefined {
+  if (imports === undefined) return undefined;
+  const out: WebAssembly.Imports = { ...imports };
+  for (const [module, fns] of Object.entries(imports)) {
+    if (!module.startsWith('wasi:io/poll@')) continue;
+    const wrapped: Record<string, unknown> = { ...fns };
+    for (const [name, fn] of Object.entries(fns)) {
+      if (isWaitImport(module, name) && typeof fn === 'function') wrapped[name] = s.suspending(s.wait(fn));
+    }
+    out[module] = wrapped as Record<string, WebAssembly.ImportValue>;
+  }
+  return out;
+}
+
+function withHandler(exports: WebAssembly.Exports, s: ComponentSuspension): WebAssembly.Exports {
+  const name = Object.keys(exports).find((k) => /^wasi:http\/incoming-handler@[^#]+#handle$/.test(k));
+  if (name === undefined) return exports;
+  return { ...exports, [name]: s.promising(exports[name] as Function) as WebAssembly.ExportValue };
+}
+
 export type ComponentExports = Record<string, Record<string, (...args: never[]) => unknown>>;
 
 /** One VM's instance of a component: its exports, and how to give back what it borrowed from the pool. */
@@ -52,9 +90,10 @@ export interface PreparedComponent {
   /**
    * An instance of the whole component against `kernel`: fresh glue (resource tables,
    * trampolines) and small core modules, the main core module from the pool when there is one.
-   * `onInterrupt` is what the pooled module's interrupt checks call.
+   * `onInterrupt` is what the pooled module's interrupt checks call; `suspension` lets an
+   * http component's waits suspend the guest (asynchronous path).
    */
-  instantiate(kernel: Kernel, extra?: Record<string, object>, onInterrupt?: () => number | Promise<number>): ComponentInstance;
+  instantiate(kernel: Kernel, extra?: Record<string, object>, onInterrupt?: () => number | Promise<number>, suspension?: ComponentSuspension): ComponentInstance;
 }
 
 /** Interfaces the kernel provides, plus those a world adds (wasi:http for serve). */
@@ -122,6 +161,14 @@ export function prepareComponent(bytes: Uint8Array, memoryLimitBytes: number, op
     if (m === undefined) throw new NanovisorError('NV_HOST_FAULT', `component glue asked for an unknown core module ${name}`);
     return m;
   };
+  // The uninstrumented core modules, for VMs that may suspend; compiled at the first such VM.
+  let freshCores: Map<string, WebAssembly.Module> | undefined;
+  const getFreshCore = (name: string): WebAssembly.Module => {
+    freshCores ??= new Map([...t.cores].map(([n, b]) => [n, new WebAssembly.Module(applyMemoryLimit(b, memoryLimitBytes))]));
+    const m = freshCores.get(name);
+    if (m === undefined) throw new NanovisorError('NV_HOST_FAULT', `component glue asked for an unknown core module ${name}`);
+    return m;
+  };
   const pool = pooled?.pool;
   const mainModule = pooled === undefined ? undefined : cores.get(pooled.main.name);
   const trackedModules = new Set([...(pooled?.tracked.keys() ?? [])].map((n) => cores.get(n)!));
@@ -132,8 +179,17 @@ export function prepareComponent(bytes: Uint8Array, memoryLimitBytes: number, op
     cores,
     pool,
     interruptible: pool !== undefined,
-    instantiate: (kernel, extra, onInterrupt) => {
+    instantiate: (kernel, extra, onInterrupt, suspension) => {
       const imports = { ...componentImports(kernel), ...extra };
+      if (suspension !== undefined) {
+        // A VM that may suspend is a fresh, uninstrumented instance: the pooled module's
+        // imports are JS forwarders, and JSPI cannot suspend through a JS frame.
+        const fresh = (m: WebAssembly.Module, coreImports: WebAssembly.Imports | undefined): WebAssembly.Instance => {
+          const instance = new WebAssembly.Instance(m, withWaits(coreImports, suspension));
+          return { exports: withHandler(instance.exports, suspension) } as unknown as WebAssembly.Instance;
+        };
+        return { exports: instantiate(pool === undefined ? getCore : getFreshCore, imports, fresh), release: () => {} };
+      }
       if (pool === undefined) return { exports: instantiate(getCore, imports), release: () => {} };
       const core = pool.acquire(onInterrupt);
       let exports: ComponentExports;

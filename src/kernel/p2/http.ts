@@ -5,14 +5,18 @@
  * behind the same gateway, host boundary and shards as a CGI app: the incoming-request is
  * rebuilt from the environment, the body is an input stream over stdin, and the response
  * the guest sets is written to stdout as `Status:` and header lines, then its body as the
- * guest writes it (through the kernel's output budget). Outgoing requests are refused
- * (`HTTP-request-denied`) until the network switch exists: default deny.
+ * guest writes it (through the kernel's output budget). Outgoing requests go to the VM's
+ * outbound port (outgoing.ts), the daemon's HTTP switch; without one they are refused
+ * (`HTTP-request-denied`): default deny. The classes that need their VM (a response's
+ * stdout, a request's port) are made per VM, so VMs suspended on one thread never mix.
  */
 import type { Kernel } from '../kernel.ts';
 import { Descriptor as P1Descriptor, streamStat } from '../descriptor.ts';
 import { FileType } from '../abi.ts';
 import { VmStop } from '../unwind.ts';
+import type { OutboundPort } from '../../shared/outbound-wire.ts';
 import { ALWAYS_READY, InputStream, OutputStream, Pollable, type Blocking } from './io.ts';
+import { outgoingInterfaces } from './outgoing.ts';
 
 type Method = { tag: string; val?: string };
 type Scheme = { tag: 'HTTP' | 'HTTPS' | 'other'; val?: string };
@@ -26,7 +30,7 @@ const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'opt
 /** Bytes of response body a guest may write before it sets the response (then they are flushed). */
 const MAX_EARLY_BODY = 16 << 20;
 
-const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+export const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
 export class Fields {
   #entries: [string, Uint8Array][] = [];
@@ -78,7 +82,7 @@ export class Fields {
   }
 }
 
-class FutureTrailers {
+export class FutureTrailers {
   readonly #vm: Blocking;
   constructor(vm: Blocking) {
     this.#vm = vm;
@@ -92,7 +96,7 @@ class FutureTrailers {
   }
 }
 
-class IncomingBody {
+export class IncomingBody {
   readonly #stream: InputStream;
   readonly #vm: Blocking;
   #taken = false;
@@ -150,7 +154,7 @@ class IncomingRequest {
 }
 
 /** Where a response body goes: held until the response is set, then through to stdout. */
-class ResponseSink extends P1Descriptor {
+export class ResponseSink extends P1Descriptor {
   readonly filetype = FileType.UNKNOWN;
   readonly #out: P1Descriptor;
   #early: Uint8Array[] = [];
@@ -180,11 +184,13 @@ class ResponseSink extends P1Descriptor {
   }
 }
 
-class OutgoingBody {
+export class OutgoingBody {
   readonly sink: ResponseSink;
   readonly #vm: Blocking;
   #taken = false;
   finished = false;
+  /** Told when the guest finishes the body (an outgoing request is sent then). */
+  onFinish: (() => void) | undefined;
   constructor(sink: ResponseSink, vm: Blocking) {
     this.sink = sink;
     this.#vm = vm;
@@ -197,6 +203,7 @@ class OutgoingBody {
   static finish(body: OutgoingBody, _trailers: Fields | undefined): void {
     // Trailers have no CGI form; they are dropped (docs/components.md).
     body.finished = true;
+    body.onFinish?.();
   }
 }
 
@@ -205,9 +212,12 @@ class OutgoingResponse {
   #status = 200;
   #body: OutgoingBody | undefined;
   readonly #make: () => OutgoingBody;
-  constructor(headers: Fields) {
+  constructor(headers: Fields, ctx?: HttpContext) {
     this.#headers = headers;
-    this.#make = () => new OutgoingBody(new ResponseSink(currentStdout()), currentVm());
+    this.#make = () => {
+      if (ctx?.stdout === undefined) throw new Error('wasi:http response outside a request');
+      return new OutgoingBody(new ResponseSink(ctx.stdout), ctx.vm);
+    };
   }
   statusCode(): number {
     return this.#status;
@@ -235,23 +245,29 @@ class OutgoingResponse {
   }
 }
 
-/** The VM being served: OutgoingResponse's constructor has no kernel argument (WIT). */
-let serving: { stdout: P1Descriptor; vm: Blocking } | undefined;
-function currentStdout(): P1Descriptor {
-  if (serving === undefined) throw new Error('wasi:http response outside a request');
-  return serving.stdout;
+/** One VM's wasi:http state: its blocking, its stdout once serving, its outbound port. */
+export interface HttpContext {
+  readonly vm: Blocking;
+  stdout?: P1Descriptor;
+  readonly port?: OutboundPort;
+  /** Whether the guest can wait for a response without blocking its thread (it suspends). */
+  readonly canWait: boolean;
+  /** Wakes the VM's waiter when something it may wait on became ready. */
+  readonly notify?: () => void;
 }
-function currentVm(): Blocking {
-  if (serving === undefined) throw new Error('wasi:http response outside a request');
-  return serving.vm;
-}
+
+const contexts = new WeakMap<Kernel, HttpContext>();
 
 class ResponseOutparam {
   readonly state: { response?: OutgoingResponse; error?: ErrorCode; set: boolean } = { set: false };
+  readonly #out: P1Descriptor;
+  constructor(out: P1Descriptor) {
+    this.#out = out;
+  }
   static set(param: ResponseOutparam, response: { tag: 'ok' | 'err'; val: unknown }): void {
     if (param.state.set) throw new WebAssembly.RuntimeError('wasi:http response-outparam set twice');
     param.state.set = true;
-    const out = currentStdout();
+    const out = param.#out;
     if (response.tag === 'err') {
       param.state.error = response.val as ErrorCode;
       out.write([Buffer.from('Status: 500\r\ncontent-type: text/plain\r\n\r\ninternal error\n', 'latin1')]);
@@ -264,62 +280,6 @@ class ResponseOutparam {
     r.bodyIfAny?.sink.open();
   }
 }
-
-/** An outgoing request as the guest builds it; nothing sends it yet (default deny). */
-class OutgoingRequest {
-  readonly #headers: Fields;
-  #method: Method = { tag: 'get' };
-  #path: string | undefined;
-  #scheme: Scheme | undefined;
-  #authority: string | undefined;
-  #body: OutgoingBody | undefined;
-  constructor(headers: Fields) {
-    this.#headers = headers.freeze();
-  }
-  body(): OutgoingBody {
-    if (this.#body !== undefined) throw undefined;
-    // Bytes written to a request that is never sent go nowhere.
-    this.#body = new OutgoingBody(new ResponseSink(new NullSink()), currentVm());
-    this.#body.sink.open();
-    return this.#body;
-  }
-  method(): Method { return this.#method; }
-  setMethod(m: Method): void { this.#method = m; }
-  pathWithQuery(): string | undefined { return this.#path; }
-  setPathWithQuery(p: string | undefined): void { this.#path = p; }
-  scheme(): Scheme | undefined { return this.#scheme; }
-  setScheme(s: Scheme | undefined): void { this.#scheme = s; }
-  authority(): string | undefined { return this.#authority; }
-  setAuthority(a: string | undefined): void { this.#authority = a; }
-  headers(): Fields { return this.#headers; }
-}
-
-class NullSink extends P1Descriptor {
-  readonly filetype = FileType.UNKNOWN;
-  constructor() {
-    super(0n, 0n);
-  }
-  override write(bufs: Uint8Array[]): number {
-    return bufs.reduce((n, b) => n + b.byteLength, 0);
-  }
-  override filestat() {
-    return streamStat(this.filetype);
-  }
-}
-
-class RequestOptions {
-  #connect: bigint | undefined;
-  #first: bigint | undefined;
-  #between: bigint | undefined;
-  connectTimeout(): bigint | undefined { return this.#connect; }
-  setConnectTimeout(d: bigint | undefined): void { this.#connect = d; }
-  firstByteTimeout(): bigint | undefined { return this.#first; }
-  setFirstByteTimeout(d: bigint | undefined): void { this.#first = d; }
-  betweenBytesTimeout(): bigint | undefined { return this.#between; }
-  setBetweenBytesTimeout(d: bigint | undefined): void { this.#between = d; }
-}
-class FutureIncomingResponse {}
-class IncomingResponse {}
 
 /** The request as the gateway's CGI variables describe it (src/gateway/cgi.ts). */
 export function requestFromCgi(env: readonly string[]): RequestHead {
@@ -349,20 +309,28 @@ export function requestFromCgi(env: readonly string[]): RequestHead {
   };
 }
 
-/** The wasi:http interfaces of one VM. */
-export function httpInterfaces(): Record<string, object> {
+/**
+ * The wasi:http interfaces of one VM. `port`: where its outgoing requests go (none: every
+ * one is refused, HTTP-request-denied). `canWait`: the VM suspends while it waits for a
+ * response; otherwise every call is refused at once (still told to the port, for the record).
+ * `notify` wakes its waiter when a response arrives.
+ */
+export function httpInterfaces(k: Kernel, vm: Blocking, port?: OutboundPort, canWait = false, notify?: () => void): Record<string, object> {
+  const ctx: HttpContext = { vm, canWait, ...(port === undefined ? {} : { port }), ...(notify === undefined ? {} : { notify }) };
+  contexts.set(k, ctx);
+  class VmOutgoingResponse extends OutgoingResponse {
+    constructor(headers: Fields) {
+      super(headers, ctx);
+    }
+  }
+  const outgoing = outgoingInterfaces(ctx);
   return {
     'wasi:http/types': {
-      Fields, FutureTrailers, IncomingBody, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
-      OutgoingRequest, RequestOptions, FutureIncomingResponse, IncomingResponse,
+      Fields, FutureTrailers, IncomingBody, IncomingRequest, OutgoingBody, OutgoingResponse: VmOutgoingResponse, ResponseOutparam,
+      ...outgoing.types,
       httpErrorCode: () => undefined,
     },
-    'wasi:http/outgoing-handler': {
-      // Default deny: no destination is allowed until the network switch exists (issue 9, step 4).
-      handle: () => {
-        throw { tag: 'HTTP-request-denied' };
-      },
-    },
+    'wasi:http/outgoing-handler': outgoing.handler,
   };
 }
 
@@ -371,17 +339,24 @@ export function httpInterfaces(): Record<string, object> {
  * `wasi:http/incoming-handler.handle`. A guest that never sets its response gets a 502 from
  * the gateway (no CGI head on stdout) and a line on stderr.
  */
-export function serveIncoming(k: Kernel, handle: (req: unknown, out: unknown) => unknown): void {
-  const vm: Blocking = { deadlineNs: k.deadlineNs };
+export function serveIncoming(k: Kernel, handle: (req: unknown, out: unknown) => unknown, completion?: () => Promise<unknown> | undefined): Promise<void> | undefined {
+  const ctx = contexts.get(k);
+  if (ctx === undefined) throw new Error('serveIncoming: the VM has no wasi:http interfaces');
+  const vm = ctx.vm;
   const head = requestFromCgi(k.envStrings);
   const body = new IncomingBody(new InputStream({ desc: k.fds.get(0) }, vm), vm);
-  const param = new ResponseOutparam();
-  serving = { stdout: k.fds.get(1), vm };
-  try {
-    handle(new IncomingRequest(head, body), param);
+  ctx.stdout = k.fds.get(1);
+  const param = new ResponseOutparam(k.fds.get(1));
+  const report = (): void => {
     if (!param.state.set) k.fds.get(2).write([Buffer.from('nanovisor: the component returned from incoming-handler.handle without setting a response\n')]);
     else if (param.state.error !== undefined) k.fds.get(2).write([Buffer.from(`nanovisor: the component answered with error-code ${JSON.stringify(param.state.error.tag)}\n`)]);
-  } finally {
-    serving = undefined;
+  };
+  handle(new IncomingRequest(head, body), param);
+  // On the asynchronous path the guest may be suspended still: report when its call ends.
+  const pending = completion?.();
+  if (pending === undefined) {
+    report();
+    return undefined;
   }
+  return pending.then(report);
 }

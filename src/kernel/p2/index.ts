@@ -12,7 +12,7 @@ import { clockInterfaces, randomInterfaces } from './clocks.ts';
 import { filesystemInterfaces } from './filesystem.ts';
 import { ioInterfaces, type Blocking } from './io.ts';
 
-export { IoError, InputStream, OutputStream, Pollable } from './io.ts';
+export { IoError, InputStream, OutputStream, Pollable, readyOf, type Blocking, type SuspendState } from './io.ts';
 export { httpInterfaces, requestFromCgi, serveIncoming, type RequestHead } from './http.ts';
 
 /** Every interface the 0.2 kernel provides (versions 0.2.x), for build-time checks. */
@@ -24,6 +24,21 @@ export const PROVIDED_INTERFACES: readonly string[] = [
   'wasi:cli/terminal-input', 'wasi:cli/terminal-output', 'wasi:cli/terminal-stdin', 'wasi:cli/terminal-stdout', 'wasi:cli/terminal-stderr',
   'wasi:filesystem/types', 'wasi:filesystem/preopens',
 ];
+
+const blocking = new WeakMap<Kernel, Blocking>();
+
+/**
+ * The one Blocking of a kernel's component VM: its deadline, and on the asynchronous path
+ * (the kernel has a waiter) the state through which its waits suspend the guest.
+ */
+export function blockingOf(k: Kernel): Blocking {
+  let b = blocking.get(k);
+  if (b === undefined) {
+    b = { deadlineNs: k.deadlineNs, ...(k.waiter === undefined ? {} : { suspend: { armed: false, pending: undefined } }) };
+    blocking.set(k, b);
+  }
+  return b;
+}
 
 /** An import name without its version: `wasi:cli/stdout@0.2.3` -> `wasi:cli/stdout`. */
 export function interfaceName(name: string): string {
@@ -40,7 +55,7 @@ export function interfaceName(name: string): string {
  * root.run.run();
  */
 export function componentImports(k: Kernel): Record<string, object> {
-  const vm: Blocking = { deadlineNs: k.deadlineNs };
+  const vm = blockingOf(k);
   return {
     ...ioInterfaces(vm),
     ...clockInterfaces(k, vm),

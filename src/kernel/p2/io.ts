@@ -3,7 +3,8 @@
  * stream reads a Descriptor (stdin, or a file at a position), an output stream writes one
  * (stdout/stderr with their output budget, or a file). Readiness is the descriptor's own
  * pollRead/pollWrite, and blocking sleeps the thread as poll_oneoff does on the synchronous
- * path, never past the VM's deadline.
+ * path, never past the VM's deadline. On the asynchronous path a `poll` or `pollable.block`
+ * that finds nothing ready suspends the guest instead (see `SuspendState`).
  */
 import type { Descriptor } from '../descriptor.ts';
 import { GuestFault } from '../memory.ts';
@@ -37,9 +38,23 @@ export interface Waitable {
   readonly at?: bigint;
 }
 
+/**
+ * How a component VM on the asynchronous path waits. The glue's `poll` and `pollable.block`
+ * trampolines are wrapped (src/host/component/prepare.ts) so that while one runs, `armed` is
+ * true: a wait that finds nothing ready then records the pollables in `pending` and returns at
+ * once; the wrapper suspends the guest (JSPI) until one is ready, then calls the trampoline
+ * again, which now finds it ready. Other VMs run on the thread meanwhile.
+ */
+export interface SuspendState {
+  armed: boolean;
+  pending: readonly Pollable[] | undefined;
+}
+
 /** The VM's deadline, for blocking calls (kept per VM by the import object). */
 export interface Blocking {
   readonly deadlineNs: bigint | undefined;
+  /** Present on the asynchronous path. */
+  readonly suspend?: SuspendState;
 }
 
 export class Pollable {
@@ -61,8 +76,23 @@ export class Pollable {
   }
 }
 
-/** Blocks until one pollable is ready; returns the indices of the ready ones. */
+/** The indices of the ready pollables. */
+export function readyOf(list: readonly Pollable[]): number[] {
+  const ready: number[] = [];
+  list.forEach((p, i) => { if (p.ready()) ready.push(i); });
+  return ready;
+}
+
+/**
+ * Blocks until one pollable is ready; returns the indices of the ready ones. Armed on the
+ * asynchronous path: returns none at once and leaves the wait to the suspending wrapper.
+ */
 export function waitAny(list: readonly Pollable[], vm: Blocking): number[] {
+  if (vm.suspend?.armed === true) {
+    const ready = readyOf(list);
+    if (ready.length === 0) vm.suspend.pending = list;
+    return ready;
+  }
   for (;;) {
     const ready: number[] = [];
     list.forEach((p, i) => { if (p.ready()) ready.push(i); });

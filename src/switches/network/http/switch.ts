@@ -68,6 +68,7 @@ export class OutboundSession implements OutboundPort {
   readonly calls: OutboundCallRecord[] = [];
   #started = 0;
   #bytes = 0;
+  readonly mayConnect: boolean;
 
   constructor(sw: HttpSwitch, info: SessionInfo, policy: OutboundPolicy, deadline: number | undefined) {
     this.#sw = sw;
@@ -75,6 +76,7 @@ export class OutboundSession implements OutboundPort {
     this.#policy = policy;
     this.#patterns = policy.allow.map((t) => parseDestination(t)).filter((p): p is DestinationPattern => typeof p === 'object');
     this.#deadline = deadline;
+    this.mayConnect = this.#patterns.length > 0;
   }
 
   async call(req: OutboundRequest): Promise<OutboundReply> {
