@@ -467,6 +467,7 @@ export class ControlPlane {
       ...(exclusive.length === 0 ? {} : { exclusiveVolumes: exclusive }),
       ...(row.limits.maxBodyBytes === undefined ? {} : { maxBodyBytes: row.limits.maxBodyBytes }),
       ...(manifest.server === undefined ? {} : { server: manifest.server }),
+      ...(manifest.outbound === undefined ? {} : { outbound: manifest.outbound }),
       concurrency: row.concurrency ?? DEFAULT_CONCURRENCY,
       queue: row.limits.queue ?? DEFAULT_QUEUE,
     };

@@ -5,6 +5,7 @@
  * the new set into the gateway at once, and unloads a replaced version's image only after its
  * requests in flight have finished on it.
  */
+import type { OutboundPolicy } from '../shared/outbound.ts';
 import type { HostImage, HostRunOptions, VmHandle, VmHost } from '../host/index.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import type { Upstream } from './proxy.ts';
@@ -34,6 +35,8 @@ export interface AppSpec {
    * `port` for the linux driver; `idleTimeoutMs`: put to sleep after that long without a request.
    */
   server?: ServerConfig;
+  /** Who its components may call over HTTP (the manifest's `outbound`); absent: no one. */
+  outbound?: OutboundPolicy;
 }
 
 /** A server app's manifest `server` (src/image/manifest.ts). */
@@ -95,6 +98,7 @@ export function gatewayApp(spec: AppSpec, handle: VmHandle, instance?: LoadedIns
     queue: spec.queue,
     ...(spec.exclusiveVolumes === undefined ? {} : { exclusiveVolumes: spec.exclusiveVolumes }),
     ...(spec.broken === undefined ? {} : { broken: spec.broken }),
+    ...(spec.outbound === undefined ? {} : { outbound: spec.outbound }),
   };
 }
 

@@ -9,6 +9,7 @@
  * accepting, let requests in flight finish within the grace period, flush logs, close the
  * database. The daemon logs JSON lines to stderr.
  */
+import { HttpSwitch, parseCidr, type Cidr, type Resolve } from '../../switches/network/index.ts';
 import { plainRoute } from '../../shared/routes.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
@@ -60,6 +61,10 @@ Flags:
   --no-examples          do not deploy the example apps on first start
   --runsc PATH           the gVisor runsc of the linux driver (default: runsc on PATH)
   --no-linux             turn the linux driver off (linux apps answer 503)
+  --outbound-allow-net CIDR
+                         let apps' outbound HTTP calls reach this address range despite
+                         the SSRF rules (repeatable; e.g. 127.0.0.1/32, 10.0.0.0/8);
+                         default: no loopback, private, link-local or own address
 
 The API needs "Authorization: Bearer <token>"; the token is in <data>/token (0600).
 See docs/serve.md.`;
@@ -73,6 +78,7 @@ const SPECS: FlagSpec[] = [
   { name: 'max-connections', type: 'string' },
   { name: 'no-examples', type: 'boolean' },
   { name: 'volume-root', type: 'list' },
+  { name: 'outbound-allow-net', type: 'list' },
   { name: 'runsc', type: 'string' },
   { name: 'no-linux', type: 'boolean' },
 ];
@@ -156,6 +162,11 @@ export interface DaemonOptions {
   shards?: number;
   /** The linux driver (gVisor): `false` turns it off; `runsc` / `platform` override the defaults. */
   linux?: false | { runsc?: string; platform?: string };
+  /**
+   * The HTTP switch of apps' outbound calls: `allowNets` are address ranges the operator lets
+   * them reach despite the SSRF rules (docs/security.md#outbound-http). Default: none.
+   */
+  outbound?: { allowNets?: readonly Cidr[]; resolve?: Resolve };
   /** Caps on the gateway's connections, heads, buffered bodies and slow clients (src/gateway/admission.ts). */
   admission?: AdmissionOptions;
   /** The same for the API server (defaults: `defaultApiAdmission()`). */
@@ -412,9 +423,16 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
     db.close();
     throw e;
   }
+  const httpSwitch = new HttpSwitch({
+    ...(options.outbound?.allowNets === undefined ? {} : { allowNets: options.outbound.allowNets }),
+    ...(options.outbound?.resolve === undefined ? {} : { resolve: options.outbound.resolve }),
+    onRefused: (s, c) => log('warn', 'outbound call refused', { app: s.app, requestId: s.requestId, destination: c.destination, method: c.method, errorCode: c.status, reason: c.reason }),
+  });
+  if ((options.outbound?.allowNets?.length ?? 0) > 0) log('warn', 'outbound HTTP may reach these address ranges despite the SSRF rules', { allowNets: options.outbound!.allowNets!.map((c) => c.text) });
   const gateway = createGateway({
     apps: [],
     host: drivers,
+    httpSwitch,
     ...(options.admission === undefined ? {} : { admission: options.admission }),
     onRequest: (record) => {
       requestLog.append(record);
@@ -598,6 +616,7 @@ export const serveCommand: Command = {
       listen: parseAddress(flagString(p, 'listen') ?? DEFAULT_LISTEN, 'listen'),
       examples: !flagBool(p, 'no-examples'),
       volumeRoots: flagList(p, 'volume-root').map((r) => resolve(io.cwd, r)),
+      ...(flagList(p, 'outbound-allow-net').length === 0 ? {} : { outbound: { allowNets: flagList(p, 'outbound-allow-net').map((c) => parseCidr(c)) } }),
       ...(flagBool(p, 'no-linux') ? { linux: false as const } : flagString(p, 'runsc') === undefined ? {} : { linux: { runsc: flagString(p, 'runsc')! } }),
       ...(grace === undefined ? {} : { graceMs: parseDuration(grace, 'grace') }),
       ...(shardsFlag === undefined ? {} : { shards: parseShards(shardsFlag) }),

@@ -6,13 +6,19 @@
  */
 import type { RunResult, VmOptions } from '../options.ts';
 import type { ExchangeOptions, HostImage, ServerStartOptions } from '../vm-host.ts';
+import type { OutboundReply, OutboundRequest } from '../../shared/outbound-wire.ts';
 
 /**
  * What a run on a shard may be given: the VmOptions that can cross a process boundary.
  * Output is captured (or written to the shard's inherited stdout/stderr); listeners, an
  * image tree and custom sinks are objects of this process and cannot be sent.
  */
-export interface ShardRunOptions extends Omit<VmOptions, 'stdin' | 'stdout' | 'stderr' | 'listeners' | 'image'> {
+export interface ShardRunOptions extends Omit<VmOptions, 'stdin' | 'stdout' | 'stderr' | 'listeners' | 'image' | 'outbound'> {
+  /**
+   * The run has an outbound port in the supervisor (the daemon's HTTP switch): the shard's VM
+   * sends each outgoing request there (`ShardOutboundCall`) and gets the answer back.
+   */
+  outbound?: { mayConnect: boolean };
   stdin?: Uint8Array | string;
   stdout?: 'capture' | 'inherit';
   stderr?: 'capture' | 'inherit';
@@ -90,6 +96,23 @@ export interface ReleaseReply {
 export type ShardReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; error: WireError };
+
+/**
+ * A shard's outgoing HTTP request for run `run` (the id of its run request): a shard has no
+ * network, the supervisor hands it to the run's port and answers `ShardOutboundReply`.
+ */
+export interface ShardOutboundCall {
+  op: 'outbound';
+  run: number;
+  call: number;
+  request: OutboundRequest;
+}
+
+export interface ShardOutboundReply {
+  op: 'outbound-reply';
+  call: number;
+  reply: OutboundReply;
+}
 
 /** The first message of a shard, once it listens for requests. */
 export interface ShardReady {

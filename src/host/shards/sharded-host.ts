@@ -47,7 +47,9 @@ export class ShardedHost implements VmHost, ServerHost {
       return Promise.reject(new NanovisorError('NV_HOST_FAULT', `image ${handle.key} is not loaded on this host (load it first)`));
     }
     this.#live++;
-    return this.supervisor.run(handle.key, { ...options, async: true }).finally(() => {
+    const { outbound, ...rest } = options;
+    const marker = outbound === undefined ? {} : { outbound: { mayConnect: outbound.mayConnect } };
+    return this.supervisor.run(handle.key, { ...rest, ...marker, async: true }, outbound).finally(() => {
       this.#live--;
       this.#runs++;
     });

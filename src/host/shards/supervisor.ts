@@ -21,8 +21,9 @@ import type { RunResult } from '../options.ts';
 import { imageKey, type HostImage } from '../vm-host.ts';
 import { JAIL_LAYERS, Jail, type JailLayer, type JailOptions } from './jail.ts';
 import type {
-  HoldReply, ReleaseReply, ShardReady, ShardReply, ServerShardRequest, ShardRequest, ShardRunOptions, ShardStats, WireError, WireRunResult,
+  HoldReply, ReleaseReply, ShardOutboundCall, ShardOutboundReply, ShardReady, ShardReply, ServerShardRequest, ShardRequest, ShardRunOptions, ShardStats, WireError, WireRunResult,
 } from './protocol.ts';
+import type { OutboundPort, OutboundReply } from '../../shared/outbound-wire.ts';
 
 export type { ShardRunOptions, ShardStats } from './protocol.ts';
 
@@ -275,7 +276,7 @@ export class Supervisor {
    * only for host failures (NV_HOST_SHARD_CRASHED, NV_HOST_CLOSED, ...); the guest's own
    * behaviour (exit, trap, timeout) is in the RunResult, as with NanoVm.run.
    */
-  run(key: string, options: ShardRunOptions = {}): Promise<RunResult> {
+  run(key: string, options: ShardRunOptions = {}, outbound?: OutboundPort): Promise<RunResult> {
     try {
       this.#checkOpen();
       this.#checkKey(key);
@@ -283,10 +284,34 @@ export class Supervisor {
       return Promise.reject(e);
     }
     const shard = this.#pick();
-    return this.#send(shard, { id: this.#nextId++, op: 'run', key, options }).then((r) => {
+    const id = this.#nextId++;
+    // The run's outgoing requests come back from its shard (ShardOutboundCall), for its port only.
+    if (outbound !== undefined) this.#outbound.set(id, { shard, port: outbound });
+    const p = this.#send(shard, { id, op: 'run', key, options }).then((r) => {
       shard.runs++;
       return fromWireResult(r as WireRunResult);
     });
+    if (outbound !== undefined) {
+      const forget = () => { this.#outbound.delete(id); };
+      p.then(forget, forget);
+    }
+    return p;
+  }
+
+  /** Ports of runs in flight that may make outgoing requests, by run request id. */
+  readonly #outbound = new Map<number, { shard: Shard; port: OutboundPort }>();
+
+  /** A shard's outgoing request: to its run's port, the answer back to the shard. */
+  #onOutbound(shard: Shard, child: ChildProcess, msg: ShardOutboundCall): void {
+    const run = this.#outbound.get(msg.run);
+    const answer = (reply: OutboundReply): void => {
+      if (child.connected) child.send({ op: 'outbound-reply', call: msg.call, reply } satisfies ShardOutboundReply);
+    };
+    if (run === undefined || run.shard !== shard) {
+      answer({ ok: false, code: { tag: 'HTTP-request-denied' }, reason: 'no outbound port for this run' });
+      return;
+    }
+    run.port.call(msg.request).then(answer, (e: unknown) => answer({ ok: false, code: { tag: 'internal-error', val: String(e) }, reason: String(e) }));
   }
 
   /**
@@ -547,15 +572,16 @@ export class Supervisor {
         resolve();
       });
     });
-    child.on('message', (msg: ShardReply[] | ShardReady) => this.#onMessage(shard, child, msg));
+    child.on('message', (msg: ShardReply[] | ShardReady | ShardOutboundCall) => this.#onMessage(shard, child, msg));
     child.on('error', (e: Error) => {
       // A process that could not be spawned never emits 'exit'.
       if (child.pid === undefined) this.#onExit(shard, child, null, null, e);
     });
   }
 
-  #onMessage(shard: Shard, child: ChildProcess, msg: ShardReply[] | ShardReady): void {
+  #onMessage(shard: Shard, child: ChildProcess, msg: ShardReply[] | ShardReady | ShardOutboundCall): void {
     if (child !== shard.child) return;
+    if (!Array.isArray(msg) && msg.op === 'outbound') return this.#onOutbound(shard, child, msg);
     if (!Array.isArray(msg)) {
       shard.ready = true;
       shard.state = 'ready';

@@ -14,8 +14,9 @@ import { NanoVm, type RunResult, type VmOptions } from '../index.ts';
 import { NanovisorError, isNanovisorError, type ErrorCode } from '../../shared/errors.ts';
 import type { HostImage, VmHandle } from '../vm-host.ts';
 import type {
-  HoldReply, ReleaseReply, ShardReady, ShardReply, ShardRequest, ShardRunOptions, ShardStats, WireError, WireRunResult,
+  HoldReply, ReleaseReply, ShardOutboundCall, ShardOutboundReply, ShardReady, ShardReply, ShardRequest, ShardRunOptions, ShardStats, WireError, WireRunResult,
 } from './protocol.ts';
+import type { OutboundPort, OutboundReply } from '../../shared/outbound-wire.ts';
 import { CLOSE_FDS } from './jail.ts';
 
 if (process.send === undefined) {
@@ -75,7 +76,8 @@ function handleOf(key: string): VmHandle {
 }
 
 function vmOptions(o: ShardRunOptions): VmOptions {
-  const { async: _async, ...rest } = o;
+  // The synchronous path cannot wait for an outgoing request: it has no port (refused).
+  const { async: _async, outbound: _outbound, ...rest } = o;
   return rest;
 }
 
@@ -160,8 +162,8 @@ function handle(req: ShardRequest): unknown {
     case 'run': {
       const h = handleOf(req.key);
       if (req.options.async === true) {
-        const { async: _a, stdout: _o, stderr: _e, ...opts } = req.options;
-        return host.run(h, opts).then(toWireResult);
+        const { async: _a, stdout: _o, stderr: _e, outbound, ...opts } = req.options;
+        return host.run(h, { ...opts, ...(outbound === undefined ? {} : { outbound: outboundPort(req.id, outbound.mayConnect) }) }).then(toWireResult);
       }
       const r = NanoVm.create(host.prepared(h), vmOptions(req.options)).run();
       syncRuns++;
@@ -240,7 +242,29 @@ function handleOne(msg: ShardRequest): void {
   }
 }
 
-process.on('message', (batch: ShardRequest[]) => {
+/** Outgoing requests of this shard's runs waiting for the supervisor's answer, by call id. */
+const outboundCalls = new Map<number, (reply: OutboundReply) => void>();
+let nextOutboundCall = 1;
+
+/** A run's outbound port: a shard has no network; the supervisor's switch makes each call. */
+function outboundPort(run: number, mayConnect: boolean): OutboundPort {
+  return {
+    mayConnect,
+    call: (request) => new Promise((resolve) => {
+      const call = nextOutboundCall++;
+      outboundCalls.set(call, resolve);
+      process.send!({ op: 'outbound', run, call, request } satisfies ShardOutboundCall);
+    }),
+  };
+}
+
+process.on('message', (batch: ShardRequest[] | ShardOutboundReply) => {
+  if (!Array.isArray(batch)) {
+    const settle = outboundCalls.get(batch.call);
+    outboundCalls.delete(batch.call);
+    settle?.(batch.reply);
+    return;
+  }
   for (const msg of batch) handleOne(msg);
 });
 

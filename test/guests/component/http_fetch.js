@@ -3,7 +3,7 @@
 //   GET /get?url=U          -> "status S: BODY" of fetch(U), or 502 "refused: ERROR"
 //   GET /many?url=U&n=N     -> fetches U N times in a row; "ok K" or 502 "refused after K: ERROR"
 //   POST /post?url=U        -> posts the request body to U, answers what U answered
-//   GET /redirect?url=U     -> fetch(U) with redirect "manual": "status S location L"
+//   GET /follow?url=U       -> fetch(U), following each 3xx Location itself (up to 5 hops)
 addEventListener('fetch', (event) => event.respondWith(handle(event.request)));
 
 async function handle(request) {
@@ -34,10 +34,16 @@ async function handle(request) {
       } catch (e) {
         return new Response(`refused: ${e}\n`, { status: 502 });
       }
-    case '/redirect':
+    case '/follow':
       try {
-        const r = await fetch(target, { redirect: 'manual' });
-        return new Response(`status ${r.status} location ${r.headers.get('location')}`);
+        let next = target;
+        for (let hop = 0; hop < 5; hop++) {
+          const r = await fetch(next);
+          const location = r.headers.get('location');
+          if (r.status < 300 || r.status > 399 || location === null) return new Response(`status ${r.status}: ${await r.text()}`);
+          next = new URL(location, next).href;
+        }
+        return new Response('too many redirects\n', { status: 508 });
       } catch (e) {
         return new Response(`refused: ${e}\n`, { status: 502 });
       }
