@@ -216,6 +216,19 @@ export const OPENAPI = {
           seq: { type: 'integer' }, time: { type: 'string' }, app: { type: 'string' }, requestId: { type: 'string' }, method: { type: 'string' }, url: { type: 'string' },
           status: { type: 'integer' }, durationMs: { type: 'number' }, vmMs: { type: 'number' }, outcome: { type: 'string' }, exitCode: { type: 'integer' },
           errorCode: { type: 'string' }, errorMessage: { type: 'string' }, stderr: { type: 'string' }, stderrTruncated: { type: 'integer' },
+          outbound: {
+            type: 'array',
+            description: "The guest's outbound HTTP calls through the switch, in order (docs/components.md#outbound-http).",
+            items: {
+              type: 'object',
+              required: ['destination', 'host', 'method', 'status', 'bytesOut', 'bytesIn', 'ms'],
+              properties: {
+                destination: { type: 'string' }, host: { type: 'string' }, method: { type: 'string' },
+                status: { oneOf: [{ type: 'integer' }, { type: 'string' }], description: 'the response status, or the wasi:http error-code of a refused or failed call' },
+                address: { type: 'string' }, reason: { type: 'string' }, bytesOut: { type: 'integer' }, bytesIn: { type: 'integer' }, ms: { type: 'number' },
+              },
+            },
+          },
         },
       },
     },
