@@ -9,8 +9,12 @@
  * (NANOVISOR_FROM_SOURCE=1: type stripping at every start), and through the system's older
  * Node relaunching Node 24 (how `nanovisor` started before bin/nanovisor).
  *
- * Alone: `node bench/startup.ts [--rounds N] [--json FILE]` (default bench/results/startup.json);
- * also part of `npm run bench` (BENCH_STARTUP=0 leaves it out).
+ * Before/after in one run: `--before DIR` names another checkout (e.g. `git worktree add DIR
+ * <commit>`, with its node_modules and build/ linked and `npm run build` done there); its
+ * `run hello-c`, `--version` and `serve` are interleaved with ours.
+ *
+ * Alone: `node bench/startup.ts [--rounds N] [--before DIR] [--json FILE]` (default
+ * bench/results/startup.json); also part of `npm run bench` (BENCH_STARTUP=0 leaves it out).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -111,7 +115,7 @@ function olderNode(): string | undefined {
   return undefined;
 }
 
-export async function startupBench(rounds = Number(process.env['BENCH_STARTUP_ROUNDS'] ?? 15), log: (line: string) => void = (l) => console.error(l)): Promise<Row[]> {
+export async function startupBench(rounds = Number(process.env['BENCH_STARTUP_ROUNDS'] ?? 15), log: (line: string) => void = (l) => console.error(l), before?: string): Promise<Row[]> {
   const home = mkdtempSync(join(tmpdir(), 'nv-bench-startup-'));
   const env: NodeJS.ProcessEnv = { ...process.env, NANOVISOR_HOME: home, NANOVISOR_FROM_SOURCE: '' };
   const fromSource: NodeJS.ProcessEnv = { ...env, NANOVISOR_FROM_SOURCE: '1' };
@@ -128,6 +132,23 @@ export async function startupBench(rounds = Number(process.env['BENCH_STARTUP_RO
     const serveArgs = (port: number) => ['serve', '--data', data, '--api', '127.0.0.1:0', '--listen', `127.0.0.1:${port}`];
     log('bench: start-up: first start of serve (deploys the examples)');
     await firstEcho(bin, serveArgs, env, '/echo-c')();
+    // The other checkout gets its own store and data dir (its store format may differ).
+    const beforeBin = before === undefined ? undefined : join(before, 'bin', 'nanovisor');
+    const beforeHome = join(home, 'before');
+    const beforeEnv: NodeJS.ProcessEnv = { ...env, NANOVISOR_HOME: beforeHome };
+    const beforeData = join(beforeHome, 'serve');
+    const beforeServe = (port: number) => ['serve', '--data', beforeData, '--api', '127.0.0.1:0', '--listen', `127.0.0.1:${port}`];
+    if (beforeBin !== undefined) {
+      mkdirSync(beforeData, { recursive: true });
+      execFileSync(beforeBin, ['build', join(before!, 'build', 'examples', 'hello-c')], { env: beforeEnv, stdio: 'ignore' });
+      log(`bench: start-up: first start of serve from ${before}`);
+      await firstEcho(beforeBin, beforeServe, beforeEnv, '/echo-c')();
+    }
+    const beforeCases: Case[] = beforeBin === undefined ? [] : [
+      { name: 'before: nanovisor --version', once: wholeProcess(beforeBin, ['--version'], beforeEnv), baseline: 'node -e 0 (Node 24)', note: before },
+      { name: 'before: nanovisor run hello-c', once: wholeProcess(beforeBin, ['run', 'hello-c'], beforeEnv), baseline: 'node -e 0 (Node 24)', note: before },
+      { name: 'before: nanovisor serve: spawn to first echo', once: firstEcho(beforeBin, beforeServe, beforeEnv, '/echo-c'), baseline: 'node:http echo server: spawn to first echo', note: before },
+    ];
     const old = olderNode();
     const node = process.execPath;
     const cases: Case[] = [
@@ -141,6 +162,7 @@ export async function startupBench(rounds = Number(process.env['BENCH_STARTUP_RO
       ]),
       { name: 'node:http echo server: spawn to first echo', once: firstEcho(node, (port) => ['-e', `require('node:http').createServer((q, s) => q.pipe(s)).listen(${port}, '127.0.0.1')`], env, '/') },
       { name: 'nanovisor serve: spawn to first echo', once: firstEcho(bin, serveArgs, env, '/echo-c'), baseline: 'node:http echo server: spawn to first echo', note: 'goal <= 80 ms; 1 shard per core, /echo-c' },
+      ...beforeCases,
     ];
     // One untimed round warms the page cache and V8's compile cache.
     for (const c of cases) await c.once();
@@ -167,7 +189,7 @@ export async function startupBench(rounds = Number(process.env['BENCH_STARTUP_RO
 if (import.meta.main) {
   const args = process.argv.slice(2);
   const flag = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-  const rows = await startupBench(Number(flag('--rounds') ?? 15));
+  const rows = await startupBench(Number(flag('--rounds') ?? 15), undefined, flag('--before'));
   console.log(formatTable(rows));
   const out = flag('--json') ?? join(root, 'bench', 'results', 'startup.json');
   mkdirSync(dirname(out), { recursive: true });
