@@ -133,6 +133,11 @@ test('deploy the app directory itself, with upload progress (the upload throttle
   writeFileSync(join(dir, 'assets', 'a'.repeat(60), `${'b'.repeat(60)}.txt`), 'a long path\n');
   writeFileSync(join(dir, 'assets', 'blob.bin'), randomBytes(2 * 1024 * 1024));
 
+  // A folder that is not an app's is refused before anything is sent.
+  await page.getByLabel('Choose the app directory').setInputFiles(join(dir, 'assets'));
+  await page.locator('#deploy-status', { hasText: 'assets has no nanovisor.json at its top' }).waitFor();
+  assert.equal(await page.locator('#deploy-progress').count(), 0);
+
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
