@@ -180,6 +180,24 @@ test('a guest waiting on a slow upstream does not hold its shard: another app an
   assert.equal(r.text, 'status 200: slow done');
 });
 
+test("the app config overrides the manifest's outbound (PATCH), null goes back to it, and each change is a version", async () => {
+  const target = `http://127.0.0.1:${port}/via-config`;
+  assert.equal((await get(d, 'closed', '/get', target)).status, 502);
+  const patched = await api(d, 'PATCH', '/v1/apps/closed', { outbound: { allow: [`http://127.0.0.1:${port}`] } });
+  assert.equal(patched.status, 200, patched.text);
+  assert.deepEqual(patched.json.outbound, { allow: [`http://127.0.0.1:${port}`], maxCalls: 16, maxBytes: 16 << 20 });
+  const allowed = await get(d, 'closed', '/get', target);
+  assert.equal(allowed.status, 200, allowed.text);
+  assert.equal(allowed.text, 'status 200: upstream saw GET /via-config ');
+  const versions = await api(d, 'GET', '/v1/apps/closed/versions');
+  assert.ok(JSON.stringify(versions.json).includes('outbound: manifest -> '), versions.text);
+  const bad = await api(d, 'PATCH', '/v1/apps/closed', { outbound: { allow: ['127.0.0.1'] } });
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /outbound\.allow\[0\]/);
+  assert.equal((await api(d, 'PATCH', '/v1/apps/closed', { outbound: null })).json.outbound, null);
+  assert.equal((await get(d, 'closed', '/get', target)).status, 502);
+});
+
 test('serve --outbound-allow-net takes address ranges; anything else is a usage error naming the flag', async () => {
   let err = '';
   const io = { stdout: () => {}, stderr: (t: string) => (err += t), cwd: work.path, env: {}, stderrIsTTY: false };

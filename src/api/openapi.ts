@@ -93,6 +93,17 @@ export const OPENAPI = {
           secrets: { ...ref('Env'), description: 'Write-only: given to the guest as env, never returned.' },
           limits: ref('Limits'),
           volumes: appVolumes,
+          outbound: ref('Outbound'),
+        },
+      },
+      Outbound: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'Who the app may call over HTTP, overriding its manifest (docs/manifest.md#outbound).',
+        properties: {
+          allow: { type: 'array', maxItems: 64, items: { type: 'string', description: 'SCHEME://HOST[:PORT], e.g. https://api.example.com, http://*.internal:8080' } },
+          maxCalls: { type: 'integer', minimum: 1, maximum: 1000 },
+          maxBytes: { type: 'integer', minimum: 1, maximum: 1073741824 },
         },
       },
       AppUpdate: {
@@ -103,6 +114,7 @@ export const OPENAPI = {
           routes: { type: 'array', minItems: 1, maxItems: 64, items: ref('Route') },
           env: ref('Env'),
           volumes: appVolumes,
+          outbound: { oneOf: [ref('Outbound'), { type: 'null' }], description: "Replaces the app's outbound; null: back to the manifest's." },
           secrets: { type: 'object', additionalProperties: { type: ['string', 'null'] } },
           limits: {
             type: 'object',
@@ -121,6 +133,11 @@ export const OPENAPI = {
           secrets: { type: 'array', items: { type: 'string' }, description: 'Names only.' },
           limits: ref('Limits'),
           volumes: appVolumes,
+          outbound: {
+            type: ['object', 'null'],
+            description: "The app's own outbound HTTP policy, overriding its manifest's (null: the manifest's). Set with POST/PATCH `outbound`; PATCH `outbound: null` goes back to the manifest's.",
+            properties: { allow: { type: 'array', items: { type: 'string' }, description: 'SCHEME://HOST[:PORT] patterns (docs/manifest.md#outbound)' }, maxCalls: { type: 'integer' }, maxBytes: { type: 'integer' } },
+          },
           status: { enum: ['serving', 'broken', 'undeployed'], description: 'broken: the current version\'s image was found missing or corrupt; its routes answer 503 NV_APP_BROKEN (see problem).' },
           problem: { type: 'string', description: 'Why a broken app cannot serve, and how to repair it.' },
           instance: {
@@ -167,6 +184,7 @@ export const OPENAPI = {
               secrets: { type: 'array', items: { type: 'string' } },
               limits: { type: 'object', additionalProperties: { type: 'integer' } },
               volumes: { type: 'array', items: { type: 'object' } },
+              outbound: { type: ['object', 'null'], description: "The app's own outbound policy ({ allow, maxCalls, maxBytes }); null: the manifest's." },
             },
           },
           changes: { type: 'array', items: { type: 'string' }, description: 'What changed from the version before: image, routes, env.NAME (with values), secrets.NAME (never values), limits.NAME, volumes. Empty for the first.' },

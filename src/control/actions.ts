@@ -4,6 +4,7 @@
  * an embedding program can issue them to `ControlPlane.execute` directly. Each behaviour is
  * written once, in control.ts.
  */
+import type { OutboundPolicy } from '../shared/outbound.ts';
 import type { Route } from '../shared/routes.ts';
 import type { ImageSummary } from '../image/index.ts';
 import type { LogEntry } from '../observability/index.ts';
@@ -58,6 +59,8 @@ export interface AppView {
   limits: AppLimits & { concurrency: number; queue: number };
   /** Volumes every VM of the app mounts (besides those its image's manifest names). */
   volumes: VolumeMount[];
+  /** The app's own outbound allowlist and caps, overriding its manifest's; null: the manifest's. */
+  outbound: OutboundPolicy | null;
   /**
    * `serving`; `undeployed` before the first deploy; `broken` when the current version's image
    * was found missing or corrupt (its routes answer 503 NV_APP_BROKEN), with `problem` saying

@@ -17,6 +17,7 @@
  * its pins, and pins without a version (left by a crash between the two writes) are dropped
  * at start.
  */
+import type { OutboundPolicy } from '../shared/outbound.ts';
 import { loadComponentTools } from '../host/component/index.ts';
 import { loadServerTools } from '../host/server/asyncify.ts';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -96,6 +97,8 @@ interface AppRow {
   limits: AppLimits;
   concurrency: number | null;
   volumes: VolumeMount[];
+  /** The app's own outbound policy; null: its manifest's. */
+  outbound: OutboundPolicy | null;
   currentVersion: number | null;
   created: string;
   updated: string;
@@ -109,6 +112,7 @@ function appRow(r: Row): AppRow {
     limits: JSON.parse(r['limits'] as string),
     concurrency: r['concurrency'] as number | null,
     volumes: JSON.parse(r['volumes'] as string),
+    outbound: r['outbound'] === null || r['outbound'] === undefined ? null : JSON.parse(r['outbound'] as string),
     currentVersion: r['current_version'] as number | null,
     created: r['created'] as string,
     updated: r['updated'] as string,
@@ -401,6 +405,7 @@ export class ControlPlane {
       secrets,
       limits: { ...row.limits, concurrency: row.concurrency ?? DEFAULT_CONCURRENCY, queue: row.limits.queue ?? DEFAULT_QUEUE },
       volumes: row.volumes,
+      outbound: row.outbound,
       status: row.currentVersion === null ? 'undeployed' : this.#broken.get(row.name)?.version === row.currentVersion ? 'broken' : 'serving',
       ...(this.#broken.get(row.name)?.version === row.currentVersion && row.currentVersion !== null ? { problem: this.#broken.get(row.name)!.reason } : {}),
       ...(() => {
@@ -467,7 +472,7 @@ export class ControlPlane {
       ...(exclusive.length === 0 ? {} : { exclusiveVolumes: exclusive }),
       ...(row.limits.maxBodyBytes === undefined ? {} : { maxBodyBytes: row.limits.maxBodyBytes }),
       ...(manifest.server === undefined ? {} : { server: manifest.server }),
-      ...(manifest.outbound === undefined ? {} : { outbound: manifest.outbound }),
+      ...((row.outbound ?? manifest.outbound) === undefined ? {} : { outbound: row.outbound ?? manifest.outbound }),
       concurrency: row.concurrency ?? DEFAULT_CONCURRENCY,
       queue: row.limits.queue ?? DEFAULT_QUEUE,
     };
@@ -698,8 +703,8 @@ export class ControlPlane {
     const now = new Date().toISOString();
     db.tx(() => {
       db.run(
-        'INSERT INTO apps (name, routes, env, limits, concurrency, volumes, current_version, created, updated) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)',
-        input.name, JSON.stringify(input.routes), JSON.stringify(input.env ?? {}), JSON.stringify(limits), concurrency ?? null, JSON.stringify(input.volumes ?? []), now, now,
+        'INSERT INTO apps (name, routes, env, limits, concurrency, volumes, outbound, current_version, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
+        input.name, JSON.stringify(input.routes), JSON.stringify(input.env ?? {}), JSON.stringify(limits), concurrency ?? null, JSON.stringify(input.volumes ?? []), input.outbound === undefined ? null : JSON.stringify(input.outbound), now, now,
       );
       for (const [k, v] of Object.entries(input.secrets ?? {})) db.run('INSERT INTO secrets (app, name, value) VALUES (?, ?, ?)', input.name, k, v);
     });
@@ -717,6 +722,7 @@ export class ControlPlane {
       next.routes = input.routes;
     }
     if (input.env !== undefined) next.env = input.env;
+    if (input.outbound !== undefined) next.outbound = input.outbound;
     if (input.volumes !== undefined) {
       this.#checkVolumes(input.volumes);
       next.volumes = input.volumes;
@@ -757,8 +763,8 @@ export class ControlPlane {
     }
     db.tx(() => {
       db.run(
-        'UPDATE apps SET routes = ?, env = ?, limits = ?, concurrency = ?, volumes = ?, updated = ? WHERE name = ?',
-        JSON.stringify(next.routes), JSON.stringify(next.env), JSON.stringify(next.limits), next.concurrency, JSON.stringify(next.volumes), next.updated, name,
+        'UPDATE apps SET routes = ?, env = ?, limits = ?, concurrency = ?, volumes = ?, outbound = ?, updated = ? WHERE name = ?',
+        JSON.stringify(next.routes), JSON.stringify(next.env), JSON.stringify(next.limits), next.concurrency, JSON.stringify(next.volumes), next.outbound === null ? null : JSON.stringify(next.outbound), next.updated, name,
       );
       db.run('DELETE FROM secrets WHERE app = ?', name);
       for (const [k, v] of Object.entries(secrets)) db.run('INSERT INTO secrets (app, name, value) VALUES (?, ?, ?)', name, k, v);
@@ -782,7 +788,7 @@ export class ControlPlane {
 
   /** The config of an app's row, with its secrets as given by `refs`. */
   #configOf(row: AppRow, refs: Record<string, number>): VersionConfig {
-    return { routes: row.routes, env: row.env, secrets: refs, limits: row.limits, concurrency: row.concurrency, volumes: row.volumes, recorded: 'deploy' };
+    return { routes: row.routes, env: row.env, secrets: refs, limits: row.limits, concurrency: row.concurrency, volumes: row.volumes, outbound: row.outbound, recorded: 'deploy' };
   }
 
   /**
@@ -839,7 +845,7 @@ export class ControlPlane {
       secrets[k] = r['value'] as string;
     }
     return {
-      row: { ...row, routes: c.routes, env: c.env, limits: c.limits, concurrency: c.concurrency, volumes: c.volumes, currentVersion: number },
+      row: { ...row, routes: c.routes, env: c.env, limits: c.limits, concurrency: c.concurrency, volumes: c.volumes, outbound: c.outbound ?? null, currentVersion: number },
       secrets,
     };
   }
@@ -908,8 +914,8 @@ export class ControlPlane {
     this.#volumeMounts(next, this.#manifestOf(name, target, digest));
     db.tx(() => {
       db.run(
-        'UPDATE apps SET routes = ?, env = ?, limits = ?, concurrency = ?, volumes = ?, current_version = ?, updated = ? WHERE name = ?',
-        JSON.stringify(next.routes), JSON.stringify(next.env), JSON.stringify(next.limits), next.concurrency, JSON.stringify(next.volumes), target, new Date().toISOString(), name,
+        'UPDATE apps SET routes = ?, env = ?, limits = ?, concurrency = ?, volumes = ?, outbound = ?, current_version = ?, updated = ? WHERE name = ?',
+        JSON.stringify(next.routes), JSON.stringify(next.env), JSON.stringify(next.limits), next.concurrency, JSON.stringify(next.volumes), next.outbound === null ? null : JSON.stringify(next.outbound), target, new Date().toISOString(), name,
       );
       db.run('DELETE FROM secrets WHERE app = ?', name);
       for (const [k, v] of Object.entries(secrets)) db.run('INSERT INTO secrets (app, name, value) VALUES (?, ?, ?)', name, k, v);

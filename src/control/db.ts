@@ -100,6 +100,10 @@ export const MIGRATIONS: readonly string[] = [
       'recorded', 'migration')
     FROM apps a WHERE a.name = versions.app);
   `,
+  // 5: an app's own outbound allowlist and caps (JSON OutboundPolicy); NULL: its manifest's.
+  `
+  ALTER TABLE apps ADD COLUMN outbound TEXT;
+  `,
 ];
 
 export type SqlValue = null | number | bigint | string | Uint8Array;

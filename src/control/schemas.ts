@@ -4,6 +4,7 @@
  * NV_API_BAD_REQUEST error. Creating and updating an app have separate shapes (PATCH changes
  * only what it names). docs/serve.md and src/api/openapi.ts describe the same shapes.
  */
+import { outboundSchema } from '../shared/outbound.ts';
 import { z } from 'zod';
 import { LIMIT_MAXIMA, type LimitName } from '../host/options.ts';
 import { NanovisorError } from '../shared/errors.ts';
@@ -100,6 +101,8 @@ export const createAppSchema = z.strictObject({
   secrets: env.optional(),
   limits: limitsSchema.optional(),
   volumes: appVolumes.optional(),
+  /** Overrides the manifest's `outbound` (docs/manifest.md#outbound). */
+  outbound: outboundSchema.optional(),
 });
 export type CreateAppInput = z.output<typeof createAppSchema>;
 
@@ -109,6 +112,8 @@ export type CreateAppInput = z.output<typeof createAppSchema>;
  */
 export const updateAppSchema = z.strictObject({
   routes: routes.optional(),
+  /** Replaces the app's outbound; `null`: back to the manifest's. */
+  outbound: outboundSchema.nullable().optional(),
   env: env.optional(),
   volumes: appVolumes.optional(),
   secrets: z.record(envName, envValue.nullable()).optional(),

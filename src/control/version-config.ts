@@ -8,6 +8,7 @@
 import type { Route } from '../shared/routes.ts';
 import type { VolumeMount } from '../shared/volumes.ts';
 import type { AppLimits } from './schemas.ts';
+import type { OutboundPolicy } from '../shared/outbound.ts';
 
 /** What `versions.config` holds (JSON). */
 export interface VersionConfig {
@@ -19,6 +20,8 @@ export interface VersionConfig {
   limits: Omit<AppLimits, 'concurrency'>;
   concurrency: number | null;
   volumes: VolumeMount[];
+  /** The app's own outbound policy (null or absent: the manifest's). */
+  outbound?: OutboundPolicy | null;
   /** 'migration' when the config was filled in by schema 4 from the app's config of then. */
   recorded?: 'deploy' | 'migration';
 }
@@ -30,13 +33,14 @@ export interface VersionConfigView {
   secrets: string[];
   limits: AppLimits;
   volumes: VolumeMount[];
+  outbound: OutboundPolicy | null;
 }
 
 export function parseConfig(text: string): VersionConfig {
   const c = JSON.parse(text) as Partial<VersionConfig>;
   return {
     routes: c.routes ?? [], env: c.env ?? {}, secrets: c.secrets ?? {}, limits: c.limits ?? {},
-    concurrency: c.concurrency ?? null, volumes: c.volumes ?? [], ...(c.recorded === undefined ? {} : { recorded: c.recorded }),
+    concurrency: c.concurrency ?? null, volumes: c.volumes ?? [], outbound: c.outbound ?? null, ...(c.recorded === undefined ? {} : { recorded: c.recorded }),
   };
 }
 
@@ -47,12 +51,13 @@ export function configView(c: VersionConfig): VersionConfigView {
     secrets: Object.keys(c.secrets).sort(),
     limits: { ...c.limits, ...(c.concurrency === null ? {} : { concurrency: c.concurrency }) },
     volumes: c.volumes,
+    outbound: c.outbound ?? null,
   };
 }
 
 /** The same config (what a PATCH that changes nothing leaves): no new version for it. */
 export function sameConfig(a: VersionConfig, b: VersionConfig): boolean {
-  const key = (c: VersionConfig) => JSON.stringify([c.routes, sorted(c.env), sorted(c.secrets), sorted(c.limits), c.concurrency, c.volumes]);
+  const key = (c: VersionConfig) => JSON.stringify([c.routes, sorted(c.env), sorted(c.secrets), sorted(c.limits), c.concurrency, c.volumes, c.outbound ?? null]);
   return key(a) === key(b);
 }
 
@@ -106,5 +111,7 @@ export function configChanges(prev: VersionConfig, prevDigest: string, next: Ver
   }
   const vols = (c: VersionConfig) => c.volumes.map(volumeText).join(', ');
   if (vols(prev) !== vols(next)) out.push(`volumes: ${vols(prev) || '(none)'} -> ${vols(next) || '(none)'}`);
+  const outbound = (c: VersionConfig) => (c.outbound == null ? 'manifest' : JSON.stringify(c.outbound));
+  if (outbound(prev) !== outbound(next)) out.push(`outbound: ${outbound(prev)} -> ${outbound(next)}`);
   return out;
 }

@@ -80,7 +80,7 @@ test('rollback restores the env, secrets, limits, concurrency and routes a versi
     assert.deepEqual(by[3]!.changes, ['env.MSG: "v2-from-env" -> "v3-from-env"']);
     assert.equal(by[4]!.changes.length, 1);
     assert.match(by[4]!.changes[0]!, /^image: [0-9a-f]{12} -> [0-9a-f]{12}$/);
-    assert.deepEqual(by[1]!.config, { routes: [{ path: '/h' }], env: { MSG: 'v1-from-env' }, secrets: ['KEY'], limits: { timeoutMs: 1000 }, volumes: [] });
+    assert.deepEqual(by[1]!.config, { routes: [{ path: '/h' }], env: { MSG: 'v1-from-env' }, secrets: ['KEY'], limits: { timeoutMs: 1000 }, volumes: [], outbound: null });
     assert.equal(by[2]!.current, true);
     const text = JSON.stringify(versions);
     assert.ok(!text.includes('k1-secret') && !text.includes('k2-secret'), 'secret values are never shown');
