@@ -1,6 +1,6 @@
 // Long-running wasi server apps end to end (docs/server-apps.md): the C program
 // test/guests/c/http_server.c accepts on its preopened socket with sock_accept, built as an
-// image with `server` in its manifest, uploaded and deployed through the API of a real
+// image with `server` in its manifest, uploaded (or built by the daemon) and deployed through the API of a real
 // daemon on two shards, and served through the gateway over real sockets. It keeps state in
 // its memory while awake, sleeps after its idle timeout (checkpointed on its shard), wakes
 // on the next request, which waits buffered and is answered with the state it had; it is
@@ -72,11 +72,15 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
 
 before(async () => {
   const counter = await serverImage('counter', { server: { idleTimeoutMs: 300 } });
-  const spinner = await serverImage('spinner', { server: {} });
+  await serverImage('spinner', { server: {} });
   d = await startDaemon({ dataDir: data.path, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 }, examples: false, graceMs: 2000, shards: 2, log: (level, msg, fields) => logs.push({ level, msg, ...(fields === undefined ? {} : { fields }) }) });
   token = readFileSync(d.tokenFile, 'utf8').trim();
   await deploy('counter', '/count', counter);
-  await deploy('spinner', '/spinner', spinner, { timeoutMs: 1000 });
+  // Built by the daemon from the app directory: its first server build loads Binaryen there.
+  const built = await api('POST', '/v1/images/build', undefined, await tarOf(join(work.path, 'spinner')));
+  assert.equal(built.status, 201, built.text);
+  assert.equal((await api('POST', '/v1/apps', { name: 'spinner', routes: [{ path: '/spinner' }], limits: { timeoutMs: 1000 } })).status, 201);
+  assert.equal((await api('POST', '/v1/apps/spinner/versions', { image: built.json.digest })).status, 201, 'spinner deploy');
   const echo = await api('POST', '/v1/images/build', undefined, await tarOf(join(root, 'build/examples/cgi-echo-c')));
   assert.equal(echo.status, 201, echo.text);
   assert.equal((await api('POST', '/v1/apps', { name: 'echo', routes: [{ path: '/echo' }] })).status, 201);

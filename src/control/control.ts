@@ -23,7 +23,7 @@ import { loadServerTools } from '../host/server/asyncify.ts';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { scriptName, type AppSpec } from '../gateway/index.ts';
-import { DEFAULT_LIMITS, RESERVED_TAG_PREFIX, buildImage, type ImageStore, type Manifest } from '../image/index.ts';
+import { DEFAULT_LIMITS, RESERVED_TAG_PREFIX, buildImage, needsServerTools, type ImageStore, type Manifest } from '../image/index.ts';
 import type { NanovisorMetrics } from '../observability/index.ts';
 import type { RequestLog } from '../observability/index.ts';
 import { NanovisorError } from '../shared/errors.ts';
@@ -605,8 +605,6 @@ export class ControlPlane {
     // An upload may hold a WASI 0.2 component: its build checks it with the transpiler,
     // loaded once per process (~0.1 s) on the first build through the API.
     if (action.kind === 'BuildImage' || action.kind === 'UploadImage') await loadComponentTools();
-    // A build of a wasi server rewrites its module with Binaryen (~0.6 s to load, once).
-    if (action.kind === 'BuildImage') await loadServerTools();
     const spec = this.#o.checkSpec === undefined ? undefined : this.#candidate(action);
     if (spec !== undefined) await this.#o.checkSpec!(spec);
     // Between two VMs of an exclusive volume: a snapshot, restore or import of it.
@@ -618,7 +616,14 @@ export class ControlPlane {
       : undefined;
     let result: ResultOf<A>;
     try {
-      result = this.execute(action);
+      try {
+        result = this.execute(action);
+      } catch (e) {
+        // A build of a wasi server rewrites its module with Binaryen: loaded on the first such build (~0.6 s), then built again.
+        if (action.kind !== 'BuildImage' || !needsServerTools(e)) throw e;
+        await loadServerTools();
+        result = this.execute(action);
+      }
     } finally {
       release?.();
     }

@@ -264,6 +264,11 @@ class ComponentToolsNeeded extends Error {}
 /** Thrown by buildImage for a wasi server while Binaryen (its sleep rewrite) is not loaded yet. */
 class ServerToolsNeeded extends Error {}
 
+/** Whether a build failed only because Binaryen is not loaded yet (`loadServerTools`, then build again). */
+export function needsServerTools(e: unknown): boolean {
+  return e instanceof ServerToolsNeeded;
+}
+
 /** Thrown by buildImage (sync) for a script app, which only buildImageAsync compiles. */
 class ScriptNeedsCompiling extends NanovisorError {
   constructor() {

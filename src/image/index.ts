@@ -9,7 +9,7 @@
  * buildImage({ dir: 'examples/hello-c', store });
  * const { manifest, module, files } = store.load('hello-c');
  */
-export { buildImage, buildImageAsync, collectFiles, MANIFEST_FILE, type AsyncBuildResult, type BuildOptions, type BuildResult } from './build.ts';
+export { buildImage, buildImageAsync, needsServerTools, collectFiles, MANIFEST_FILE, type AsyncBuildResult, type BuildOptions, type BuildResult } from './build.ts';
 export {
   DEFAULT_LIMITS, NAME_PATTERN, manifestTag, parseManifest, parseManifestText,
   type Manifest, type ManifestInput, type ManifestProblem,
