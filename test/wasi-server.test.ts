@@ -159,6 +159,18 @@ test('a crashed server is logged and restarted with backoff (503 + Retry-After m
   assert.equal(crashed[0]!.fields?.['exitCode'], 3);
 });
 
+test('a server waiting in poll_oneoff (napping) holds no thread: the other apps serve meanwhile', async () => {
+  let napped = false;
+  const nap = get('/count/nap?ms=5000').then((r) => {
+    napped = true;
+    return r;
+  });
+  const others = await Promise.all([get('/spinner/peek'), get('/echo/x'), get('/spinner/peek'), get('/echo/y')]);
+  assert.deepEqual(others.map((r) => r.status), [200, 200, 200, 200]);
+  assert.equal(napped, false, 'the others waited for the napping server');
+  assert.equal((await nap).text, 'napped\n');
+});
+
 test('a spinning server is stopped at its time limit (504) while the other apps keep serving; it comes back', async () => {
   const spin = get('/spinner/spin');
   const others = await Promise.all([get('/count/peek'), get('/echo/x?y=1')]);
