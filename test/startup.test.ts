@@ -7,13 +7,14 @@
 // - `--version` and `help` load no command module; `run` loads none of the daemon's;
 // - scripts/link-bin.sh (the end of scripts/install.sh) puts a working `nanovisor` on PATH.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { STAMP, distIsCurrent, newestSourceMtime } from '../bin/dist-freshness.js';
 import { guestWasm, makeScratch } from './helpers.ts';
+import { descendants } from './support/processes.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'nanovisor');
@@ -152,4 +153,36 @@ test('a one-shot run starts no watchdog thread: its time limit still stops a spi
   const mods = ours(r.loaded);
   assert.ok(mods.includes('host/vm'), mods.join(' '));
   assert.ok(!r.loaded.some((u) => u.includes('watchdog-worker')), 'the watchdog worker thread was started');
+});
+
+const bundled = distIsCurrent(root) && existsSync(join(root, 'dist', 'bundle', 'shard-worker.js'));
+test('serve from the bundle forks the bundled shard (dist/bundle/shard-worker.js), which serves', { skip: bundled ? false : 'dist/ is not current: npm run build' }, async () => {
+  const data = join(scratch, 'serve-data');
+  mkdirSync(data);
+  const child = spawn(bin, ['serve', '--data', data, '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--shards', '1', '--no-linux'], {
+    env: { ...process.env, NANOVISOR_FROM_SOURCE: '', NANOVISOR_HOME: join(scratch, 'home') }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  try {
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        log += d.toString();
+        if (log.includes('nanovisor serve ready')) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${log.slice(-500)}`)));
+    });
+    const cmdlines = descendants(child.pid!).map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      } catch {
+        return '';
+      }
+    });
+    assert.ok(cmdlines.some((c) => c.includes(join('dist', 'bundle', 'shard-worker.js'))), cmdlines.join('\n'));
+    assert.match(log, /"msg":"host shard started"/);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
 });
