@@ -140,6 +140,9 @@ test('api-ts: a TypeScript app with routing deploys from its directory by the CL
   assert.deepEqual((await call('/todos', { method: 'POST', body: '{"title":""}' })).status, 400);
   assert.deepEqual(await call('/todos', { method: 'DELETE' }), { status: 405, type: 'application/json', body: { error: 'method not allowed' } });
   assert.deepEqual(await call('/nope'), { status: 404, type: 'application/json', body: { error: 'not found', path: '/nope' } });
+  // console.log goes to the app's log (its stderr), never into the response.
+  const logged = ok(await nv(['logs', 'api-ts', '--json'])).trim().split('\n').map((l) => JSON.parse(l) as { url: string; status: number; stderr?: string });
+  assert.ok(logged.some((e) => e.url === '/api-ts/todos/9' && e.status === 404 && e.stderr === 'GET /todos/9\n'), JSON.stringify(logged));
 
   // env is read per request, from the VM (the app's config), never baked in at build.
   ok(await nv(['deploy', 'examples/api-ts', '--env', 'API_NAME=tasks']));
@@ -257,4 +260,39 @@ test('an exception in the app\'s top-level code (run once at build) is reported 
   const r = await nv(['build', dir], { NANOVISOR_JS_CACHE: join(tmp.path, 'js-cache') });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /nanovisor: error NV_SCRIPT_BUILD_FAILED: src\/router\.ts:4:22: TypeError: .*\(thrown by the app's top-level code, which runs once at build\)/);
+});
+
+test('an entry with no fetch handler (no default export, no listener) is refused at build, naming the entry', async () => {
+  const dir = join(tmp.path, 'no-handler');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'nanovisor.json'), JSON.stringify({ name: 'no-handler', script: 'main.js' }));
+  writeFileSync(join(dir, 'main.js'), 'export const answer = 42;\n');
+  const r = await nv(['build', dir], { NANOVISOR_JS_CACHE: join(tmp.path, 'js-cache') });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /nanovisor: error NV_SCRIPT_BUILD_FAILED: TypeError: main\.js: no fetch handler: export default \{ fetch\(request\) \{ \.\.\. \} \} or call addEventListener\("fetch", \.\.\.\) \(thrown by the app's top-level code/);
+});
+
+test('a Workers-style handler gets the app\'s env without the request\'s CGI variables, and ctx.waitUntil', async () => {
+  const dir = join(tmp.path, 'env-app');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'nanovisor.json'), JSON.stringify({ name: 'env-app', script: 'index.ts', env: { GREETING: 'hi' }, routes: [{ path: '/env-app' }] }));
+  writeFileSync(join(dir, 'index.ts'), [
+    'let waited = 0;',
+    'export default {',
+    '  async fetch(request: Request, env: Record<string, string>, ctx: { waitUntil(p: Promise<unknown>): void }): Promise<Response> {',
+    '    ctx.waitUntil(Promise.resolve().then(() => { waited++; }));',
+    '    return Response.json({ keys: Object.keys(env).sort(), greeting: env.GREETING, secret: env.TOKEN ?? null, method: request.method });',
+    '  },',
+    '};',
+    '',
+  ].join('\n'));
+  // Through the shared cache: compiled once per checkout.
+  ok(await nv(['deploy', dir, '--secret', 'TOKEN=s3cr3t']));
+  const res = await fetch(`${gatewayUrl}/env-app/x?y=1`, { headers: { 'x-custom': 'header' } });
+  assert.equal(res.status, 200);
+  const body = await res.json() as { keys: string[]; greeting: string; secret: string | null; method: string };
+  assert.equal(body.greeting, 'hi');
+  assert.equal(body.secret, 's3cr3t', 'secrets are in env');
+  assert.equal(body.method, 'GET');
+  assert.ok(!body.keys.some((k) => k.startsWith('HTTP_') || ['QUERY_STRING', 'REQUEST_METHOD', 'X_FULL_URL', 'X_REQUEST_ID', 'PATH_INFO'].includes(k)), `no request variables in env: ${body.keys.join(', ')}`);
 });

@@ -26,6 +26,7 @@ export default {
   async fetch(request: Request, env: Record<string, string>): Promise<Response> {
     // The app is mounted at its route; route on the rest of the path.
     const path = new URL(request.url).pathname.replace(/^\/api-ts/, '') || '/';
+    console.log(`${request.method} ${path}`); // the app's log (nanovisor logs api-ts)
     if (path === '/') return json({ api: env['API_NAME'] ?? 'unnamed', routes: ['GET /todos', 'GET /todos/:id', 'POST /todos'] });
     return router.handle(request, path);
   },

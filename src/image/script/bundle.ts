@@ -33,6 +33,17 @@ globalThis.addEventListener = function (type, ...rest) {
 };
 `;
 
+/**
+ * Variables of the request the gateway puts in every VM's environment (src/gateway/cgi.ts,
+ * the CGI view the kernel rebuilds the request from): left out of a handler's `env`, which
+ * holds the app's own configuration.
+ */
+export const REQUEST_VARIABLES = [
+  'AUTH_TYPE', 'CONTENT_LENGTH', 'CONTENT_TYPE', 'GATEWAY_INTERFACE', 'PATH_INFO', 'PATH_TRANSLATED', 'QUERY_STRING',
+  'REMOTE_ADDR', 'REMOTE_HOST', 'REMOTE_USER', 'REQUEST_METHOD', 'SCRIPT_NAME', 'SERVER_NAME', 'SERVER_PORT',
+  'SERVER_PROTOCOL', 'SERVER_SOFTWARE', 'X_MATCHED_ROUTE', 'X_RAW_PATH_INFO', 'X_FULL_URL', 'X_REQUEST_ID',
+] as const;
+
 /** The generated entry: the app's module, then its Workers-style handler if it exports one. */
 function wrapper(entry: string): string {
   const spec = JSON.stringify(`./${entry}`);
@@ -40,6 +51,8 @@ function wrapper(entry: string): string {
   return `import 'nanovisor:preamble';
 import { getEnvironment } from 'wasi:cli/environment@${WASI_VERSION}';
 import * as app from ${spec};
+const REQUEST_VARIABLES = new Set(${JSON.stringify(REQUEST_VARIABLES)});
+const appEnv = () => Object.fromEntries(getEnvironment().filter(([k]) => !k.startsWith('HTTP_') && !REQUEST_VARIABLES.has(k)));
 const handler = app['default'];
 if (handler !== undefined) {
   if (handler === null || typeof handler.fetch !== 'function') {
@@ -47,7 +60,7 @@ if (handler !== undefined) {
   }
   addEventListener('fetch', (event) => {
     // Read per request: the environment of the VM, never the build's.
-    const env = Object.fromEntries(getEnvironment());
+    const env = appEnv();
     const ctx = { waitUntil: (p) => event.waitUntil(p), passThroughOnException() {} };
     event.respondWith(handler.fetch(event.request, env, ctx));
   });

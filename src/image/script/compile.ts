@@ -103,7 +103,8 @@ export function originalLocation(map: string, line: number, column: number): { f
   const entry = new SourceMap(JSON.parse(map) as ConstructorParameters<typeof SourceMap>[0]).findEntry(line - 1, Math.max(0, column - 1));
   if (!('originalSource' in entry) || entry.originalSource === undefined) return undefined;
   // Sources are relative to the (unwritten) bundle in the app directory.
-  const file = entry.originalSource.replace(/^file:\/\//, '');
+  // esbuild URL-encodes sources (the generated entry is "%28nanovisor entry%29").
+  const file = decodeURIComponent(entry.originalSource.replace(/^file:\/\//, ''));
   return { file, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
 }
 
@@ -113,7 +114,9 @@ function initFailed(e: unknown, sourcePath: string, bundle: Bundle): NanovisorEr
   // wizer names the bundle by the path it was given or by its file name.
   if (m !== null && (m[1] === sourcePath || basename(m[1]!) === basename(sourcePath))) {
     const at = originalLocation(bundle.map, Number(m[2]), Number(m[3]));
-    const where = at === undefined || at.file.startsWith('(nanovisor') ? '' : `${at.file}:${at.line}:${at.column}: `;
+    // Thrown by the generated entry or preamble: the message names the user's entry itself.
+    const ours = at !== undefined && (at.file.startsWith('(nanovisor') || at.file.startsWith('nanovisor:'));
+    const where = at === undefined || ours ? '' : `${at.file}:${at.line}:${at.column}: `;
     return new NanovisorError('NV_SCRIPT_BUILD_FAILED', `${where}${m[4]!} (thrown by the app's top-level code, which runs once at build)`, {
       cause: e, details: { phase: 'init', ...(at === undefined ? {} : at), error: m[4] },
     });

@@ -324,7 +324,11 @@ export function httpInterfaces(k: Kernel, vm: Blocking, port?: OutboundPort, can
     }
   }
   const outgoing = outgoingInterfaces(ctx);
+  // The guest's own stdout is its stderr: stdout carries the response the host writes, so a
+  // `console.log` (or printf) goes to the app's log instead of corrupting the response.
+  let stdout: OutputStream | undefined;
   return {
+    'wasi:cli/stdout': { getStdout: () => (stdout ??= new OutputStream({ desc: k.fds.get(2) }, vm)) },
     'wasi:http/types': {
       Fields, FutureTrailers, IncomingBody, IncomingRequest, OutgoingBody, OutgoingResponse: VmOutgoingResponse, ResponseOutparam,
       ...outgoing.types,
