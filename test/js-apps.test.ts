@@ -2,8 +2,9 @@
 // in examples/ are built by `nanovisor build` and deployed by `nanovisor deploy DIR` (the CLI)
 // to a real `nanovisor serve` in its own process, and called over real sockets — hello-js
 // (fetch event), api-ts (TypeScript, routing, Workers-style export default with env),
-// file-js (a file of its image through wasi:filesystem), fetch-js (an outbound fetch(),
-// refused by the default-deny network). Components come from the cache `npm run guests`
+// file-js (a file of its image through wasi:filesystem), fetch-js (an outbound fetch() to a
+// test upstream on 127.0.0.1 its outbound.allow lists, the daemon allowing loopback; and
+// refused for a host not on the list). Components come from the cache `npm run guests`
 // fills (build/js-cache); build errors at the user's file and line cost one compile each.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,7 +44,9 @@ before(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/quote`;
-  daemon = spawn(process.execPath, [cli, 'serve', '--data', home, '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--no-examples', '--grace', '2s'], {
+  daemon = spawn(process.execPath, [cli, 'serve', '--data', home, '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--no-examples', '--grace', '2s',
+    // The test upstream is on loopback, which the switch refuses unless the operator allows it.
+    '--outbound-allow-net', '127.0.0.1/32'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   daemon.stderr!.setEncoding('utf8').on('data', (t: string) => (daemonStderr += t));
@@ -161,18 +164,24 @@ test('file-js: the app reads a file sealed into its image through wasi:filesyste
   assert.equal((await fetch(`${gatewayUrl}/file-js/`)).status, 400);
 });
 
-test('fetch-js: an outbound fetch() to a live upstream on loopback (in its outbound.allow, not allowed by the operator) is refused; the app answers 502 saying so', async () => {
+test('fetch-js: fetch() reaches an upstream its outbound.allow lists; a destination not on the list is refused, the app answering 502', async () => {
   ok(await nv(['deploy', 'examples/fetch-js', '--env', `UPSTREAM_URL=${upstreamUrl}`]));
   const res = await fetch(`${gatewayUrl}/fetch-js`);
-  assert.equal(res.status, 502);
-  const body = await res.json() as { error: string; upstream: string; reason: string };
-  assert.equal(body.error, 'upstream call refused or failed');
-  assert.equal(body.upstream, upstreamUrl);
-  assert.match(body.reason, /^Error: /, 'fetch() rejected');
-  assert.equal(upstreamHits, 0, 'nothing reached the upstream');
-  // The upstream is live: the refusal is the switch's, not a dead port.
-  assert.equal((await fetch(upstreamUrl)).status, 200);
-  upstreamHits = 0;
+  const body = await res.json() as { upstream: string; status?: number; body?: string; error?: string; reason?: string };
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.deepEqual(body, { upstream: upstreamUrl, status: 200, body: '{"quote":"upstream says hi"}' });
+  assert.equal(upstreamHits, 1, 'the call reached the upstream once');
+
+  // localhost is not 127.0.0.1 to the allowlist: refused before any connection.
+  const elsewhere = upstreamUrl.replace('127.0.0.1', 'localhost');
+  ok(await nv(['deploy', 'examples/fetch-js', '--env', `UPSTREAM_URL=${elsewhere}`]));
+  const refused = await fetch(`${gatewayUrl}/fetch-js`);
+  assert.equal(refused.status, 502);
+  const why = await refused.json() as { error: string; upstream: string; reason: string };
+  assert.equal(why.error, 'upstream call refused or failed');
+  assert.equal(why.upstream, elsewhere);
+  assert.match(why.reason, /^(Type)?Error: /, 'fetch() rejected');
+  assert.equal(upstreamHits, 1, 'nothing more reached the upstream');
 });
 
 test('the manifest: "script" instead of "module"; both, or a script app\'s entry or snapshot, are refused by name', () => {
