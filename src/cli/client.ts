@@ -110,6 +110,7 @@ export interface CreateApp {
   secrets?: Record<string, string>;
   limits?: AppLimits;
   volumes?: VolumeMount[];
+  outbound?: { allow: string[]; maxCalls?: number; maxBytes?: number };
 }
 
 /** Input of `POST /v1/volumes`. */
@@ -133,6 +134,7 @@ export interface UpdateApp {
   routes?: Route[];
   env?: Record<string, string>;
   volumes?: VolumeMount[];
+  outbound?: { allow: string[]; maxCalls?: number; maxBytes?: number } | null;
   secrets?: Record<string, string | null>;
   limits?: { [K in keyof AppLimits]?: AppLimits[K] | null };
 }

@@ -13,6 +13,7 @@ import type { AppView } from '../../control/index.ts';
 import { ImageStore, MANIFEST_FILE, buildImageAsync, parseManifestText, storeHome, type Manifest } from '../../image/index.ts';
 import { NanovisorError, isNanovisorError } from '../../shared/errors.ts';
 import { parseVolumeFlag } from '../../shared/volumes.ts';
+import { parseDestination } from '../../shared/outbound.ts';
 import { REMOTE_FLAGS, REMOTE_USAGE, clientFromFlags, gatewayUrl, progressPrinter, routeText, type Health, type UpdateApp } from '../client.ts';
 import { runBuildStep } from '../build-step.ts';
 import { scriptCacheDir } from '../script-cache.ts';
@@ -40,6 +41,11 @@ Flags:
                          mount a volume of the daemon at GUEST in every VM of the app
                          (repeatable; read-write unless :ro). Given for an existing app,
                          they replace its volumes. The volume must exist (volume create)
+  --outbound SCHEME://HOST[:PORT]
+                         a destination the app's components may call over HTTP
+                         (repeatable; e.g. https://api.example.com, http://*.internal:8080).
+                         Given, they replace the app's outbound allowlist (default: the
+                         manifest's outbound)
   --progress             show upload progress even when stderr is not a terminal
   --gateway URL          where the app is called, for the printed URL (default
                          $NANOVISOR_GATEWAY, else the API host on port 8080)
@@ -59,6 +65,7 @@ const SPECS: FlagSpec[] = [
   { name: 'env', type: 'list' },
   { name: 'secret', type: 'list' },
   { name: 'volume', type: 'list' },
+  { name: 'outbound', type: 'list' },
   { name: 'progress', type: 'boolean' },
   { name: 'gateway', type: 'string' },
   { name: 'store', type: 'string' },
@@ -91,6 +98,11 @@ export const deployCommand: Command = {
       if (m === undefined) throw new NanovisorError('NV_USAGE', `--volume "${v}": expected NAME:/GUEST[:ro], e.g. counter:/data`);
       return m;
     });
+    const outbound = flagList(p, 'outbound');
+    for (const o of outbound) {
+      const r = parseDestination(o);
+      if (typeof r === 'string') throw new NanovisorError('NV_USAGE', `--outbound "${o}": ${r}`);
+    }
     const note = (t: string): void => {
       if (!json) io.stderr(`${t}\n`);
     };
@@ -164,6 +176,7 @@ export const deployCommand: Command = {
         ...(Object.keys(env).length > 0 ? { env } : {}),
         ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
         ...(volumes.length > 0 ? { volumes } : {}),
+        ...(outbound.length > 0 ? { outbound: { allow: outbound } } : {}),
       });
       note(`created app ${name} (routes ${app.routes.map(routeText).join(', ')})`);
     } else {
@@ -172,6 +185,7 @@ export const deployCommand: Command = {
       if (Object.keys(env).length > 0) patch.env = { ...app.env, ...env };
       if (Object.keys(secrets).length > 0) patch.secrets = secrets;
       if (volumes.length > 0) patch.volumes = volumes;
+      if (outbound.length > 0) patch.outbound = { ...(app.outbound ?? {}), allow: outbound };
       if (Object.keys(patch).length > 0) {
         app = await api.updateApp(name, patch);
         note(`updated app ${name}`);
