@@ -49,7 +49,7 @@ async function api(daemon: Daemon, method: string, path: string, body?: unknown,
 }
 
 async function app(dir: string, manifest: Record<string, unknown>, wasm: string): Promise<Uint8Array> {
-  const store = ImageStore.open(join(work.path, 'store'));
+  const store = ImageStore.open(join(work.path, 'home', 'images'));
   writeTree(join(work.path, dir), { 'nanovisor.json': JSON.stringify({ version: '1', module: 'app.wasm', ...manifest }) });
   copyFileSync(wasm, join(work.path, dir, 'app.wasm'));
   const img = await buildImageAsync({ dir: join(work.path, dir), store });
@@ -196,6 +196,20 @@ test("the app config overrides the manifest's outbound (PATCH), null goes back t
   assert.match(bad.text, /outbound\.allow\[0\]/);
   assert.equal((await api(d, 'PATCH', '/v1/apps/closed', { outbound: null })).json.outbound, null);
   assert.equal((await get(d, 'closed', '/get', target)).status, 502);
+});
+
+test("nanovisor deploy --outbound sets the app's allowlist; a destination that is not one is a usage error", async () => {
+  let err = '';
+  const token = readFileSync(d.tokenFile, 'utf8').trim();
+  const io = { stdout: () => {}, stderr: (t: string) => (err += t), cwd: work.path, env: { NANOVISOR_TOKEN: token }, stderrIsTTY: false };
+  const deploy = (dest: string) => runCli(['deploy', 'closed:1', '--store', join(work.path, 'home'), '--server', d.apiUrl, '--outbound', dest], io);
+  assert.equal(await deploy('api.example.com'), 2);
+  assert.match(err, /NV_USAGE: --outbound "api\.example\.com": must be SCHEME:\/\/HOST/);
+  err = '';
+  assert.equal(await deploy(`http://127.0.0.1:${port}`), 0, err);
+  assert.deepEqual((await api(d, 'GET', '/v1/apps/closed')).json.outbound.allow, [`http://127.0.0.1:${port}`]);
+  const r = await get(d, 'closed', '/get', `http://127.0.0.1:${port}/cli`);
+  assert.equal(r.text, 'status 200: upstream saw GET /cli ');
 });
 
 test('serve --outbound-allow-net takes address ranges; anything else is a usage error naming the flag', async () => {
