@@ -9,6 +9,7 @@ import { NanovisorError } from '../shared/errors.ts';
 import { prepareModule, prepareSnapshot, type PreparedModule } from './prepare.ts';
 import { componentToolsLoaded, isComponent, loadComponentTools } from './component/index.ts';
 import { decodeSnapshot } from './snapshot/format.ts';
+import { ShippedEntry } from './prepared-cache.ts';
 import type { RunResult, VmOptions } from './options.ts';
 import {
   imageKey, type ExchangeOptions, type HostImage, type HostRunOptions, type HostStats, type ServerEndInfo, type ServerHost, type ServerInfo,
@@ -26,8 +27,9 @@ interface Loaded {
 
 /** Compiles an image into what NanoVm boots. */
 function prepareImage(image: HostImage): { prepared: PreparedModule; tree: ImageTree | undefined } {
+  const shipped = image.prepared === undefined ? {} : { shipped: new ShippedEntry(image.prepared.entry), identity: image.prepared.identity };
   const prepared = image.snapshot === undefined
-    ? prepareModule(image.module, image.memoryLimitBytes)
+    ? prepareModule(image.module, image.memoryLimitBytes, shipped)
     : prepareSnapshot(image.module, decodeSnapshot(image.snapshot), image.memoryLimitBytes);
   const tree = image.files === undefined || image.files.length === 0 ? undefined : buildImageTree(image.files);
   return { prepared, tree };

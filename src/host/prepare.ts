@@ -15,7 +15,7 @@ import { InstancePool } from './pool.ts';
 import { isComponent, prepareComponent, type PreparedComponent } from './component/index.ts';
 import { SnapshotUnsupported, extractSnapshot, importOwnMemory, type SnapshotModule } from './snapshot/transform.ts';
 import { MEMORY_IMPORT, type Snapshot } from './snapshot/types.ts';
-import { PreparedCache, identityOf, type DerivedModule } from './prepared-cache.ts';
+import { PreparedCache, identityOf, type DerivedModule, type DerivedStore } from './prepared-cache.ts';
 
 /**
  * A module compiled once with its limits applied; reusable for many VMs. With a snapshot,
@@ -68,6 +68,11 @@ export interface PrepareOptions {
    * digest), so a cached preparation does not hash them again.
    */
   identity?: string;
+  /**
+   * For a WASI 0.2 component: its derivation as its daemon's cache holds it, shipped with
+   * the image to a shard (prepared-cache.ts ShippedEntry); used instead of `cache`.
+   */
+  shipped?: DerivedStore;
 }
 
 let eager = false;
@@ -115,7 +120,10 @@ export function prepareModule(bytes: Uint8Array, memoryLimitBytes = DEFAULT_MEMO
   checkVmLimits({ memoryLimitBytes });
   checkMagic(bytes);
   if (isComponent(bytes)) {
-    const component = prepareComponent(bytes, memoryLimitBytes);
+    const store = options.shipped ?? options.cache;
+    const component = prepareComponent(bytes, memoryLimitBytes, {
+      ...(store === undefined ? {} : { store }), ...(options.identity === undefined ? {} : { identity: options.identity }),
+    });
     return { module: component.cores.values().next().value!, memoryLimitBytes, hasStart: true, component };
   }
   // From the declaration alone, before the snapshot transform or the engine touch that memory.

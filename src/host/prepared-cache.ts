@@ -8,9 +8,11 @@
  * An entry is one file named by its key, the SHA-256 of: the module's identity (an image
  * layer's digest, or the file's own SHA-256), the preparation options (memory limit,
  * snapshot on/off, interrupt checks on/off), the preparing code (PREPARING_CODE) and V8's
- * version. Its bytes: `NVPREP01`, a u32 (little-endian) header length, a JSON header
- * (the key, the facts prepare needs, the SHA-256 of the payload), then the payload: the
- * module to compile and the encoded snapshot. Written to a temporary file and renamed, so a
+ * version (and, for a component, the transpiler's). Its bytes: `NVPREP02`, a u32
+ * (little-endian) header length, a JSON header (the key, the facts prepare needs, the
+ * lengths and SHA-256 of the parts), then the parts: for a module, the module to compile
+ * and the encoded snapshot; for a component, its core modules as rewritten, its glue and
+ * its engine's snapshot (src/host/component/derived.ts). Written to a temporary file and renamed, so a
  * reader sees a whole entry or none; an entry that does not parse, whose key or payload hash
  * does not match, is reported as corrupt (`onCorrupt`), deleted and rebuilt by the caller.
  * The directory is kept under `maxBytes` by deleting the least recently used entries (a hit
@@ -30,7 +32,7 @@ import type { Snapshot } from './snapshot/types.ts';
  * sizes and times are part of every key, so an edited, rebuilt or upgraded nanovisor never
  * reads an entry an older one wrote (those age out).
  */
-const PREPARING_CODE = ['./prepare', './prepared-cache', './memory-limit', './interrupt/instrument', './interrupt/layout', './snapshot/transform', './snapshot/format', '../shared/wasm-binary'];
+const PREPARING_CODE = ['./prepare', './prepared-cache', './component/prepare', './component/derived', './snapshot/dirty', './interrupt/imports', './memory-limit', './interrupt/instrument', './interrupt/layout', './snapshot/transform', './snapshot/format', '../shared/wasm-binary'];
 
 let fingerprint: string | undefined;
 
@@ -52,7 +54,7 @@ function codeFingerprint(): string {
 /** Default bound of the cache directory. */
 export const DEFAULT_CACHE_BYTES = 1024 * 1024 * 1024;
 
-const MAGIC = new TextEncoder().encode('NVPREP01');
+const MAGIC = new TextEncoder().encode('NVPREP02');
 const SUFFIX = '.nvprep';
 
 /** What preparing a module derived from its bytes, ready for V8's compile. */
@@ -72,16 +74,8 @@ export interface CacheKeyParts {
   readonly memoryLimitBytes: number;
   readonly snapshot: 'auto' | 'off';
   readonly interrupts: boolean;
-}
-
-interface Header {
-  key: string;
-  moduleLength: number;
-  snapshotLength: number;
-  interruptible: boolean;
-  hasStart: boolean;
-  importedMemory: { initial: number; maximum: number } | null;
-  sha256: string;
+  /** What else decides the derivation: a component's transpiler and its version. */
+  readonly tools?: string;
 }
 
 export interface PreparedCacheOptions {
@@ -103,7 +97,7 @@ export function identityOf(bytes: Uint8Array): string {
  * const cache = new PreparedCache(join(home, 'cache', 'prepared'));
  * const prepared = prepareModule(bytes, limit, { cache });
  */
-export class PreparedCache {
+export class PreparedCache implements DerivedStore {
   readonly dir: string;
   readonly #maxBytes: number;
   readonly #onCorrupt: ((path: string, why: string) => void) | undefined;
@@ -116,7 +110,7 @@ export class PreparedCache {
 
   /** The key of a module prepared with these options, by this build on this engine. */
   static key(parts: CacheKeyParts): string {
-    const text = JSON.stringify([parts.identity, parts.memoryLimitBytes, parts.snapshot, parts.interrupts, codeFingerprint(), process.versions.v8]);
+    const text = JSON.stringify([parts.identity, parts.memoryLimitBytes, parts.snapshot, parts.interrupts, codeFingerprint(), process.versions.v8, ...(parts.tools === undefined ? [] : [parts.tools])]);
     return createHash('sha256').update(text).digest('hex');
   }
 
@@ -126,6 +120,33 @@ export class PreparedCache {
 
   /** The entry under `key`, or undefined when there is none or it was corrupt (then it is gone). */
   get(key: string): DerivedModule | undefined {
+    const p = this.getPayload(key);
+    if (p === undefined) return undefined;
+    try {
+      return fromPayload(p);
+    } catch (e) {
+      rmSync(this.#path(key), { force: true });
+      this.#onCorrupt?.(this.#path(key), (e as Error).message);
+      return undefined;
+    }
+  }
+
+  /** Stores a module's derivation (see putPayload). */
+  put(key: string, entry: DerivedModule): void {
+    this.putPayload(key, toPayload(entry));
+  }
+
+  /** An entry's bytes as they are on disk (unchecked: its reader checks them), or undefined. */
+  readEntry(key: string): Uint8Array | undefined {
+    try {
+      return readFileSync(this.#path(key));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The payload under `key`, or undefined when there is none or it was corrupt (then it is gone). */
+  getPayload(key: string): EntryPayload | undefined {
     const path = this.#path(key);
     let bytes: Buffer;
     try {
@@ -133,7 +154,7 @@ export class PreparedCache {
     } catch {
       return undefined;
     }
-    let entry: DerivedModule;
+    let entry: EntryPayload;
     try {
       entry = decodeEntry(bytes, key);
     } catch (e) {
@@ -155,13 +176,13 @@ export class PreparedCache {
    * directory to its bound. A cache that cannot be written is skipped silently: it only
    * makes the next run slower.
    */
-  put(key: string, entry: DerivedModule): void {
+  putPayload(key: string, entry: EntryPayload): void {
     const tmp = join(this.dir, `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
     try {
       mkdirSync(this.dir, { recursive: true });
       const fd = openSync(tmp, 'wx', 0o600);
       try {
-        for (const part of encodeEntry(entry, key)) writeSync(fd, part);
+        for (const part of encodeEntry(key, entry)) writeSync(fd, part);
       } finally {
         closeSync(fd);
       }
@@ -202,38 +223,102 @@ export class PreparedCache {
   }
 }
 
-function encodeEntry(entry: DerivedModule, key: string): Uint8Array[] {
-  const snapshot = entry.snapshot === undefined ? new Uint8Array() : encodeSnapshot(entry.snapshot);
-  const sha256 = createHash('sha256').update(entry.module).update(snapshot).digest('hex');
-  const header: Header = {
-    key, moduleLength: entry.module.byteLength, snapshotLength: snapshot.byteLength,
-    interruptible: entry.interruptible, hasStart: entry.hasStart, importedMemory: entry.importedMemory ?? null, sha256,
-  };
-  const json = new TextEncoder().encode(JSON.stringify(header));
+/** What an entry holds, whatever prepared it: facts (JSON) and byte parts. */
+export interface EntryPayload {
+  readonly facts: Record<string, unknown>;
+  readonly parts: readonly Uint8Array[];
+}
+
+/** Where derivations are read and written by key: a cache directory, or one entry shipped with an image. */
+export interface DerivedStore {
+  getPayload(key: string): EntryPayload | undefined;
+  putPayload(key: string, payload: EntryPayload): void;
+}
+
+interface Frame {
+  key: string;
+  facts: Record<string, unknown>;
+  lengths: number[];
+  sha256: string;
+}
+
+function hashParts(parts: readonly Uint8Array[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}
+
+/** An entry's bytes: `NVPREP02`, the header's length, the header, the parts. */
+export function encodeEntry(key: string, payload: EntryPayload): Uint8Array[] {
+  const frame: Frame = { key, facts: payload.facts, lengths: payload.parts.map((p) => p.byteLength), sha256: hashParts(payload.parts) };
+  const json = new TextEncoder().encode(JSON.stringify(frame));
   const head = new Uint8Array(MAGIC.length + 4);
   head.set(MAGIC);
   new DataView(head.buffer).setUint32(MAGIC.length, json.length, true);
-  return [head, json, entry.module, snapshot];
+  return [head, json, ...payload.parts];
 }
 
-function decodeEntry(bytes: Uint8Array, key: string): DerivedModule {
+/** The payload of an entry's bytes, checked whole against `key` and its SHA-256; throws why it is corrupt. */
+export function decodeEntry(bytes: Uint8Array, key: string): EntryPayload {
   if (bytes.byteLength < MAGIC.length + 4 || MAGIC.some((b, i) => bytes[i] !== b)) throw new Error('bad magic');
   const jsonLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(MAGIC.length, true);
   const start = MAGIC.length + 4 + jsonLength;
   if (start > bytes.byteLength) throw new Error('header runs past the end');
-  const h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(MAGIC.length + 4, start))) as Header;
+  const h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(MAGIC.length + 4, start))) as Frame;
   if (h.key !== key) throw new Error('entry is for another key');
-  if (!Number.isInteger(h.moduleLength) || !Number.isInteger(h.snapshotLength) || start + h.moduleLength + h.snapshotLength !== bytes.byteLength) {
+  if (!Array.isArray(h.lengths) || !h.lengths.every((n) => Number.isInteger(n) && n >= 0)
+    || start + h.lengths.reduce((a, b) => a + b, 0) !== bytes.byteLength) {
     throw new Error('payload length does not match its header');
   }
-  const module = bytes.subarray(start, start + h.moduleLength);
-  const snapshot = bytes.subarray(start + h.moduleLength);
-  if (createHash('sha256').update(module).update(snapshot).digest('hex') !== h.sha256) throw new Error('payload does not match its SHA-256');
+  const parts: Uint8Array[] = [];
+  let at = start;
+  for (const n of h.lengths) { parts.push(bytes.subarray(at, at + n)); at += n; }
+  if (hashParts(parts) !== h.sha256) throw new Error('payload does not match its SHA-256');
+  return { facts: h.facts ?? {}, parts };
+}
+
+function toPayload(entry: DerivedModule): EntryPayload {
+  const snapshot = entry.snapshot === undefined ? new Uint8Array() : encodeSnapshot(entry.snapshot);
+  return { facts: { interruptible: entry.interruptible, hasStart: entry.hasStart, importedMemory: entry.importedMemory ?? null }, parts: [entry.module, snapshot] };
+}
+
+function fromPayload(p: EntryPayload): DerivedModule {
+  const [module, snapshot] = p.parts;
+  if (module === undefined || snapshot === undefined || p.parts.length !== 2) throw new Error('payload length does not match its header');
+  const importedMemory = p.facts['importedMemory'] as DerivedModule['importedMemory'] | null | undefined;
   return {
     module,
-    ...(h.snapshotLength === 0 ? {} : { snapshot: decodeSnapshot(snapshot) }),
-    interruptible: h.interruptible === true,
-    hasStart: h.hasStart !== false,
-    ...(h.importedMemory === null ? {} : { importedMemory: h.importedMemory }),
+    ...(snapshot.byteLength === 0 ? {} : { snapshot: decodeSnapshot(snapshot) }),
+    interruptible: p.facts['interruptible'] === true,
+    hasStart: p.facts['hasStart'] !== false,
+    ...(importedMemory == null ? {} : { importedMemory }),
   };
+}
+
+/**
+ * One entry that came with an image (a shard is sent what its daemon's cache holds, so it
+ * only compiles): read-only, checked like a file of the cache; a corrupt one is said and
+ * ignored (the caller derives afresh).
+ */
+export class ShippedEntry implements DerivedStore {
+  readonly #bytes: Uint8Array;
+  readonly #onCorrupt: ((why: string) => void) | undefined;
+
+  constructor(bytes: Uint8Array, onCorrupt?: (why: string) => void) {
+    this.#bytes = bytes;
+    this.#onCorrupt = onCorrupt;
+  }
+
+  getPayload(key: string): EntryPayload | undefined {
+    try {
+      return decodeEntry(this.#bytes, key);
+    } catch (e) {
+      this.#onCorrupt?.((e as Error).message);
+      return undefined;
+    }
+  }
+
+  putPayload(): void {
+    // Nowhere to keep it: the daemon's cache is the daemon's to write.
+  }
 }

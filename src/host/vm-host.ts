@@ -30,6 +30,13 @@ export interface HostImage {
   driver?: 'wasi' | 'linux';
   /** Most processes of a linux sandbox (linux driver only). */
   processes?: number;
+  /**
+   * A WASI 0.2 component's derivation (transpile, rewritten core modules, snapshot) as its
+   * daemon's prepared cache holds it: the entry's bytes and the identity it is keyed by
+   * (src/host/prepared-cache.ts). The host checks it whole and then only compiles; a corrupt
+   * or stale one is ignored and the component prepared afresh.
+   */
+  prepared?: { identity: string; entry: Uint8Array };
 }
 
 /** A loaded image on a host. Opaque: pass it back to the host that made it. */

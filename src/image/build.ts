@@ -21,6 +21,7 @@ import { BINARY_PATH, collectRootfs } from './rootfs.ts';
 import { compileScript } from './script/index.ts';
 import { writeTar } from './tar.ts';
 import type { ImageStore } from './store.ts';
+import { identityOf, type PreparedCache } from '../host/prepared-cache.ts';
 import type { ImageFile } from './types.ts';
 
 export const MANIFEST_FILE = 'nanovisor.json';
@@ -214,14 +215,20 @@ function appOf(options: BuildOptions): { root: string; manifest: Manifest; tag: 
   return { root: realpathSync(appDir), manifest, tag };
 }
 
+/** Preparing a component into the store's prepared cache, keyed as its module layer will be (the SHA-256 of its bytes). */
+function keptIn(store: ImageStore, component: Uint8Array): { store?: PreparedCache; identity?: string } {
+  return store.preparedCache === undefined ? {} : { store: store.preparedCache, identity: identityOf(component) };
+}
+
 /** The build, with a script app's compiled component when there is one. */
 function buildImageOf(options: BuildOptions, compiled: Uint8Array | undefined): BuildResult {
   const { root, manifest, tag } = appOf(options);
   if (manifest.driver === 'linux') return buildLinux(root, manifest, options.store, tag);
   if (manifest.script !== undefined) {
     if (compiled === undefined) throw new ScriptNeedsCompiling();
-    // Every check of `run` and the host, once: its world, its imports, its memory limit.
-    prepareComponent(compiled, manifest.limits.memoryBytes);
+    // Every check of `run` and the host, once: its world, its imports, its memory limit;
+    // what it derives is kept for the hosts that load the image (the store's prepared cache).
+    prepareComponent(compiled, manifest.limits.memoryBytes, keptIn(options.store, compiled));
     const files = collectFiles(root, manifest.files);
     const { build: _build, ...kept } = manifest;
     const put = options.store.put({ manifest: kept, files, module: compiled }, [tag]);
@@ -235,7 +242,10 @@ function buildImageOf(options: BuildOptions, compiled: Uint8Array | undefined): 
   if (isComponent(module)) {
     if (!componentToolsLoaded()) throw new ComponentToolsNeeded();
     // Every check of `run` and the host, once: its world, its imports, its memory limit.
-    prepareComponent(module, manifest.limits.memoryBytes, { pool: false });
+    // With a prepared cache beside the store, the whole preparation (instrumentation too)
+    // is done here and kept, so the hosts that load the image only compile; without one,
+    // the check skips the instrumentation (seconds for a JS engine) nobody would keep.
+    prepareComponent(module, manifest.limits.memoryBytes, options.store.preparedCache === undefined ? { pool: false } : keptIn(options.store, module));
     const files = collectFiles(root, manifest.files);
     const put = options.store.put({ manifest, files, module }, [tag]);
     return { digest: put.digest, name: manifest.name, tag, size: put.size };

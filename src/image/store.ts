@@ -17,6 +17,7 @@ import { TEMP_PREFIX, withLock, writeFileAtomic } from './atomic-fs.ts';
 import { parseManifest, type Manifest } from './manifest.ts';
 import { checkModule, type ModuleInfo } from './module-check.ts';
 import { componentToolsLoaded, isComponent, prepareComponent } from '../host/component/index.ts';
+import { PreparedCache } from '../host/prepared-cache.ts';
 import {
   ANNOTATION, MEDIA_TYPE, OCI_LAYOUT, OCI_LAYOUT_FILE, canonicalJson, descriptorOf, digestHex, emptyIndex,
   isDigest, normalizeTag, parseIndex, parseOciManifest, parseTagRef, sha256,
@@ -193,6 +194,13 @@ export class ImageStore {
   readonly root: string;
   readonly #blobs: string;
 
+  /**
+   * The prepared-module cache beside a home's store (HOME/cache/prepared), when it was opened
+   * by its home: a component built or imported here leaves its derivation there (its
+   * transpile and instrumentation), so a host that loads the image only compiles.
+   */
+  preparedCache: PreparedCache | undefined;
+
   private constructor(root: string) {
     this.root = root;
     this.#blobs = join(root, 'blobs', 'sha256');
@@ -214,7 +222,9 @@ export class ImageStore {
 
   /** Opens the store of a nanovisor home directory (its `images/` subdirectory). */
   static openHome(home: string): ImageStore {
-    return ImageStore.open(join(home, 'images'));
+    const store = ImageStore.open(join(home, 'images'));
+    store.preparedCache = new PreparedCache(join(home, 'cache', 'prepared'));
+    return store;
   }
 
   // ---- blobs ----------------------------------------------------------------------------
@@ -546,7 +556,7 @@ export class ImageStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NanovisorError('NV_FILE_NOT_FOUND', `no such file: ${file}`);
       return io(`cannot read ${file}`, e);
     }
-    const { blobs, index } = verifyExport(raw, file);
+    const { blobs, index } = verifyExport(raw, file, this.preparedCache);
     return this.#locked(() => {
       for (const data of blobs.values()) this.#writeBlob(data);
       const images = new Map<string, string[]>();
@@ -578,7 +588,7 @@ function summary(p: ImageParts, entries: readonly Descriptor[]): ImageSummary {
 }
 
 /** Checks an export completely; returns its blobs (by digest) and index. Throws on any flaw. */
-function verifyExport(raw: Uint8Array, file: string): { blobs: Map<string, Uint8Array>; index: OciIndex } {
+function verifyExport(raw: Uint8Array, file: string, cache: PreparedCache | undefined): { blobs: Map<string, Uint8Array>; index: OciIndex } {
   const malformed: (message: string) => never = (message) => {
     throw new NanovisorError('NV_IMAGE_MALFORMED', `${file}: ${message}`);
   };
@@ -622,7 +632,7 @@ function verifyExport(raw: Uint8Array, file: string): { blobs: Map<string, Uint8
     // uploads); the host checks it again when it loads it, before anything is served.
     if (manifest.driver === 'linux') readTar(module);
     else if (isComponent(module)) {
-      if (componentToolsLoaded()) prepareComponent(module, manifest.limits.memoryBytes);
+      if (componentToolsLoaded()) prepareComponent(module, manifest.limits.memoryBytes, cache === undefined ? {} : { store: cache, identity: layers.module.digest });
     } else checkModule(module, { entry: manifest.entry });
   }
   // Blobs no image refers to are left out: the store only keeps what it can account for.

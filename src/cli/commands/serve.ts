@@ -23,7 +23,8 @@ import { ControlPlane, StateDb, checkDataDirMode, prepareDataDir, type Logger } 
 import { availableParallelism } from 'node:os';
 import { subscribe, unsubscribe as unsubscribeChannel } from 'node:diagnostics_channel';
 import { Admission, AppLoader, createGateway, defaultApiAdmission, type AdmissionOptions, type Gateway } from '../../gateway/index.ts';
-import { ImageStore, buildImage, parseManifestText } from '../../image/index.ts';
+import { ImageStore, buildImage, parseManifestText, type LoadedImage } from '../../image/index.ts';
+import { componentKey, isComponent } from '../../host/component/index.ts';
 import { DriverHost } from '../../drivers/driver-host.ts';
 import { ScaleToZero } from '../../gateway/scale-to-zero.ts';
 import { LinuxHost, probeRunsc, startServer, supervise, type RunscStatus } from '../../drivers/linux/index.ts';
@@ -298,6 +299,16 @@ function exampleDirs(note: (text: string) => void): string[] {
 }
 
 /** Deploys every example app that declares routes; returns their names. */
+/**
+ * What the store's prepared cache holds for a component image (its build or upload put it
+ * there), shipped to the shards so each only compiles it; nothing when there is none.
+ */
+function preparedEntry(store: ImageStore, image: LoadedImage, memoryLimitBytes: number): Pick<HostImage, 'prepared'> {
+  if (store.preparedCache === undefined || image.manifest.driver === 'linux' || !isComponent(image.module)) return {};
+  const entry = store.preparedCache.readEntry(componentKey(image.moduleIdentity, memoryLimitBytes));
+  return entry === undefined ? {} : { prepared: { identity: image.moduleIdentity, entry } };
+}
+
 function deployExamples(control: ControlPlane, store: ImageStore, log: Logger, note: (text: string) => void): string[] {
   const done: string[] = [];
   for (const dir of exampleDirs(note)) {
@@ -473,6 +484,7 @@ async function startLocked(options: DaemonOptions, dataDir: string, lock: DataDi
         digest, module: image.module, files: image.files, memoryLimitBytes,
         ...(image.manifest.driver === 'linux' ? { driver: 'linux' as const, processes: image.manifest.limits.processes ?? DEFAULT_PROCESSES } : {}),
         ...(image.snapshot === undefined ? {} : { snapshot: image.snapshot }),
+        ...preparedEntry(store, image, memoryLimitBytes),
       };
     },
     log,

@@ -3,5 +3,5 @@
  * This file is the folder's whole public surface.
  */
 export { componentVersion, isComponent } from './detect.ts';
-export { HTTP_INTERFACES, prepareComponent, unknownImports, type ComponentSuspension, type ComponentWorld, type PreparedComponent } from './prepare.ts';
+export { HTTP_INTERFACES, componentKey, prepareComponent, unknownImports, type ComponentSuspension, type ComponentWorld, type PreparedComponent } from './prepare.ts';
 export { componentToolsLoaded, loadComponentTools, transpileComponent, type Transpiled } from './transpile.ts';

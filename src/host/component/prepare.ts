@@ -14,6 +14,9 @@ import { instrumentDirtyPages } from '../snapshot/dirty.ts';
 import { SnapshotUnsupported, extractSnapshot } from '../snapshot/transform.ts';
 import { SectionId, WasmBinaryError, readSections } from '../../shared/wasm-binary.ts';
 import { CorePool, type PooledCore } from './core-pool.ts';
+import { componentFromPayload, componentPayload, componentToolsVersion, type DerivedComponent, type DerivedCore } from './derived.ts';
+import { PreparedCache, identityOf, type DerivedStore } from '../prepared-cache.ts';
+import type { Snapshot } from '../snapshot/types.ts';
 import { TRACKED_GLOBALS } from './host-writes.ts';
 import { transpileComponent } from './transpile.ts';
 
@@ -127,55 +130,132 @@ function evaluateGlue(glue: string): Instantiate {
 /** Interfaces beyond the kernel's own that some entry point adds (the gateway's wasi:http). */
 export const HTTP_INTERFACES: readonly string[] = ['wasi:http/types', 'wasi:http/outgoing-handler'];
 
+/** Where a component's derivation may come from and go to (prepared-cache.ts), with what identifies its bytes. */
+export interface ComponentPrepareOptions {
+  /** False (a build's check of a component that is not kept): no pool, so no instrumentation. */
+  pool?: boolean;
+  /** The prepared-module cache, or an entry shipped with the image: on a hit, only compiling is left. */
+  store?: DerivedStore;
+  /** `sha256:<hex>` of the bytes when known (an image's verified layer digest). */
+  identity?: string;
+}
+
 /**
  * Prepares component bytes for many VMs. NV_COMPONENT_UNKNOWN_IMPORTS names every interface
  * the kernel does not provide; NV_COMPONENT_NO_WORLD when it is neither a command nor an
  * HTTP handler. Unless `pool` is false, the main core module is instrumented and pooled
- * (core-pool.ts) when the component allows it.
+ * (core-pool.ts) when the component allows it. With `store`, what is derived before
+ * compiling (derived.ts) is taken from it or put there.
  */
-export function prepareComponent(bytes: Uint8Array, memoryLimitBytes: number, options: { pool?: boolean } = {}): PreparedComponent {
-  const t = transpileComponent(bytes);
-  // Imports first: a component for another world is also told what it lacks here.
-  const isHttp = t.exports.some((e) => interfaceName(e) === 'wasi:http/incoming-handler');
-  const missing = unknownImports(t.imports, isHttp ? HTTP_INTERFACES : []);
-  if (missing.length > 0) {
-    throw new NanovisorError('NV_COMPONENT_UNKNOWN_IMPORTS', `component imports what the nanovisor kernel does not provide: ${missing.join(', ')}`, { details: { imports: missing } });
-  }
-  const world = worldOf(t.exports);
-  // `pool: false` (a build's check) skips the instrumentation, seconds for a JS engine.
-  const pooled = process.env['NANOVISOR_SNAPSHOT'] === 'off' || options.pool === false ? undefined : poolable(t.cores, memoryLimitBytes);
-  const cores = new Map<string, WebAssembly.Module>();
-  for (const [name, core] of t.cores) {
-    if (pooled?.main.name === name) { cores.set(name, pooled.main.module); continue; }
-    const tracked = pooled?.tracked.get(name);
+export function prepareComponent(bytes: Uint8Array, memoryLimitBytes: number, options: ComponentPrepareOptions = {}): PreparedComponent {
+  const pool = !(process.env['NANOVISOR_SNAPSHOT'] === 'off' || options.pool === false);
+  const store = options.store;
+  const key = store === undefined ? undefined : componentKey(options.identity ?? identityOf(bytes), memoryLimitBytes, pool);
+  let derived: Derived | undefined;
+  const payload = key === undefined ? undefined : store!.getPayload(key);
+  if (payload !== undefined) {
     try {
-      cores.set(name, new WebAssembly.Module(tracked ?? applyMemoryLimit(core, memoryLimitBytes)));
+      derived = componentFromPayload(payload);
+    } catch {
+      derived = undefined;
+    }
+  }
+  if (derived === undefined) {
+    derived = deriveComponent(bytes, memoryLimitBytes, pool);
+    if (key !== undefined) store!.putPayload(key, componentPayload(derived));
+  }
+  return fromDerived(derived, memoryLimitBytes, bytes);
+}
+
+/**
+ * The cache key of a component prepared with these options, by this build, this engine and
+ * this transpiler; `pool` by default as a host prepares it (NANOVISOR_SNAPSHOT=off: none).
+ */
+export function componentKey(identity: string, memoryLimitBytes: number, pool = process.env['NANOVISOR_SNAPSHOT'] !== 'off'): string {
+  return PreparedCache.key({ identity, memoryLimitBytes, snapshot: pool ? 'auto' : 'off', interrupts: pool, tools: componentToolsVersion() });
+}
+
+/** A derivation, with the main module compiled already when deriving did (a miss). */
+interface Derived extends DerivedComponent {
+  readonly compiledMain?: WebAssembly.Module;
+}
+
+/** Transpiles, checks imports and world, and rewrites the core modules (derived.ts). */
+function deriveComponent(bytes: Uint8Array, memoryLimitBytes: number, pool: boolean): Derived {
+  const t = transpileComponent(bytes);
+  checkLinkable(t.imports, t.exports);
+  // No pool (a build's check) skips the instrumentation, seconds for a JS engine.
+  const pooled = pool ? poolable(t.cores, memoryLimitBytes) : undefined;
+  const cores: DerivedCore[] = [...t.cores].map(([name, core]) => {
+    if (pooled?.main.name === name) return { name, role: 'main', bytes: pooled.main.bytes };
+    const tracked = pooled?.tracked.get(name);
+    if (tracked !== undefined) return { name, role: 'tracked', bytes: tracked };
+    try {
+      return { name, role: 'plain', bytes: applyMemoryLimit(core, memoryLimitBytes) };
     } catch (e) {
       if ((e as { code?: unknown }).code === 'NV_GUEST_MEMORY_LIMIT') throw e;
       throw new NanovisorError('NV_COMPONENT_MALFORMED', `invalid core module ${name} in the component: ${(e as Error).message}`, { cause: e });
     }
+  });
+  return {
+    glue: t.glue, imports: t.imports, exports: t.exports, cores,
+    ...(pooled === undefined ? {} : { pool: { snapshot: pooled.snapshot, mutatesTables: pooled.mutatesTables }, compiledMain: pooled.main.module }),
+  };
+}
+
+/** NV_COMPONENT_UNKNOWN_IMPORTS / NV_COMPONENT_NO_WORLD; imports first: a component for another world is also told what it lacks here. */
+function checkLinkable(imports: readonly string[], exports: readonly string[]): ComponentWorld {
+  const isHttp = exports.some((e) => interfaceName(e) === 'wasi:http/incoming-handler');
+  const missing = unknownImports(imports, isHttp ? HTTP_INTERFACES : []);
+  if (missing.length > 0) {
+    throw new NanovisorError('NV_COMPONENT_UNKNOWN_IMPORTS', `component imports what the nanovisor kernel does not provide: ${missing.join(', ')}`, { details: { imports: missing } });
   }
-  const instantiate = evaluateGlue(t.glue);
+  return worldOf(exports);
+}
+
+/** The prepared component of a derivation: its core modules compiled, its pool made. */
+function fromDerived(d: Derived, memoryLimitBytes: number, bytes: Uint8Array): PreparedComponent {
+  const world = checkLinkable(d.imports, d.exports);
+  const cores = new Map<string, WebAssembly.Module>();
+  for (const c of d.cores) {
+    if (c.role === 'main' && d.compiledMain !== undefined) { cores.set(c.name, d.compiledMain); continue; }
+    try {
+      cores.set(c.name, new WebAssembly.Module(c.bytes));
+    } catch (e) {
+      throw new NanovisorError('NV_COMPONENT_MALFORMED', `invalid core module ${c.name} in the component: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const main = d.cores.find((c) => c.role === 'main');
+  let pool: CorePool | undefined;
+  if (main !== undefined && d.pool !== undefined) {
+    const snapshot = d.pool.snapshot;
+    checkInitialMemory(snapshot.initialPages, memoryLimitBytes);
+    const limitPages = Math.min(MAX_PAGES, Math.floor(memoryLimitBytes / WASM_PAGE));
+    const maximumPages = Math.min(snapshot.maximumPages ?? MAX_PAGES, limitPages);
+    pool = new CorePool(cores.get(main.name)!, snapshot, maximumPages, d.pool.mutatesTables);
+  }
+  const instantiate = evaluateGlue(d.glue);
   const getCore = (name: string): WebAssembly.Module => {
     const m = cores.get(name);
     if (m === undefined) throw new NanovisorError('NV_HOST_FAULT', `component glue asked for an unknown core module ${name}`);
     return m;
   };
   // The uninstrumented core modules, for VMs that may suspend; compiled at the first such VM.
+  // The derivation keeps only the instrumented forms of the pooled and tracked modules: their
+  // plain forms come from transpiling the bytes again (~1 s, once), the others are the same.
   let freshCores: Map<string, WebAssembly.Module> | undefined;
   const getFreshCore = (name: string): WebAssembly.Module => {
-    freshCores ??= new Map([...t.cores].map(([n, b]) => [n, new WebAssembly.Module(applyMemoryLimit(b, memoryLimitBytes))]));
+    freshCores ??= freshModules(bytes, d, cores, memoryLimitBytes);
     const m = freshCores.get(name);
     if (m === undefined) throw new NanovisorError('NV_HOST_FAULT', `component glue asked for an unknown core module ${name}`);
     return m;
   };
-  const pool = pooled?.pool;
-  const mainModule = pooled === undefined ? undefined : cores.get(pooled.main.name);
-  const trackedModules = new Set([...(pooled?.tracked.keys() ?? [])].map((n) => cores.get(n)!));
+  const mainModule = main === undefined ? undefined : cores.get(main.name);
+  const trackedModules = new Set(d.cores.filter((c) => c.role === 'tracked').map((c) => cores.get(c.name)!));
   return {
     world,
-    imports: t.imports.map(interfaceName),
-    exports: t.exports,
+    imports: d.imports.map(interfaceName),
+    exports: d.exports,
     cores,
     pool,
     interruptible: pool !== undefined,
@@ -212,6 +292,12 @@ export function prepareComponent(bytes: Uint8Array, memoryLimitBytes: number, op
   };
 }
 
+/** Every core module as jco made it, memory limit applied, compiled: a derivation's plain ones as they are, the rest transpiled again. */
+function freshModules(bytes: Uint8Array, d: DerivedComponent, compiled: ReadonlyMap<string, WebAssembly.Module>, memoryLimitBytes: number): Map<string, WebAssembly.Module> {
+  const raw = d.cores.some((c) => c.role !== 'plain') ? transpileComponent(bytes).cores : undefined;
+  return new Map(d.cores.map((c) => [c.name, c.role === 'plain' ? compiled.get(c.name)! : new WebAssembly.Module(applyMemoryLimit(raw!.get(c.name)!, memoryLimitBytes))]));
+}
+
 /**
  * How the glue's instances are made when the main module is pooled: the main module is the
  * pooled instance with its imports pointed at this VM's glue; the modules that write its
@@ -230,10 +316,12 @@ function instantiateCore(
 }
 
 interface Poolable {
-  readonly main: { name: string; module: WebAssembly.Module };
+  /** The main module, rewritten and compiled (compiling also validates the rewrite). */
+  readonly main: { name: string; bytes: Uint8Array; module: WebAssembly.Module };
   /** The other core modules that import a memory, instrumented to mark what they write. */
   readonly tracked: Map<string, Uint8Array>;
-  readonly pool: CorePool;
+  readonly snapshot: Snapshot;
+  readonly mutatesTables: boolean;
 }
 
 /**
@@ -258,9 +346,7 @@ function poolable(raw: ReadonlyMap<string, Uint8Array>, memoryLimitBytes: number
       tracked.set(other, instrumentDirtyPages(applyMemoryLimit(b, memoryLimitBytes)).module);
     }
     const module = new WebAssembly.Module(dirty.module);
-    const limitPages = Math.min(MAX_PAGES, Math.floor(memoryLimitBytes / WASM_PAGE));
-    const maximumPages = Math.min(extracted.snapshot.maximumPages ?? MAX_PAGES, limitPages);
-    return { main: { name, module }, tracked, pool: new CorePool(module, extracted.snapshot, maximumPages, dirty.mutatesTables) };
+    return { main: { name, bytes: dirty.module, module }, tracked, snapshot: extracted.snapshot, mutatesTables: dirty.mutatesTables };
   } catch (e) {
     if ((e as { code?: unknown }).code === 'NV_GUEST_MEMORY_LIMIT') throw e;
     if (e instanceof SnapshotUnsupported || e instanceof NotInstrumentable || e instanceof WasmBinaryError || e instanceof WebAssembly.CompileError) return undefined;
