@@ -65,10 +65,12 @@ async function waitAnswer(name: string, s: Spawned, path: string): Promise<numbe
   throw new Error(`${name} did not answer: ${s.stderr().slice(0, 500)}`);
 }
 
-interface Served { rounds: WrkResult[]; firstRequestMs?: number; readyMs: number }
+interface Served { rounds: WrkResult[]; firstRequestMs?: number; readyMs: number; builtToReadyMs?: number }
 
 async function serveLoad(name: string, start: () => Promise<Spawned & { spawnedAt?: number }>, path: string, onReady?: (s: Spawned) => Promise<void>): Promise<Served> {
   const s = await start();
+  let builtAt: number | undefined;
+  s.child.on('message', (m: { built?: boolean }) => { if (m.built === true) builtAt = performance.now(); });
   try {
     if (onReady !== undefined) await onReady(s);
     const spawnedAt = (s as { spawnedAt?: number }).spawnedAt ?? performance.now();
@@ -79,7 +81,7 @@ async function serveLoad(name: string, start: () => Promise<Spawned & { spawnedA
     const connections = num('BENCH_JS_CONNECTIONS', 16);
     await runWrk(s.port, { seconds: 1, connections, cpu: CLIENT_CPU, path }); // warm-up
     for (let i = 0; i < num('BENCH_JS_ROUNDS', 3); i++) rounds.push(await runWrk(s.port, { seconds, connections, cpu: CLIENT_CPU, path }));
-    return { rounds, readyMs: answeredAt - spawnedAt, firstRequestMs: first.ms };
+    return { rounds, readyMs: answeredAt - spawnedAt, firstRequestMs: first.ms, ...(builtAt === undefined ? {} : { builtToReadyMs: answeredAt - builtAt }) };
   } finally {
     await s.stop();
   }
@@ -165,6 +167,7 @@ export async function jsHttpBench(log: (l: string) => void = (l) => console.erro
     { group: G, name: 'nanovisor serve p50 / p99', unit: 'ms', summary: summarize(ours.rounds.map((r) => r.p50)), note: `p99 ${summarize(ours.rounds.map((r) => r.p99)).median.toFixed(2)} ms` },
     { group: G, name: 'workerd p50 / p99', unit: 'ms', summary: summarize(peer.rounds.map((r) => r.p50)), note: `p99 ${summarize(peer.rounds.map((r) => r.p99)).median.toFixed(2)} ms` },
     { group: G, name: 'new JS app: daemon start + deploy to first answer', unit: 'ms', summary: summarize([ours.readyMs]), note: `workerd start to first answer ${peer.readyMs.toFixed(0)} ms` },
+    { group: G, name: 'new JS app: built image, daemon start + deploy to first answer', unit: 'ms', summary: summarize([ours.builtToReadyMs ?? NaN]), note: `nanovisor build in the daemon's home before it: ${((ours.readyMs - (ours.builtToReadyMs ?? NaN)) / 1000).toFixed(1)} s` },
     { group: G, name: 'new JS app: second request (first after the first VM)', unit: 'ms', summary: summarize([ours.firstRequestMs ?? NaN]), note: `workerd ${(peer.firstRequestMs ?? NaN).toFixed(2)} ms` },
   );
   return rows;

@@ -25,6 +25,8 @@ const timeoutMs = Number(process.env['NV_BENCH_TIMEOUT_MS'] ?? 10_000);
 writeFileSync(join(appDir, 'nanovisor.json'), JSON.stringify({ name: 'echo', module: 'echo.wasm', limits: { timeoutMs } }));
 // Async: the module may be a WASI 0.2 component (the JS hello), which needs the component tools.
 const { tag } = await buildImageAsync({ dir: appDir, store });
+// The bench times a deploy of a built image from here.
+process.send?.({ built: true });
 const shardsEnv = process.env['NV_BENCH_SHARDS'];
 const daemon = await startDaemon({
   dataDir, api: { host: '127.0.0.1', port: 0 }, listen: { host: '127.0.0.1', port: 0 }, examples: false,

@@ -196,8 +196,9 @@ export class ImageStore {
 
   /**
    * The prepared-module cache beside a home's store (HOME/cache/prepared), when it was opened
-   * by its home: a component built or imported here leaves its derivation there (its
-   * transpile and instrumentation), so a host that loads the image only compiles.
+   * by its home (none with NANOVISOR_PREPARED_CACHE=off): a component built or imported
+   * here leaves its derivation there (its transpile and instrumentation), so a host that
+   * loads the image only compiles.
    */
   preparedCache: PreparedCache | undefined;
 
@@ -223,7 +224,8 @@ export class ImageStore {
   /** Opens the store of a nanovisor home directory (its `images/` subdirectory). */
   static openHome(home: string): ImageStore {
     const store = ImageStore.open(join(home, 'images'));
-    store.preparedCache = new PreparedCache(join(home, 'cache', 'prepared'));
+    const setting = process.env['NANOVISOR_PREPARED_CACHE'];
+    if (setting !== 'off' && setting !== '0') store.preparedCache = new PreparedCache(join(home, 'cache', 'prepared'));
     return store;
   }
 
