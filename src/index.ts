@@ -15,10 +15,10 @@ import { ImageStore, loadRunnable, loadRunnableAsync, storeHome } from './image/
 
 export {
   DEFAULT_MAX_OUTPUT, DEFAULT_MEMORY_LIMIT, DEFAULT_WRITABLE_LAYER, EXIT_OUTPUT_LIMIT, EXIT_TIMEOUT, EXIT_TRAP, LIMIT_MAXIMA,
-  InProcessHost, NanoVm, ShardedHost, extractSnapshot, imageKey, prepareModule, prepareSnapshot, runWasm, runWasmAsync,
+  InProcessHost, NanoVm, PreparedCache, ShardedHost, extractSnapshot, imageKey, prepareModule, prepareSnapshot, runWasm, runWasmAsync,
 } from './host/index.ts';
 export type {
-  HostImage, HostRunOptions, HostStats, LimitName, Mount, Outcome, OutputTarget, PrepareOptions, PreparedModule, RunResult, Snapshot, VmHandle, VmHost, VmOptions,
+  HostImage, HostRunOptions, HostStats, LimitName, Mount, Outcome, OutputTarget, PrepareOptions, PreparedCacheOptions, PreparedModule, RunResult, Snapshot, VmHandle, VmHost, VmOptions,
 } from './host/index.ts';
 export {
   DEFAULT_LIMITS, ImageStore, buildImage, checkModule, loadRunnable, parseManifest, prepareImage, storeHome,

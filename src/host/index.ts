@@ -11,6 +11,8 @@ export {
 export type { LimitName, Mount, Outcome, OutputTarget, RunResult, VmOptions } from './options.ts';
 export { enableEagerCompilation, prepareModule, prepareSnapshot } from './prepare.ts';
 export type { PrepareOptions, PreparedModule } from './prepare.ts';
+export { PreparedCache } from './prepared-cache.ts';
+export type { PreparedCacheOptions } from './prepared-cache.ts';
 export { NanoVm } from './vm.ts';
 export { extractSnapshot, SnapshotUnsupported } from './snapshot/transform.ts';
 export type { Snapshot } from './snapshot/types.ts';

@@ -98,3 +98,15 @@ test('a cache that cannot be written is skipped: the module is still prepared', 
   const cache = new PreparedCache(join(blocker, 'below'));
   assert.match(runs(prepareModule(hello, LIMIT, { cache })), /hello from C/);
 });
+
+test('the package exports the cache for embedders, and loadRunnable takes it', async () => {
+  const lib = await import('../index.ts');
+  assert.equal(lib.PreparedCache, PreparedCache);
+  const dir = join(scratch, 'library');
+  const home = join(scratch, 'library-home');
+  const store = lib.ImageStore.openHome(home);
+  const built = lib.buildImage({ dir: guestWasm('c', 'hello'), store });
+  const image = lib.loadRunnable(store, built.tag, { cache: new PreparedCache(dir) });
+  assert.match(runs(image.prepared), /hello from C/);
+  assert.equal(entries(dir).length, 1);
+});
