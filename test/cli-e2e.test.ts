@@ -3,15 +3,13 @@
 // with a real HTTP client, deploy a second version, versions, rollback, logs (with the guest's
 // stderr, secrets redacted) and logs -f, metrics, rm, token rotation, clean shutdown.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ApiClient, resolveClientConfig } from '../src/cli/client.ts';
 import { runCli } from '../src/cli/main.ts';
 import { compileC, tempDir, writeTree } from '../src/image/testing.ts';
+import { startServeProcess, type ServeProcess } from './support/serve-process.ts';
 
-const cli = fileURLToPath(new URL('../bin/nanovisor.js', import.meta.url));
 const SECRET = 'sk-live-0123456789abcdef';
 
 // A CGI guest that answers with its MARK and, on stderr, prints its secret (which the request
@@ -28,8 +26,7 @@ int main(void) {
 `;
 
 let tmp: { path: string } & Disposable;
-let daemon: ChildProcess;
-let daemonStderr = '';
+let serve: ServeProcess;
 let apiUrl = '';
 let gatewayUrl = '';
 let data = '';
@@ -44,31 +41,13 @@ before(async () => {
       'nanovisor.json': JSON.stringify({ name: 'mark', version: mark, module: 'mark.wasm', env: { MARK: mark } }),
     });
   }
-  daemon = spawn(process.execPath, [cli, 'serve', '--data', data, '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--no-examples', '--grace', '2s'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  daemon.stderr!.setEncoding('utf8').on('data', (t: string) => (daemonStderr += t));
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    daemon.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${daemonStderr}`)));
-    daemon.stdout!.setEncoding('utf8').on('data', (t: string) => {
-      out += t;
-      const api = /api:\s+(http:\/\/\S+)/.exec(out);
-      const gw = /gateway:\s+(http:\/\/\S+)/.exec(out);
-      if (api && gw) {
-        apiUrl = api[1]!;
-        gatewayUrl = gw[1]!;
-        resolve();
-      }
-    });
-  });
+  serve = await startServeProcess(data);
+  apiUrl = serve.apiUrl;
+  gatewayUrl = serve.gatewayUrl;
 });
 
 after(async () => {
-  if (daemon.exitCode === null) {
-    daemon.kill('SIGKILL');
-    await new Promise((r) => daemon.once('exit', r));
-  }
+  await serve.stop();
   tmp[Symbol.dispose]();
 });
 
@@ -179,15 +158,15 @@ test('deploy, call, redeploy, versions, rollback, logs, logs -f, metrics, rm, to
   assert.equal(ok(await nv('apps')), 'NAME   VERSION   ROUTES   IMAGE\n');
 
   // Clean shutdown; the daemon's own JSON logs never held the tokens or the secret.
-  daemon.kill('SIGTERM');
-  const code = await new Promise<number | null>((r) => daemon.once('exit', (c) => r(c)));
-  assert.equal(code, 0, daemonStderr);
-  for (const line of daemonStderr.trim().split('\n')) assert.doesNotThrow(() => JSON.parse(line), line);
-  assert.ok(!daemonStderr.includes(old) && !daemonStderr.includes(fresh) && !daemonStderr.includes(SECRET));
+  serve.child.kill('SIGTERM');
+  const code = await new Promise<number | null>((r) => serve.child.once('exit', (c) => r(c)));
+  assert.equal(code, 0, serve.stderr());
+  for (const line of serve.stderr().trim().split('\n')) assert.doesNotThrow(() => JSON.parse(line), line);
+  assert.ok(!serve.stderr().includes(old) && !serve.stderr().includes(fresh) && !serve.stderr().includes(SECRET));
 });
 
 test('a CLI pointed at a stopped daemon says so', async () => {
-  if (daemon.exitCode === null) return;
+  if (serve.child.exitCode === null) return;
   const r = await nv('apps');
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^nanovisor: error NV_API_UNREACHABLE: cannot reach the nanovisor API at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED\n  Is nanovisor serve running\?/);

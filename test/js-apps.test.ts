@@ -7,25 +7,22 @@
 // refused for a host not on the list). Components come from the cache `npm run guests`
 // fills (build/js-cache); build errors at the user's file and line cost one compile each.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { runCli } from '../src/cli/main.ts';
 import { packAppDir } from '../src/cli/commands/remote-format.ts';
 import { ImageStore, parseManifest } from '../src/image/index.ts';
 import { bundleScript, componentKey } from '../src/image/script/index.ts';
+import { startServeProcess, type ServeProcess } from './support/serve-process.ts';
 import { tempDir } from '../src/image/testing.ts';
 import { root } from './helpers.ts';
 
-const cli = fileURLToPath(new URL('../bin/nanovisor.js', import.meta.url));
 const JS_CACHE = join(root, 'build', 'js-cache');
 
 let tmp: { path: string } & Disposable;
-let daemon: ChildProcess;
-let daemonStderr = '';
+let serve: ServeProcess;
 let apiUrl = '';
 let gatewayUrl = '';
 let home = '';
@@ -44,33 +41,15 @@ before(async () => {
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/quote`;
-  daemon = spawn(process.execPath, [cli, 'serve', '--data', home, '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--no-examples', '--grace', '2s',
+  serve = await startServeProcess(home, [
     // The test upstream is on loopback, which the switch refuses unless the operator allows it.
-    '--outbound-allow-net', '127.0.0.1/32'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  daemon.stderr!.setEncoding('utf8').on('data', (t: string) => (daemonStderr += t));
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    daemon.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${daemonStderr}`)));
-    daemon.stdout!.setEncoding('utf8').on('data', (t: string) => {
-      out += t;
-      const api = /api:\s+(http:\/\/\S+)/.exec(out);
-      const gw = /gateway:\s+(http:\/\/\S+)/.exec(out);
-      if (api && gw) {
-        apiUrl = api[1]!;
-        gatewayUrl = gw[1]!;
-        resolve();
-      }
-    });
-  });
+    '--outbound-allow-net', '127.0.0.1/32']);
+  apiUrl = serve.apiUrl;
+  gatewayUrl = serve.gatewayUrl;
 });
 
 after(async () => {
-  if (daemon.exitCode === null) {
-    daemon.kill('SIGKILL');
-    await new Promise((r) => daemon.once('exit', r));
-  }
+  await serve.stop();
   await new Promise((r) => upstream.close(r));
   tmp[Symbol.dispose]();
 });

@@ -4,7 +4,7 @@
 // and called over HTTP (the -http templates). Also: the errors for a missing compiler and a
 // compile error, and that the build step is not sealed into the image.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,14 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from '../src/cli/main.ts';
 import { TEMPLATES } from '../src/cli/commands/new.ts';
 import { ImageStore } from '../src/image/index.ts';
+import { startServeProcess, type ServeProcess } from './support/serve-process.ts';
 import { tempDir } from '../src/image/testing.ts';
 
 const cli = fileURLToPath(new URL('../bin/nanovisor.js', import.meta.url));
 const JS_CACHE = fileURLToPath(new URL('../build/js-cache', import.meta.url));
 
 let tmp: { path: string } & Disposable;
-let daemon: ChildProcess;
-let daemonStderr = '';
+let serve: ServeProcess;
 let apiUrl = '';
 let gatewayUrl = '';
 let data = '';
@@ -27,31 +27,13 @@ let data = '';
 before(async () => {
   tmp = tempDir('nv-templates-');
   data = join(tmp.path, 'data');
-  daemon = spawn(process.execPath, [cli, 'serve', '--data', data, '--api', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--no-examples', '--grace', '2s'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  daemon.stderr!.setEncoding('utf8').on('data', (t: string) => (daemonStderr += t));
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    daemon.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${daemonStderr}`)));
-    daemon.stdout!.setEncoding('utf8').on('data', (t: string) => {
-      out += t;
-      const api = /api:\s+(http:\/\/\S+)/.exec(out);
-      const gw = /gateway:\s+(http:\/\/\S+)/.exec(out);
-      if (api && gw) {
-        apiUrl = api[1]!;
-        gatewayUrl = gw[1]!;
-        resolve();
-      }
-    });
-  });
+  serve = await startServeProcess(data);
+  apiUrl = serve.apiUrl;
+  gatewayUrl = serve.gatewayUrl;
 });
 
 after(async () => {
-  if (daemon.exitCode === null) {
-    daemon.kill('SIGKILL');
-    await new Promise((r) => daemon.once('exit', r));
-  }
+  await serve.stop();
   tmp[Symbol.dispose]();
 });
 
