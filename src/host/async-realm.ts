@@ -25,12 +25,21 @@ interface RealmHelpers {
   retrying(fn: Function, state: { armed: boolean; pending: unknown }, wait: (pending: unknown) => Promise<unknown>): (...args: unknown[]) => unknown;
 }
 
-const context = vm.createContext({ pending: undefined as (() => void) | undefined }, {
-  name: 'nanovisor-guests',
-  microtaskMode: 'afterEvaluate',
-});
+type RealmContext = vm.Context & { pending: (() => void) | undefined };
 
-export const realm: RealmHelpers = vm.runInContext(`({
+/**
+ * Made on first use: a context costs a few milliseconds, and most one-shot runs (synchronous
+ * guests) never enter it (start-up of `run`, docs/performance.md).
+ */
+let made: { context: RealmContext; helpers: RealmHelpers; runPending: vm.Script } | undefined;
+
+function realmParts(): NonNullable<typeof made> {
+  if (made !== undefined) return made;
+  const context = vm.createContext({ pending: undefined }, {
+    name: 'nanovisor-guests',
+    microtaskMode: 'afterEvaluate',
+  }) as RealmContext;
+  const helpers = vm.runInContext(`({
   suspending: (fn) => new WebAssembly.Suspending(fn),
   promising: (fn) => WebAssembly.promising(fn),
   instantiate: (module, imports) => new WebAssembly.Instance(module, imports),
@@ -52,8 +61,17 @@ export const realm: RealmHelpers = vm.runInContext(`({
     })();
   },
 })`, context) as RealmHelpers;
+  made = { context, helpers, runPending: new vm.Script('pending()', { filename: 'nanovisor:guest-resume' }) };
+  return made;
+}
 
-const runPending = new vm.Script('pending()', { filename: 'nanovisor:guest-resume' });
+export const realm: RealmHelpers = {
+  suspending: (fn) => realmParts().helpers.suspending(fn),
+  promising: (fn) => realmParts().helpers.promising(fn),
+  instantiate: (module, imports) => realmParts().helpers.instantiate(module, imports),
+  deferred: () => realmParts().helpers.deferred(),
+  retrying: (fn, state, wait) => realmParts().helpers.retrying(fn, state, wait),
+};
 
 /** Thrown when a guest slice ran past the time it had left. */
 export class SliceTimeout extends Error {}
@@ -63,7 +81,8 @@ export class SliceTimeout extends Error {}
  * wall-clock limit of `timeoutMs` (none when undefined).
  */
 export function runInRealm(fn: () => void, timeoutMs: number | undefined): void {
-  (context as { pending: (() => void) | undefined }).pending = fn;
+  const { context, runPending } = realmParts();
+  context.pending = fn;
   try {
     if (timeoutMs === undefined) runPending.runInContext(context);
     else runPending.runInContext(context, { timeout: Math.max(1, Math.ceil(timeoutMs)) });
@@ -71,7 +90,7 @@ export function runInRealm(fn: () => void, timeoutMs: number | undefined): void 
     if ((e as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new SliceTimeout('guest ran past its time limit');
     throw e;
   } finally {
-    (context as { pending: (() => void) | undefined }).pending = undefined;
+    context.pending = undefined;
   }
 }
 

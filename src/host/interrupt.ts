@@ -5,8 +5,9 @@
  */
 import vm from 'node:vm';
 
-const context = vm.createContext({ call: undefined as (() => unknown) | undefined });
-const script = new vm.Script('call()', { filename: 'nanovisor:guest-entry' });
+type EntryContext = vm.Context & { call: (() => unknown) | undefined };
+/** Made on first use (a context costs a few milliseconds of every start otherwise). */
+let entry: { context: EntryContext; script: vm.Script } | undefined;
 
 /** Thrown when the guest did not return within `timeoutMs`. */
 export class GuestTimeout extends Error {}
@@ -16,6 +17,8 @@ export function callWithTimeout(fn: () => unknown, timeoutMs: number | undefined
     fn();
     return;
   }
+  entry ??= { context: vm.createContext({ call: undefined }) as EntryContext, script: new vm.Script('call()', { filename: 'nanovisor:guest-entry' }) };
+  const { context, script } = entry;
   context.call = fn;
   try {
     script.runInContext(context, { timeout: Math.max(1, Math.ceil(timeoutMs)) });

@@ -12,7 +12,8 @@ import { EXIT_TIMEOUT, LIMIT_MAXIMA, type LimitName, type Mount, type VmOptions 
 import { NanoVm } from '../../host/vm.ts';
 import { NanovisorError } from '../../shared/errors.ts';
 import { formatBytes, formatMs } from '../../shared/units.ts';
-import { listenTcp, parseListenAddress } from '../../switches/network/index.ts';
+// The TCP module itself: the switch's index also loads node:http, whose ESM import costs undici (~15 ms).
+import { listenTcp, parseListenAddress } from '../../switches/network/tcp.ts';
 import type { CliIo, Command } from '../command.ts';
 import { flagBool, flagList, flagString, parseDuration, parseFlags, parseSize, type FlagSpec } from '../flags.ts';
 import { applyDeclared, preparedCache, resolveTarget } from './run-target.ts';
