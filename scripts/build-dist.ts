@@ -1,6 +1,6 @@
 /**
  * `npm run build`: compiles src/ into dist/ with tsc and stamps the build with the newest
- * source time it saw (bin/dist-freshness.js), so the launcher runs dist/ only while it is
+ * source time it saw and the paths it saw (bin/dist-freshness.js), so the launcher runs dist/ only while it is
  * current. The stamp is taken before tsc starts: a file saved during the build makes it stale.
  * Then scripts/bundle-dist.ts bundles dist/ into dist/bundle (what the launcher and shards run).
  */
@@ -9,11 +9,11 @@ import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { STAMP, newestSourceMtime } from '../bin/dist-freshness.js';
+import { STAMP, takeStamp } from '../bin/dist-freshness.js';
 import { bundleDist } from './bundle-dist.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const stamp = newestSourceMtime(join(root, 'src'));
+const stamp = takeStamp(root);
 // An interrupted or failed build must not leave the old stamp beside new files.
 rmSync(join(root, 'dist', STAMP), { force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -21,7 +21,7 @@ execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
 mkdirSync(join(root, 'dist'), { recursive: true });
 copyAssets(join(root, 'src'), join(root, 'dist'));
 await bundleDist();
-writeFileSync(join(root, 'dist', STAMP), `${stamp}\n`);
+writeFileSync(join(root, 'dist', STAMP), stamp);
 
 /**
  * Files of src/ that are not TypeScript (the WIT of the JS world, the linux relay's C

@@ -12,7 +12,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, u
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import { STAMP, distIsCurrent, newestSourceMtime } from '../bin/dist-freshness.js';
+import { STAMP, distIsCurrent, newestSourceMtime, takeStamp } from '../bin/dist-freshness.js';
 import { guestWasm, makeScratch } from './helpers.ts';
 import { descendants } from './support/processes.ts';
 
@@ -90,6 +90,13 @@ test('run loads the host and image modules, none of the daemon (control plane, A
   const daemon = mods.filter((m) => /^(control|api|gateway|observability)\/|^host\/shards\/|^cli\/commands\/(serve|deploy|demo)$/.test(m));
   assert.deepEqual(daemon, []);
   assert.ok(!r.loaded.includes('node:sqlite'), 'run loaded node:sqlite');
+  // An ESM import of node:http evaluates its lazy getters, which load undici (~15 ms).
+  assert.ok(!r.loaded.includes('node:http'), 'run loaded node:http');
+});
+
+test('the bundle carries only the zod it uses: one locale, not all 60 (a namespace import, src/image/manifest.ts)', { skip: existsSync(join(root, 'dist', 'bundle', 'meta.json')) ? false : 'dist/ is not bundled: npm run build' }, () => {
+  const locales = [...bundleInputs().values()].flat().filter((f) => f.includes('node_modules/zod/v4/locales/') && !f.endsWith('/index.js'));
+  assert.ok(new Set(locales).size <= 1, [...new Set(locales)].join(' '));
 });
 
 test('the launcher runs dist/ (bundled) while it is current, the sources otherwise or with NANOVISOR_FROM_SOURCE=1', () => {
@@ -112,10 +119,29 @@ test('dist-freshness: current only with a stamp no source is newer than (an edit
   utimesSync(join(r, 'src', 'notes.md'), t(9), t(9));
   assert.equal(newestSourceMtime(join(r, 'src')), t(2).getTime(), 'the newest .ts file, at any depth');
   assert.equal(distIsCurrent(r), false, 'no stamp: never built here');
-  writeFileSync(join(r, 'dist', STAMP), `${t(2).getTime()}\n`);
+  for (const d of ['src/deep', 'src']) utimesSync(join(r, d), t(2), t(2));
+  const stamp = (): void => writeFileSync(join(r, 'dist', STAMP), takeStamp(r));
+  stamp();
+  assert.equal(readFileSync(join(r, 'dist', STAMP), 'utf8').split('\n')[0], String(t(2).getTime()), 'the newest .ts file or directory');
   assert.equal(distIsCurrent(r), true);
   utimesSync(join(r, 'src', 'deep', 'b.ts'), t(3), t(3));
   assert.equal(distIsCurrent(r), false, 'a source edited after the build');
+  stamp();
+  assert.equal(distIsCurrent(r), true, 'rebuilt');
+  writeFileSync(join(r, 'src', 'deep', 'c.ts'), '');
+  assert.equal(distIsCurrent(r), false, 'a source added after the build (its directory changed)');
+  rmSync(join(r, 'src', 'deep', 'c.ts'));
+  utimesSync(join(r, 'src', 'deep'), t(3), t(3));
+  stamp();
+  rmSync(join(r, 'src', 'a.ts'));
+  utimesSync(join(r, 'src'), t(3), t(3));
+  assert.equal(distIsCurrent(r), false, 'a source the build saw is gone');
+  writeFileSync(join(r, 'src', 'a.ts'), '');
+  utimesSync(join(r, 'src', 'a.ts'), t(1), t(1));
+  utimesSync(join(r, 'src'), t(3), t(3));
+  stamp();
+  writeFileSync(join(r, 'dist', STAMP), `${t(9).getTime()}\n`);
+  assert.equal(distIsCurrent(r), false, 'a stamp without its paths (an older build)');
   writeFileSync(join(r, 'dist', STAMP), 'garbage');
   assert.equal(distIsCurrent(r), false, 'an unreadable stamp');
   rmSync(r, { recursive: true });

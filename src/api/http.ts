@@ -4,7 +4,7 @@
  * and the mapping of error codes to HTTP statuses. Errors are always
  * `{ "error": { "code", "message", "requestId" } }`.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/v4';
 import type { ControlPlane } from '../control/index.ts';
 import { parseInput } from '../control/index.ts';
 import { NanovisorError, isNanovisorError, type ErrorCode } from '../shared/errors.ts';

@@ -5,7 +5,7 @@
  * only what it names). docs/serve.md and src/api/openapi.ts describe the same shapes.
  */
 import { outboundSchema } from '../shared/outbound.ts';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 import { LIMIT_MAXIMA, type LimitName } from '../host/options.ts';
 import { NanovisorError } from '../shared/errors.ts';
 import { routeSchema } from '../shared/routes.ts';

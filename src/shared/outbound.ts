@@ -10,7 +10,7 @@
  * As Spin's `allowed_outbound_hosts`: "https://api.example.com", "http://*.internal:8080".
  */
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 
 export interface DestinationPattern {
   readonly text: string;

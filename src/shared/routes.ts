@@ -3,7 +3,7 @@
  * gateway's routing table all carry. A route is a path prefix, optionally a host, optionally
  * the HTTP methods it serves (any method without them; HEAD whenever GET is listed).
  */
-import { z } from 'zod';
+import * as z from 'zod/v4';
 
 /** A route path: `/` then anything but whitespace, `?` and `#`. */
 export const ROUTE_PATH = /^\/[^\s?#]*$/;

@@ -6,7 +6,7 @@
  * `{ reportInput: true }` so a type issue carries what was given (zod drops it otherwise and
  * every type error would read as "is required").
  */
-import type { z } from 'zod';
+import type * as z from 'zod/v4';
 
 /** `['routes', 0, 'path']` as `routes[0].path`. */
 export function fieldPath(path: readonly PropertyKey[]): string {

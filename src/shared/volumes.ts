@@ -3,7 +3,7 @@
  * `mounts[].volume`, the API's volumes and app `volumes[]`, `deploy --volume` and
  * `run --volume` all use these (docs/volumes.md).
  */
-import { z } from 'zod';
+import * as z from 'zod/v4';
 
 /** Volume names: lower-case DNS labels, as app names. */
 export const VOLUME_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
